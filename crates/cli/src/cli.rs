@@ -1,0 +1,110 @@
+//! The command-line grammar (clap derive). Every command's help carries an example.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rolekeeper_core::ExportFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rolekeeper",
+    version,
+    about = "Keeps AWS IAM role sessions fresh for every tool on this machine.",
+    after_help = "Profiles come from ~/.aws/config and ~/.aws/credentials \
+                  (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE are honoured)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print credentials for a profile, as shell variables or a credential_process document.
+    #[command(
+        after_help = "Example:\n  eval \"$(rolekeeper export prodaccess --format env)\"\n  \
+                            rolekeeper export prodaccess --duration 2h --format process"
+    )]
+    Export(ExportArgs),
+    /// List the profiles RoleKeeper can serve.
+    #[command(after_help = "Example:\n  rolekeeper status")]
+    Status(StatusArgs),
+    /// Run the engine without a desktop: logs events, stops on SIGTERM or Ctrl-C.
+    #[command(after_help = "Example:\n  rolekeeper daemon")]
+    Daemon,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The profile; defaults to AWS_PROFILE, then `default`.
+    pub profile: Option<String>,
+    /// Output format (the same bytes as `aws configure export-credentials`).
+    #[arg(long, value_enum, default_value_t = Format::Env)]
+    pub format: Format,
+    /// Session length for a role, e.g. 3600, 90m, 2h (900 s to 12 h).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Env,
+    EnvNoExport,
+    Powershell,
+    WindowsCmd,
+    Process,
+}
+
+impl From<Format> for ExportFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Env => ExportFormat::Env,
+            Format::EnvNoExport => ExportFormat::EnvNoExport,
+            Format::Powershell => ExportFormat::Powershell,
+            Format::WindowsCmd => ExportFormat::WindowsCmd,
+            Format::Process => ExportFormat::Process,
+        }
+    }
+}
+
+/// `3600`, `3600s`, `90m`, `2h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 3600, 90m or 2h"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{text}`: unit must be s, m or h")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("2d").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn grammar_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

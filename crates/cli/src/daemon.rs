@@ -1,0 +1,52 @@
+//! `rolekeeper daemon`: the engine without a desktop. Logs every event; stops on SIGTERM or Ctrl-C
+//! within a few seconds.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rolekeeper_core::{Engine, EngineHandle, Event};
+use tokio::signal::unix::{signal, SignalKind};
+use tracing_subscriber::EnvFilter;
+
+pub fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("ROLEKEEPER_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal; logs read by journald or tests stay plain.
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let handle = EngineHandle::spawn(Arc::new(Engine::system()));
+    let mut events = handle.subscribe();
+    tracing::info!(pid = std::process::id(), "daemon started");
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            event = events.recv() => match event {
+                Ok(Event::Reloaded { profiles }) => tracing::info!(profiles, "profiles loaded"),
+                Ok(Event::Problem { message }) => tracing::warn!("{message}"),
+                Ok(Event::Stopped) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "event log fell behind");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+        }
+    }
+    tracing::info!("stopping");
+    handle.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! `rolekeeper`: the command line over the RoleKeeper engine.
+//!
+//! Exit codes: 0 success, 1 the request failed (the one-line error says why and what to do),
+//! 2 the command line itself was wrong.
+
+mod cli;
+mod daemon;
+mod export;
+mod status;
+mod tty;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Export(a) => export::run(a),
+        cli::Command::Status(a) => status::run(a),
+        cli::Command::Daemon => daemon::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("rolekeeper: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The engine's one public façade. The CLI and the desktop shell both go through [`Engine`]; neither
+//! reads profile files or calls STS on its own.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::Credentials;
+use crate::env::{Env, Fs, ProcessEnv, RealFs};
+use crate::error::{Error, Result};
+use crate::files::FileLocations;
+use crate::profile::{parse, FileKind, ParsedFile, ProfileSet};
+use crate::resolve::{self, Plan};
+use crate::secret::Secret;
+use crate::sts::{AssumeRoleRequest, Sts, StsSettings};
+
+/// Where an MFA code comes from when a role needs one.
+pub trait MfaPrompt: Send + Sync {
+    /// Ask for the code for `serial` on behalf of `profile`; `None` if nobody can be asked.
+    fn code(&self, profile: &str, serial: &str) -> Option<Secret>;
+}
+
+/// Nobody to ask: a role that needs a code fails with a clear error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMfaPrompt;
+
+impl MfaPrompt for NoMfaPrompt {
+    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
+        None
+    }
+}
+
+/// Options of one request for credentials.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialRequest {
+    /// Overrides the final role's `duration_seconds`.
+    pub duration: Option<Duration>,
+}
+
+/// What the desktop and `status` show of a profile: never a secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProfileSummary {
+    pub name: String,
+    /// `static`, `role`, or `other`.
+    pub kind: &'static str,
+    pub role_arn: Option<String>,
+    pub source_profile: Option<String>,
+    pub mfa_serial: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    env: Arc<dyn Env>,
+    fs: Arc<dyn Fs>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Engine {
+    pub fn new(env: Arc<dyn Env>, fs: Arc<dyn Fs>, clock: Arc<dyn Clock>) -> Self {
+        Self { env, fs, clock }
+    }
+
+    /// The engine over the real environment, file system and clock.
+    pub fn system() -> Self {
+        Self::new(
+            Arc::new(ProcessEnv),
+            Arc::new(RealFs),
+            Arc::new(SystemClock),
+        )
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn locations(&self) -> FileLocations {
+        FileLocations::from_env(self.env.as_ref())
+    }
+
+    /// Read and merge both profile files. A missing file counts as empty.
+    pub fn load_profiles(&self) -> Result<ProfileSet> {
+        let locations = self.locations();
+        let config = self.read_file(&locations.config, FileKind::Config)?;
+        let credentials = self.read_file(&locations.credentials, FileKind::Credentials)?;
+        Ok(ProfileSet::merge(&config, &credentials))
+    }
+
+    fn read_file(&self, path: &std::path::Path, kind: FileKind) -> Result<ParsedFile> {
+        let bytes = self
+            .fs
+            .read(path)
+            .map_err(|cause| Error::Io {
+                path: path.to_owned(),
+                cause,
+            })?
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        Ok(parse(path, kind, &text)?)
+    }
+
+    /// How `name`'s credentials would be obtained.
+    pub fn plan(&self, name: &str) -> Result<Plan> {
+        resolve::resolve(&self.load_profiles()?, name, self.env.as_ref())
+    }
+
+    /// The profile `AWS_PROFILE` names, else `default`.
+    pub fn default_profile(&self) -> String {
+        self.env
+            .non_empty("AWS_PROFILE")
+            .unwrap_or_else(|| "default".to_owned())
+    }
+
+    /// Every profile, for menus and `status`.
+    pub fn profiles(&self) -> Result<Vec<ProfileSummary>> {
+        let set = self.load_profiles()?;
+        Ok(set
+            .profiles()
+            .map(|p| {
+                let role_arn = p.text("role_arn").map(str::to_owned);
+                let kind = if role_arn.is_some() {
+                    "role"
+                } else if p.text("aws_access_key_id").is_some() {
+                    "static"
+                } else {
+                    "other"
+                };
+                ProfileSummary {
+                    name: p.name.clone(),
+                    kind,
+                    role_arn,
+                    source_profile: p.text("source_profile").map(str::to_owned),
+                    mfa_serial: p.text("mfa_serial").map(str::to_owned),
+                }
+            })
+            .collect())
+    }
+
+    /// Obtain credentials for `name` now: the static keys, or each role of the chain in turn.
+    pub async fn credentials(
+        &self,
+        name: &str,
+        request: &CredentialRequest,
+        mfa: &dyn MfaPrompt,
+    ) -> Result<Credentials> {
+        if let Some(duration) = request.duration {
+            resolve::validate_role_duration(duration).map_err(|why| Error::InvalidDuration {
+                seconds: duration.as_secs(),
+                why,
+            })?;
+        }
+        let plan = self.plan(name)?;
+        let mut current = Credentials {
+            access_key_id: plan.base.access_key_id.clone(),
+            secret_access_key: plan.base.secret_access_key.clone(),
+            session_token: plan.base.session_token.clone(),
+            expiration: None,
+        };
+        let last = plan.roles.len().saturating_sub(1);
+        for (index, step) in plan.roles.iter().enumerate() {
+            let region = step.region.as_deref().or(plan.region.as_deref());
+            let settings = StsSettings::from_env(self.env.as_ref(), region);
+            let mfa_code = match &step.mfa_serial {
+                None => None,
+                Some(serial) => {
+                    let code = mfa.code(&step.profile, serial).ok_or_else(|| {
+                        Error::MfaCodeUnavailable {
+                            profile: step.profile.clone(),
+                            serial: serial.clone(),
+                        }
+                    })?;
+                    let digits = code.expose().trim();
+                    if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                        return Err(Error::MfaCodeMalformed {
+                            profile: step.profile.clone(),
+                            length: digits.len(),
+                        });
+                    }
+                    Some((serial.clone(), Secret::new(digits)))
+                }
+            };
+            let duration = if index == last {
+                request.duration.or(step.duration)
+            } else {
+                step.duration
+            };
+            let assume = AssumeRoleRequest {
+                role_arn: step.role_arn.clone(),
+                session_name: step
+                    .session_name
+                    .clone()
+                    .unwrap_or_else(|| self.default_session_name()),
+                external_id: step.external_id.clone(),
+                duration,
+                mfa: mfa_code,
+            };
+            tracing::debug!(profile = %step.profile, role_arn = %step.role_arn, ?duration, "assuming role");
+            current = Sts::new(&settings, &current)
+                .assume_role(&assume)
+                .await
+                .map_err(|cause| Error::Sts {
+                    profile: step.profile.clone(),
+                    cause,
+                })?;
+        }
+        Ok(current)
+    }
+
+    /// `rolekeeper-<unix seconds>`, like botocore's `botocore-session-<seconds>`.
+    fn default_session_name(&self) -> String {
+        let seconds = self
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        format!("rolekeeper-{seconds}")
+    }
+}

@@ -1,0 +1,80 @@
+//! The process environment and the file system, injected so tests are hermetic and so every
+//! variable the AWS tools honour is read in one place.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Read access to environment variables.
+pub trait Env: Send + Sync + std::fmt::Debug {
+    fn var(&self, name: &str) -> Option<String>;
+
+    /// A variable that is set and not empty (the AWS tools treat empty as unset).
+    fn non_empty(&self, name: &str) -> Option<String> {
+        self.var(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// The real environment of this process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// A fixed environment: for tests.
+#[derive(Debug, Clone, Default)]
+pub struct MapEnv(pub HashMap<String, String>);
+
+impl MapEnv {
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.0.insert(name.to_owned(), value.to_owned());
+        self
+    }
+}
+
+impl Env for MapEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// Read access to files. A missing file is `Ok(None)`, not an error: the AWS tools treat a
+/// missing config or credentials file as empty.
+pub trait Fs: Send + Sync + std::fmt::Debug {
+    fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>>;
+}
+
+/// The real file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealFs;
+
+impl Fs for RealFs {
+    fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Files held in memory: for tests.
+#[derive(Debug, Clone, Default)]
+pub struct MemFs(pub HashMap<PathBuf, Vec<u8>>);
+
+impl MemFs {
+    pub fn with(mut self, path: impl Into<PathBuf>, text: &str) -> Self {
+        self.0.insert(path.into(), text.as_bytes().to_vec());
+        self
+    }
+}
+
+impl Fs for MemFs {
+    fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
+        Ok(self.0.get(path).cloned())
+    }
+}

@@ -1,0 +1,88 @@
+//! The engine's errors. Each message names the profile, the file and line, or the STS error in
+//! words, and says what to do; none contains a secret (values are never interpolated, only names,
+//! paths and non-secret settings).
+//!
+//! Messages are whole sentences that already include their cause, so a caller prints `{}` once and
+//! never walks a source chain (which would repeat the cause).
+
+use std::path::PathBuf;
+
+use crate::profile::{Origin, ParseError};
+use crate::sts::StsError;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot read {path}: {cause}; check that the file exists and is readable")]
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+
+    #[error("{0}; the AWS CLI and SDKs reject this whole file, fix that line")]
+    Parse(#[from] ParseError),
+
+    #[error("profile `{profile}` not found in {files}; check the name, or run `rolekeeper status` to list profiles")]
+    ProfileNotFound { profile: String, files: String },
+
+    #[error("profile `{profile}` ({origin}) names source_profile `{source_profile}`, which is not defined in {files}; add that profile or fix the name")]
+    MissingSourceProfile {
+        profile: String,
+        origin: Origin,
+        source_profile: String,
+        files: String,
+    },
+
+    #[error("profile `{profile}`: source_profile chain loops ({chain}); make one profile in the chain use static keys or credential_source")]
+    SourceProfileLoop { profile: String, chain: String },
+
+    #[error("profile `{profile}` ({origin}) has no credentials: neither aws_access_key_id/aws_secret_access_key nor role_arn with source_profile or credential_source; add keys or a role")]
+    NoCredentials { profile: String, origin: String },
+
+    #[error("profile `{profile}` ({origin}) has {present} but not {missing}; add {missing}")]
+    PartialKeys {
+        profile: String,
+        origin: Origin,
+        present: &'static str,
+        missing: &'static str,
+    },
+
+    #[error("profile `{profile}` ({origin}) sets both source_profile and credential_source; keep only one")]
+    AmbiguousSource { profile: String, origin: Origin },
+
+    #[error("profile `{profile}` ({origin}) has role_arn but neither source_profile nor credential_source; add source_profile = <profile with keys>")]
+    RoleWithoutSource { profile: String, origin: Origin },
+
+    #[error("profile `{profile}` ({origin}): credential_source = {value} is not supported by RoleKeeper; use Environment, or source_profile")]
+    UnsupportedCredentialSource {
+        profile: String,
+        origin: Origin,
+        value: String,
+    },
+
+    #[error("profile `{profile}` ({origin}): credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set")]
+    EnvironmentCredentialsMissing { profile: String, origin: Origin },
+
+    #[error("profile `{profile}` ({origin}): {key} = {value:?} is not valid: {why}")]
+    InvalidSetting {
+        profile: String,
+        origin: Origin,
+        key: &'static str,
+        value: String,
+        why: String,
+    },
+
+    #[error("--duration {seconds}s is not valid: {why}")]
+    InvalidDuration { seconds: u64, why: String },
+
+    #[error("profile `{profile}` needs an MFA code for {serial}, and there is no terminal to ask on; run the command in a terminal")]
+    MfaCodeUnavailable { profile: String, serial: String },
+
+    #[error("profile `{profile}`: MFA code must be six digits; got {length} characters")]
+    MfaCodeMalformed { profile: String, length: usize },
+
+    #[error("profile `{profile}`: {cause}")]
+    Sts { profile: String, cause: StsError },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,22 @@
+//! RoleKeeper's engine: reads AWS profile files the way the AWS tools do, resolves role chains,
+//! obtains credentials from STS, and renders them for delivery. No GUI dependency.
+//!
+//! Start at [`Engine`]: it is the façade the command line and the desktop shell share.
+
+pub mod clock;
+pub mod credentials;
+pub mod engine;
+pub mod env;
+pub mod error;
+pub mod files;
+pub mod profile;
+pub mod resolve;
+pub mod runner;
+pub mod secret;
+pub mod sts;
+
+pub use credentials::{Credentials, ExportFormat};
+pub use engine::{CredentialRequest, Engine, MfaPrompt, NoMfaPrompt, ProfileSummary};
+pub use error::{Error, Result};
+pub use runner::{Command, EngineHandle, Event};
+pub use secret::Secret;

@@ -1,0 +1,18 @@
+//! AWS shared config and credentials files, read the way the AWS SDKs read them.
+//!
+//! [`parse`] turns the text of one file into sections with line numbers (the line numbers are what
+//! make errors useful); [`ProfileSet`] merges `~/.aws/config` and `~/.aws/credentials` into
+//! profiles with the SDKs' precedence rules.
+
+mod parse;
+mod set;
+
+pub use parse::{parse, FileKind, ParseError, ParsedFile, Property, Section, SectionKind};
+pub use set::{Origin, Profile, ProfileSet, Value};
+
+/// Keys whose values are secrets: never printed, never logged.
+pub const SECRET_KEYS: &[&str] = &[
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];

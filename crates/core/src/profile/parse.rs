@@ -1,0 +1,317 @@
+//! One profile file, parsed by the rules of the cross-SDK profile-file specification: `#` and `;`
+//! comment lines, `[section]` headers with an optional trailing comment, `key = value` properties
+//! with ` #`/` ;` inline comments, indented continuation lines, and sub-properties under a key with
+//! an empty value. CRLF is accepted. Keys are case-insensitive (kept lower-case).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Which of the two files the text came from: section names mean different things in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `~/.aws/config`: `[profile NAME]`, `[default]`, `[sso-session NAME]`, `[services NAME]`.
+    Config,
+    /// `~/.aws/credentials`: `[NAME]`.
+    Credentials,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectionKind {
+    /// A profile the SDKs will load, with its name.
+    Profile,
+    /// `[default]` in the config file: loses to `[profile default]` if both exist.
+    BareDefault,
+    SsoSession,
+    Services,
+    /// A section the SDKs ignore in this file (e.g. `[foo]` in config, `[profile foo]` in
+    /// credentials, or a name with characters the SDKs reject).
+    Ignored,
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub kind: SectionKind,
+    pub name: String,
+    /// 1-based line of the `[...]` header.
+    pub line: usize,
+    pub properties: Vec<Property>,
+}
+
+#[derive(Clone)]
+pub struct Property {
+    /// Lower-cased key.
+    pub key: String,
+    pub value: String,
+    /// 1-based line of the key.
+    pub line: usize,
+}
+
+impl fmt::Debug for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value: &dyn fmt::Debug = if super::SECRET_KEYS.contains(&self.key.as_str()) {
+            &"<redacted>"
+        } else {
+            &self.value
+        };
+        f.debug_struct("Property")
+            .field("key", &self.key)
+            .field("value", value)
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub sections: Vec<Section>,
+}
+
+/// A line the SDKs refuse; the whole file is then unusable for them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}, line {line}: {message}")]
+pub struct ParseError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Parse the text of one file. `path` is used only in errors.
+pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, ParseError> {
+    let mut sections: Vec<Section> = Vec::new();
+    // Index of the property that continuation lines extend, in the last section.
+    let mut open_property: Option<usize> = None;
+    let err = |line: usize, message: &str| ParseError {
+        path: path.to_owned(),
+        line,
+        message: message.to_owned(),
+    };
+
+    for (index, raw) in text.split('\n').enumerate() {
+        let line_no = index + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') {
+            let header = strip_header_comment(line).trim_end();
+            let Some(inner) = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')) else {
+                return Err(err(line_no, "Profile definition must end with ']'"));
+            };
+            let (kind, name) = classify_section(kind, inner.trim());
+            sections.push(Section {
+                kind,
+                name,
+                line: line_no,
+                properties: Vec::new(),
+            });
+            open_property = None;
+            continue;
+        }
+        let Some(section) = sections.last_mut() else {
+            return Err(err(line_no, "Expected a profile definition"));
+        };
+        if line.starts_with([' ', '\t']) {
+            // A continuation of the previous property.
+            let Some(index) = open_property else {
+                return Err(err(
+                    line_no,
+                    "Expected a property definition, found continuation",
+                ));
+            };
+            let property = &mut section.properties[index];
+            let text = line.trim();
+            if property.value.is_empty() || property.value.starts_with('\n') {
+                // Sub-properties: each must be `name = value`.
+                let Some((name, _)) = text.split_once('=') else {
+                    return Err(err(line_no, "Expected an '=' sign defining a sub-property"));
+                };
+                if name.trim().is_empty() {
+                    return Err(err(line_no, "Sub-property did not have a name"));
+                }
+            }
+            property.value.push('\n');
+            property.value.push_str(text);
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(err(line_no, "Expected an '=' sign defining a property"));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(err(line_no, "Property did not have a name"));
+        }
+        let value = strip_value_comment(value).trim();
+        if !is_valid_identifier(key) {
+            // The SDKs drop properties with invalid names silently; so do we.
+            open_property = None;
+            continue;
+        }
+        section.properties.push(Property {
+            key: key.to_ascii_lowercase(),
+            value: value.to_owned(),
+            line: line_no,
+        });
+        open_property = Some(section.properties.len() - 1);
+    }
+    Ok(ParsedFile {
+        path: path.to_owned(),
+        kind,
+        sections,
+    })
+}
+
+/// `[profile x] # comment` -> `[profile x]`.
+fn strip_header_comment(line: &str) -> &str {
+    match line.find(['#', ';']) {
+        Some(at) => &line[..at],
+        None => line,
+    }
+}
+
+/// `value # comment` -> `value`; `value#x` stays (a comment needs whitespace before it).
+fn strip_value_comment(value: &str) -> &str {
+    let bytes = value.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if (*b == b'#' || *b == b';') && i > 0 && (bytes[i - 1] == b' ' || bytes[i - 1] == b'\t') {
+            return &value[..i];
+        }
+    }
+    value
+}
+
+fn classify_section(file: FileKind, inner: &str) -> (SectionKind, String) {
+    let named = |kind: SectionKind, name: &str| {
+        if is_valid_identifier(name) {
+            (kind, name.to_owned())
+        } else {
+            (SectionKind::Ignored, name.to_owned())
+        }
+    };
+    match file {
+        FileKind::Credentials => {
+            if let Some(rest) = inner.strip_prefix("profile") {
+                if rest.starts_with([' ', '\t']) {
+                    return (SectionKind::Ignored, inner.to_owned());
+                }
+            }
+            named(SectionKind::Profile, inner)
+        }
+        FileKind::Config => {
+            if inner == "default" {
+                return (SectionKind::BareDefault, "default".to_owned());
+            }
+            for (prefix, kind) in [
+                ("profile", SectionKind::Profile),
+                ("sso-session", SectionKind::SsoSession),
+                ("services", SectionKind::Services),
+            ] {
+                if let Some(rest) = inner.strip_prefix(prefix) {
+                    if rest.starts_with([' ', '\t']) {
+                        return named(kind, rest.trim());
+                    }
+                }
+            }
+            (SectionKind::Ignored, inner.to_owned())
+        }
+    }
+}
+
+/// The characters the SDKs accept in profile and property names.
+fn is_valid_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> ParsedFile {
+        parse(Path::new("/c"), FileKind::Config, text).expect("parses")
+    }
+
+    #[test]
+    fn sections_properties_and_line_numbers() {
+        let f = config(
+            "# top\n[profile a]\nRole_Arn = arn:x # note\n\n[default]\nregion=eu-west-1\r\n",
+        );
+        assert_eq!(f.sections.len(), 2);
+        assert_eq!(f.sections[0].kind, SectionKind::Profile);
+        assert_eq!(f.sections[0].name, "a");
+        assert_eq!(f.sections[0].line, 2);
+        assert_eq!(f.sections[0].properties[0].key, "role_arn");
+        assert_eq!(f.sections[0].properties[0].value, "arn:x");
+        assert_eq!(f.sections[0].properties[0].line, 3);
+        assert_eq!(f.sections[1].kind, SectionKind::BareDefault);
+        assert_eq!(f.sections[1].properties[0].value, "eu-west-1");
+    }
+
+    #[test]
+    fn glued_comment_characters_stay_in_the_value() {
+        let f = config("[profile a]\nk = v#x;y\n");
+        assert_eq!(f.sections[0].properties[0].value, "v#x;y");
+    }
+
+    #[test]
+    fn continuation_and_sub_properties() {
+        let f = config("[profile a]\ns3 =\n  max_concurrent_requests = 20\nk = one\n  two\n");
+        assert_eq!(
+            f.sections[0].properties[0].value,
+            "\nmax_concurrent_requests = 20"
+        );
+        assert_eq!(f.sections[0].properties[1].value, "one\ntwo");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse(
+            Path::new("/c"),
+            FileKind::Config,
+            "[profile a]\nnot a property\n",
+        )
+        .expect_err("must fail");
+        assert_eq!(e.line, 2);
+        assert!(e.to_string().contains("/c, line 2"), "{e}");
+        let e = parse(Path::new("/c"), FileKind::Config, "k = v\n").expect_err("must fail");
+        assert_eq!(e.message, "Expected a profile definition");
+        let e = parse(Path::new("/c"), FileKind::Config, "[profile a\n").expect_err("must fail");
+        assert_eq!(e.message, "Profile definition must end with ']'");
+    }
+
+    #[test]
+    fn section_names_depend_on_the_file() {
+        let f = config("[foo]\n[profile\tbar]\n[profilebaz]\n");
+        let kinds: Vec<_> = f
+            .sections
+            .iter()
+            .map(|s| (s.kind.clone(), s.name.as_str()))
+            .collect();
+        assert_eq!(kinds[0].0, SectionKind::Ignored);
+        assert_eq!(kinds[1], (SectionKind::Profile, "bar"));
+        assert_eq!(kinds[2].0, SectionKind::Ignored);
+        let c = parse(
+            Path::new("/k"),
+            FileKind::Credentials,
+            "[foo]\n[profile foo]\n",
+        )
+        .expect("ok");
+        assert_eq!(c.sections[0].kind, SectionKind::Profile);
+        assert_eq!(c.sections[1].kind, SectionKind::Ignored);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let c = parse(
+            Path::new("/k"),
+            FileKind::Credentials,
+            "[a]\naws_secret_access_key = s3cr3t\n",
+        )
+        .expect("ok");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+}

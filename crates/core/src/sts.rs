@@ -1,0 +1,312 @@
+//! Calls to AWS STS through `aws-sdk-sts`, and STS failures in words.
+//!
+//! The endpoint follows the AWS tools' variables: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`,
+//! both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`. This module owns every STS call;
+//! nothing else builds an STS client.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_sts::config::{BehaviorVersion, Region};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+use crate::credentials::Credentials;
+use crate::env::Env;
+use crate::resolve::StaticKeys;
+use crate::secret::Secret;
+
+/// Where and how to reach STS.
+#[derive(Debug, Clone)]
+pub struct StsSettings {
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    pub timeout: Duration,
+}
+
+impl StsSettings {
+    pub fn from_env(env: &dyn Env, region: Option<&str>) -> Self {
+        let region = region
+            .map(str::to_owned)
+            .or_else(|| env.non_empty("AWS_REGION"))
+            .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let ignore = env
+            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let endpoint_url = if ignore {
+            None
+        } else {
+            env.non_empty("AWS_ENDPOINT_URL_STS")
+                .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+        };
+        Self {
+            region,
+            endpoint_url,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What an `AssumeRole` call asks for.
+#[derive(Debug, Clone)]
+pub struct AssumeRoleRequest {
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub duration: Option<Duration>,
+    pub mfa: Option<(String, Secret)>,
+}
+
+/// An STS failure, classified so callers can decide whether to retry and users know what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StsErrorKind {
+    /// The caller may not do this (AccessDenied, a trust policy, a wrong ExternalId or MFA code).
+    AccessDenied,
+    /// The source keys are unknown, wrong, or expired.
+    InvalidCredentials,
+    /// Asked for longer than the role allows.
+    DurationTooLong,
+    /// A request STS refuses (ValidationError and similar).
+    InvalidRequest,
+    /// Throttled: retry later.
+    Throttled,
+    /// STS had a problem (5xx).
+    ServerError,
+    /// STS could not be reached (connection refused, DNS, TLS).
+    Unreachable,
+    /// No answer in time.
+    Timeout,
+    /// Anything else.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsError {
+    pub kind: StsErrorKind,
+    /// The STS error code, when STS sent one (e.g. `AccessDenied`).
+    pub code: Option<String>,
+    /// STS's own message or the transport error, in words.
+    pub detail: String,
+    /// The action that failed, e.g. `AssumeRole arn:aws:iam::123456789012:role/Admin`.
+    pub action: String,
+}
+
+impl StsError {
+    /// Worth retrying later without the user doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            StsErrorKind::Throttled
+                | StsErrorKind::ServerError
+                | StsErrorKind::Unreachable
+                | StsErrorKind::Timeout
+        )
+    }
+
+    fn advice(&self) -> &'static str {
+        match self.kind {
+            StsErrorKind::AccessDenied => {
+                "check the role's trust policy, the external_id and the MFA code"
+            }
+            StsErrorKind::InvalidCredentials => {
+                "the source keys are wrong or expired; replace them"
+            }
+            StsErrorKind::DurationTooLong => {
+                "ask for a shorter duration or raise the role's MaxSessionDuration"
+            }
+            StsErrorKind::InvalidRequest => "fix the profile's settings",
+            StsErrorKind::Throttled => "STS is throttling; RoleKeeper retries later",
+            StsErrorKind::ServerError => "STS had an internal error; try again shortly",
+            StsErrorKind::Unreachable => "check the network, the region and AWS_ENDPOINT_URL_STS",
+            StsErrorKind::Timeout => "STS did not answer in time; check the network and try again",
+            StsErrorKind::Other => "try again; if it persists, run `rolekeeper doctor`",
+        }
+    }
+}
+
+impl fmt::Display for StsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "STS {} failed: ", self.action)?;
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        write!(f, "{}; {}", self.detail, self.advice())
+    }
+}
+
+impl std::error::Error for StsError {}
+
+/// An STS client bound to one set of caller credentials.
+#[derive(Debug, Clone)]
+pub struct Sts {
+    client: aws_sdk_sts::Client,
+}
+
+impl Sts {
+    pub fn new(settings: &StsSettings, caller: &Credentials) -> Self {
+        let provider = aws_sdk_sts::config::Credentials::new(
+            caller.access_key_id.clone(),
+            caller.secret_access_key.expose().to_owned(),
+            caller.session_token.as_ref().map(|t| t.expose().to_owned()),
+            caller.expiration,
+            "rolekeeper",
+        );
+        let timeouts = aws_sdk_sts::config::timeout::TimeoutConfig::builder()
+            .operation_timeout(settings.timeout)
+            .connect_timeout(Duration::from_secs(3))
+            .build();
+        let mut builder = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .credentials_provider(provider)
+            .timeout_config(timeouts);
+        if let Some(url) = &settings.endpoint_url {
+            builder = builder.endpoint_url(url.clone());
+        }
+        Self {
+            client: aws_sdk_sts::Client::from_conf(builder.build()),
+        }
+    }
+
+    pub fn from_keys(settings: &StsSettings, keys: &StaticKeys) -> Self {
+        Self::new(
+            settings,
+            &Credentials {
+                access_key_id: keys.access_key_id.clone(),
+                secret_access_key: keys.secret_access_key.clone(),
+                session_token: keys.session_token.clone(),
+                expiration: None,
+            },
+        )
+    }
+
+    pub async fn assume_role(&self, request: &AssumeRoleRequest) -> Result<Credentials, StsError> {
+        let action = format!("AssumeRole {}", request.role_arn);
+        let mut call = self
+            .client
+            .assume_role()
+            .role_arn(&request.role_arn)
+            .role_session_name(&request.session_name)
+            .set_external_id(request.external_id.clone())
+            .set_duration_seconds(
+                request
+                    .duration
+                    .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+            );
+        if let Some((serial, code)) = &request.mfa {
+            call = call.serial_number(serial).token_code(code.expose());
+        }
+        let output = call.send().await.map_err(|e| classify(e, &action))?;
+        let c = output.credentials().ok_or_else(|| StsError {
+            kind: StsErrorKind::Other,
+            code: None,
+            detail: "the answer had no credentials".to_owned(),
+            action: action.clone(),
+        })?;
+        Ok(Credentials {
+            access_key_id: c.access_key_id().to_owned(),
+            secret_access_key: Secret::new(c.secret_access_key()),
+            session_token: Some(Secret::new(c.session_token())),
+            expiration: SystemTime::try_from(*c.expiration()).ok(),
+        })
+    }
+}
+
+fn classify<E>(error: SdkError<E, HttpResponse>, action: &str) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (kind, code, detail) = match &error {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().map(str::to_owned);
+            let message = e.message().map(str::to_owned);
+            let kind = match code.as_deref() {
+                Some("AccessDenied") => StsErrorKind::AccessDenied,
+                Some(
+                    "InvalidClientTokenId"
+                    | "SignatureDoesNotMatch"
+                    | "ExpiredToken"
+                    | "UnrecognizedClientException",
+                ) => StsErrorKind::InvalidCredentials,
+                Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
+                    StsErrorKind::Throttled
+                }
+                Some(
+                    "ValidationError"
+                    | "MalformedPolicyDocument"
+                    | "PackedPolicyTooLarge"
+                    | "RegionDisabledException",
+                ) if message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("DurationSeconds")) =>
+                {
+                    StsErrorKind::DurationTooLong
+                }
+                Some(
+                    "ValidationError"
+                    | "MalformedPolicyDocument"
+                    | "PackedPolicyTooLarge"
+                    | "RegionDisabledException",
+                ) => StsErrorKind::InvalidRequest,
+                _ => status_kind(service.raw().status().as_u16()),
+            };
+            (
+                kind,
+                code,
+                message.unwrap_or_else(|| "no message from STS".to_owned()),
+            )
+        }
+        SdkError::TimeoutError(_) => (
+            StsErrorKind::Timeout,
+            None,
+            "no answer before the timeout".to_owned(),
+        ),
+        SdkError::DispatchFailure(failure) => {
+            let kind = if failure.is_timeout() {
+                StsErrorKind::Timeout
+            } else {
+                StsErrorKind::Unreachable
+            };
+            (kind, None, chain_text(&error))
+        }
+        SdkError::ResponseError(response) => (
+            status_kind(response.raw().status().as_u16()),
+            None,
+            chain_text(&error),
+        ),
+        _ => (StsErrorKind::Other, None, chain_text(&error)),
+    };
+    StsError {
+        kind,
+        code,
+        detail,
+        action: action.to_owned(),
+    }
+}
+
+/// Classify by HTTP status when STS sent no usable error code (moto's auth errors, proxies).
+fn status_kind(status: u16) -> StsErrorKind {
+    match status {
+        403 => StsErrorKind::AccessDenied,
+        429 => StsErrorKind::Throttled,
+        500..=599 => StsErrorKind::ServerError,
+        400..=499 => StsErrorKind::InvalidRequest,
+        _ => StsErrorKind::Other,
+    }
+}
+
+/// The error and its sources, joined, without Debug noise.
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

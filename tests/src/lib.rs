@@ -1,0 +1,105 @@
+//! Shared support for the end-to-end suites in `tests/tests/`.
+//!
+//! The suites run the real binaries against real services. `scripts/test.sh` starts those services
+//! and exports where they are; a suite that finds one missing fails with a message saying how to
+//! start it (never skips).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A variable that `scripts/test.sh` exports; its absence fails the test with instructions.
+pub fn require_env(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v,
+        _ => panic!(
+            "{name} is not set: this suite needs the services that scripts/test.sh starts \
+             (moto, the Python oracles, a private D-Bus desktop session). Run ./scripts/test.sh, \
+             or `eval \"$(scripts/test-services.sh env)\"` before `cargo nextest run`."
+        ),
+    }
+}
+
+/// The directory holding the workspace's built binaries (`target/debug`).
+pub fn bin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("ROLEKEEPER_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/debug/deps/<test-binary> -> target/debug
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// The path of a workspace binary, which must have been built (`cargo build --workspace`).
+pub fn bin(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} does not exist: build the workspace first (`cargo build --workspace`)",
+        path.display()
+    );
+    path
+}
+
+/// A throw-away HOME with `~/.aws/config` and `~/.aws/credentials`.
+#[derive(Debug)]
+pub struct AwsHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl AwsHome {
+    pub fn new(config: &str, credentials: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let aws = dir.path().join(".aws");
+        std::fs::create_dir_all(&aws).expect("mkdir .aws");
+        std::fs::write(aws.join("config"), config).expect("write config");
+        std::fs::write(aws.join("credentials"), credentials).expect("write credentials");
+        Self { dir }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join(".aws/config")
+    }
+
+    pub fn credentials_path(&self) -> PathBuf {
+        self.dir.path().join(".aws/credentials")
+    }
+
+    /// A command with a clean AWS environment pointing at this HOME and at moto.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("HOME", self.home())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("HTTP_PROXY")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("https_proxy");
+        if let Ok(url) = std::env::var("ROLEKEEPER_TEST_STS_URL") {
+            cmd.env("AWS_ENDPOINT_URL_STS", url);
+        }
+        cmd
+    }
+}
+
+/// stdout and stderr of a finished command, for assertion messages.
+pub fn describe(output: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

@@ -1,0 +1,69 @@
+//! `rolekeeper daemon`: starts, reports what it loaded, stops cleanly on SIGTERM.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rolekeeper_tests::{bin, AwsHome};
+
+#[test]
+fn daemon_loads_profiles_and_stops_on_sigterm() {
+    let home = AwsHome::new(
+        "[profile a]\nregion = eu-west-1\n",
+        "[b]\naws_access_key_id = x\naws_secret_access_key = y\n",
+    );
+    let mut child = home
+        .command(bin("rolekeeper"))
+        .arg("daemon")
+        .env("ROLEKEEPER_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start daemon");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let wait_for = |needle: &str, log: &mut Vec<String>| loop {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => {
+                let hit = line.contains(needle);
+                log.push(line);
+                if hit {
+                    return;
+                }
+            }
+            Err(_) => panic!("no `{needle}` in the daemon's log:\n{}", log.join("\n")),
+        }
+    };
+    wait_for("profiles=2", &mut log);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    wait_for("stopped", &mut log);
+    let code = wait_with_timeout(&mut child, Duration::from_secs(5));
+    assert_eq!(code, Some(0), "daemon log:\n{}", log.join("\n"));
+}
+
+fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
+    let step = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    while waited < limit {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status.code();
+        }
+        std::thread::sleep(step);
+        waited += step;
+    }
+    let _ = child.kill();
+    panic!("the daemon did not exit within {limit:?} of SIGTERM");
+}
