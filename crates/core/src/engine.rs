@@ -12,7 +12,7 @@ use crate::env::{Env, Fs, ProcessEnv, RealFs};
 use crate::error::{Error, Result};
 use crate::files::FileLocations;
 use crate::profile::{parse, FileKind, ParsedFile, ProfileSet};
-use crate::resolve::{self, Plan};
+use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
 use crate::sts::{AssumeRoleRequest, Sts, StsSettings};
 
@@ -102,7 +102,7 @@ impl Engine {
 
     /// How `name`'s credentials would be obtained.
     pub fn plan(&self, name: &str) -> Result<Plan> {
-        resolve::resolve(&self.load_profiles()?, name, self.env.as_ref())
+        resolve::resolve(&self.load_profiles()?, name)
     }
 
     /// The profile `AWS_PROFILE` names, else `default`.
@@ -151,12 +151,7 @@ impl Engine {
             })?;
         }
         let plan = self.plan(name)?;
-        let mut current = Credentials {
-            access_key_id: plan.base.access_key_id.clone(),
-            secret_access_key: plan.base.secret_access_key.clone(),
-            session_token: plan.base.session_token.clone(),
-            expiration: None,
-        };
+        let mut current = self.base_credentials(&plan.base)?;
         let last = plan.roles.len().saturating_sub(1);
         for (index, step) in plan.roles.iter().enumerate() {
             let region = step.region.as_deref().or(plan.region.as_deref());
@@ -205,6 +200,78 @@ impl Engine {
                 })?;
         }
         Ok(current)
+    }
+
+    /// The credentials a chain starts from.
+    fn base_credentials(&self, base: &Base) -> Result<Credentials> {
+        match base {
+            Base::Keys(keys) => Ok(Credentials {
+                access_key_id: keys.access_key_id.clone(),
+                secret_access_key: keys.secret_access_key.clone(),
+                session_token: keys.session_token.clone(),
+                expiration: None,
+            }),
+            Base::NamedSource {
+                profile,
+                source,
+                origin,
+            } if source == "Environment" => {
+                let env = self.env.as_ref();
+                match (
+                    env.non_empty("AWS_ACCESS_KEY_ID"),
+                    env.non_empty("AWS_SECRET_ACCESS_KEY"),
+                ) {
+                    (Some(id), Some(secret)) => Ok(Credentials {
+                        access_key_id: id,
+                        secret_access_key: Secret::new(secret),
+                        session_token: env.non_empty("AWS_SESSION_TOKEN").map(Secret::new),
+                        expiration: None,
+                    }),
+                    _ => Err(Error::EnvironmentCredentialsMissing {
+                        profile: profile.clone(),
+                        origin: origin.clone(),
+                    }),
+                }
+            }
+            Base::NamedSource {
+                profile,
+                source,
+                origin,
+            } => Err(Error::UnsupportedBase {
+                profile: profile.clone(),
+                origin: origin.to_string(),
+                what: format!("credential_source = {source}"),
+            }),
+            Base::WebIdentity { profile, .. } => {
+                Err(self.unsupported(profile, "web_identity_token_file"))
+            }
+            Base::Sso { profile, .. } => {
+                Err(self.unsupported(profile, "IAM Identity Center (sso_*)"))
+            }
+            Base::Process {
+                profile, origin, ..
+            } => Err(Error::UnsupportedBase {
+                profile: profile.clone(),
+                origin: origin.to_string(),
+                what: "credential_process".to_owned(),
+            }),
+        }
+    }
+
+    fn unsupported(&self, profile: &str, what: &str) -> Error {
+        let origin = self
+            .load_profiles()
+            .ok()
+            .and_then(|set| {
+                set.get(profile)
+                    .and_then(|p| p.origin().map(ToString::to_string))
+            })
+            .unwrap_or_default();
+        Error::UnsupportedBase {
+            profile: profile.to_owned(),
+            origin,
+            what: what.to_owned(),
+        }
     }
 
     /// `rolekeeper-<unix seconds>`, like botocore's `botocore-session-<seconds>`.

@@ -53,11 +53,11 @@ pub enum Error {
     #[error("profile `{profile}` ({origin}) has role_arn but neither source_profile nor credential_source; add source_profile = <profile with keys>")]
     RoleWithoutSource { profile: String, origin: Origin },
 
-    #[error("profile `{profile}` ({origin}): credential_source = {value} is not supported by RoleKeeper; use Environment, or source_profile")]
-    UnsupportedCredentialSource {
+    #[error("profile `{profile}` ({origin}) gets its credentials from {what}, which RoleKeeper cannot obtain yet; use source_profile with keys, or credential_source = Environment")]
+    UnsupportedBase {
         profile: String,
-        origin: Origin,
-        value: String,
+        origin: String,
+        what: String,
     },
 
     #[error("profile `{profile}` ({origin}): credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set")]

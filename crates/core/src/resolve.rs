@@ -2,23 +2,58 @@
 //! a profile with `role_arn` takes its source from `source_profile` (a chain, followed until a
 //! profile with static keys) or `credential_source`; a source profile with static keys uses them
 //! even if it also has `role_arn`; a profile naming itself as source uses its own keys; any other
-//! revisit is a loop.
+//! revisit is a loop. `role_arn` + `web_identity_token_file`, SSO settings and
+//! `credential_process` are bases too. Checked against the cross-SDK corpus
+//! (`tests/conformance.rs`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::profile::{Origin, Profile, ProfileSet};
 use crate::secret::Secret;
 
-/// Long-term or otherwise given keys at the start of a chain.
+/// Keys written in a profile (long-term, or temporary with a token).
 #[derive(Debug, Clone)]
 pub struct StaticKeys {
-    /// The profile (or `environment`) they come from, for messages.
+    /// The profile they come from, for messages.
     pub from: String,
     pub access_key_id: String,
     pub secret_access_key: Secret,
     pub session_token: Option<Secret>,
+    /// `aws_account_id`, when the profile states it.
+    pub account_id: Option<String>,
+}
+
+/// Where a chain starts.
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// Keys in a profile.
+    Keys(StaticKeys),
+    /// `credential_source = Environment | Ec2InstanceMetadata | EcsContainer`.
+    NamedSource {
+        profile: String,
+        source: String,
+        origin: Origin,
+    },
+    /// `role_arn` + `web_identity_token_file`: `AssumeRoleWithWebIdentity`.
+    WebIdentity {
+        profile: String,
+        role_arn: String,
+        token_file: String,
+        session_name: Option<String>,
+    },
+    /// IAM Identity Center (SSO): the `sso_*` settings, from the profile or its `[sso-session]`.
+    Sso {
+        profile: String,
+        settings: BTreeMap<String, String>,
+    },
+    /// `credential_process = COMMAND`.
+    Process {
+        profile: String,
+        command: String,
+        origin: Origin,
+    },
 }
 
 /// One `AssumeRole` in a chain.
@@ -32,15 +67,17 @@ pub struct RoleStep {
     pub duration: Option<Duration>,
     pub mfa_serial: Option<String>,
     pub region: Option<String>,
+    /// Where `role_arn` is written.
+    pub origin: Origin,
 }
 
 /// How to get a profile's credentials: start from `base`, then assume each role in order.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub profile: String,
-    pub base: StaticKeys,
+    pub base: Base,
     pub roles: Vec<RoleStep>,
-    /// The region of the requested profile, if any profile in the chain sets one.
+    /// The region of the requested profile, or of the nearest source profile that sets one.
     pub region: Option<String>,
 }
 
@@ -54,44 +91,18 @@ impl Plan {
 pub const MIN_ROLE_DURATION: Duration = Duration::from_secs(900);
 pub const MAX_ROLE_DURATION: Duration = Duration::from_secs(12 * 3600);
 
-pub fn resolve(set: &ProfileSet, name: &str, env: &dyn Env) -> Result<Plan> {
+pub fn resolve(set: &ProfileSet, name: &str) -> Result<Plan> {
     let mut visited: Vec<String> = Vec::new();
     let mut roles: Vec<RoleStep> = Vec::new();
     let mut current = name.to_owned();
     let mut region = None;
 
     let base = loop {
-        let profile = set.get(&current).ok_or_else(|| {
-            if visited.is_empty() {
-                Error::ProfileNotFound {
-                    profile: current.clone(),
-                    files: set.describe_files(),
-                }
-            } else {
-                let from = visited.last().cloned().unwrap_or_default();
-                let origin = set
-                    .get(&from)
-                    .and_then(|p| p.get("source_profile"))
-                    .map(|v| v.origin.clone())
-                    .unwrap_or_else(|| unknown_origin(set));
-                Error::MissingSourceProfile {
-                    profile: from,
-                    origin,
-                    source_profile: current.clone(),
-                    files: set.describe_files(),
-                }
-            }
-        })?;
+        let profile = lookup(set, &current, visited.last())?;
         if region.is_none() {
             region = profile.text("region").map(str::to_owned);
         }
-        let is_source = !visited.is_empty();
-        // A source profile with keys stops the chain, even if it also has role_arn.
-        if is_source {
-            if let Some(keys) = static_keys(profile)? {
-                break keys;
-            }
-        }
+        // A revisit is a loop, even if the revisited profile has keys (the SDKs agree).
         if visited.contains(&current) {
             visited.push(current.clone());
             return Err(Error::SourceProfileLoop {
@@ -99,36 +110,42 @@ pub fn resolve(set: &ProfileSet, name: &str, env: &dyn Env) -> Result<Plan> {
                 chain: visited.join(" -> "),
             });
         }
+        let is_source = !visited.is_empty();
         visited.push(current.clone());
-
-        let Some(role_arn) = profile.get("role_arn").filter(|v| !v.text.is_empty()) else {
-            match static_keys(profile)? {
-                Some(keys) => break keys,
-                None => {
-                    return Err(Error::NoCredentials {
-                        profile: profile.name.clone(),
-                        origin: describe_origin(profile, set),
-                    })
-                }
+        // A source profile with keys stops the chain, even if it also has role_arn.
+        if is_source {
+            if let Some(keys) = static_keys(profile)? {
+                break Base::Keys(keys);
             }
+        }
+        let Some(role_arn) = profile.get("role_arn").filter(|v| !v.text.is_empty()) else {
+            break terminal_base(set, profile)?;
         };
-        roles.push(role_step(profile, &role_arn.text, &role_arn.origin)?);
+        let step = role_step(profile, &role_arn.text, &role_arn.origin)?;
+        if let Some(token_file) = profile.text("web_identity_token_file") {
+            break Base::WebIdentity {
+                profile: profile.name.clone(),
+                role_arn: step.role_arn,
+                token_file: token_file.to_owned(),
+                session_name: step.session_name,
+            };
+        }
+        roles.push(step);
 
-        let origin = role_arn.origin.clone();
-        match (
-            profile.text("source_profile"),
-            profile.get("credential_source"),
-        ) {
-            (Some(_), Some(cs)) if !cs.text.is_empty() => {
+        let credential_source = profile
+            .get("credential_source")
+            .filter(|v| !v.text.is_empty());
+        match (profile.text("source_profile"), credential_source) {
+            (Some(_), Some(cs)) => {
                 return Err(Error::AmbiguousSource {
                     profile: profile.name.clone(),
                     origin: cs.origin.clone(),
                 })
             }
-            (Some(source), _) if source == profile.name => {
+            (Some(source), None) if source == profile.name => {
                 // Self-reference: the profile's own keys are the source.
                 match static_keys(profile)? {
-                    Some(keys) => break keys,
+                    Some(keys) => break Base::Keys(keys),
                     None => {
                         return Err(Error::SourceProfileLoop {
                             profile: name.to_owned(),
@@ -137,23 +154,159 @@ pub fn resolve(set: &ProfileSet, name: &str, env: &dyn Env) -> Result<Plan> {
                     }
                 }
             }
-            (Some(source), _) => current = source.to_owned(),
-            (None, Some(cs)) if !cs.text.is_empty() => break credential_source(profile, cs, env)?,
-            _ => {
+            (Some(source), None) => current = source.to_owned(),
+            (None, Some(cs)) => {
+                break Base::NamedSource {
+                    profile: profile.name.clone(),
+                    source: cs.text.clone(),
+                    origin: cs.origin.clone(),
+                }
+            }
+            (None, None) => {
                 return Err(Error::RoleWithoutSource {
                     profile: profile.name.clone(),
-                    origin,
+                    origin: role_arn.origin.clone(),
                 })
             }
         }
     };
     roles.reverse();
+    // Settings are checked once the chain's shape is known, so a broken chain is reported as such.
+    for step in &roles {
+        validate_role_arn(&step.role_arn).map_err(|why| Error::InvalidSetting {
+            profile: step.profile.clone(),
+            origin: step.origin.clone(),
+            key: "role_arn",
+            value: step.role_arn.clone(),
+            why,
+        })?;
+    }
     Ok(Plan {
         profile: name.to_owned(),
         base,
         roles,
         region,
     })
+}
+
+/// The profile `name`, or an error that says who referred to it.
+fn lookup<'a>(set: &'a ProfileSet, name: &str, referrer: Option<&String>) -> Result<&'a Profile> {
+    set.get(name).ok_or_else(|| match referrer {
+        None => Error::ProfileNotFound {
+            profile: name.to_owned(),
+            files: set.describe_files(),
+        },
+        Some(from) => Error::MissingSourceProfile {
+            profile: from.clone(),
+            origin: set
+                .get(from)
+                .and_then(|p| p.get("source_profile"))
+                .map(|v| v.origin.clone())
+                .unwrap_or_else(|| Origin {
+                    path: set.config_path.clone(),
+                    line: 0,
+                }),
+            source_profile: name.to_owned(),
+            files: set.describe_files(),
+        },
+    })
+}
+
+/// The base of a profile without `role_arn`: SSO, a credential process, or keys.
+fn terminal_base(set: &ProfileSet, profile: &Profile) -> Result<Base> {
+    if let Some(v) = profile
+        .get("web_identity_token_file")
+        .filter(|v| !v.text.is_empty())
+    {
+        return Err(Error::InvalidSetting {
+            profile: profile.name.clone(),
+            origin: v.origin.clone(),
+            key: "web_identity_token_file",
+            value: v.text.clone(),
+            why: "it needs role_arn in the same profile".to_owned(),
+        });
+    }
+    if let Some(settings) = sso_settings(set, profile)? {
+        return Ok(Base::Sso {
+            profile: profile.name.clone(),
+            settings,
+        });
+    }
+    if let Some(v) = profile
+        .get("credential_process")
+        .filter(|v| !v.text.is_empty())
+    {
+        return Ok(Base::Process {
+            profile: profile.name.clone(),
+            command: v.text.clone(),
+            origin: v.origin.clone(),
+        });
+    }
+    match static_keys(profile)? {
+        Some(keys) => Ok(Base::Keys(keys)),
+        None => Err(Error::NoCredentials {
+            profile: profile.name.clone(),
+            origin: describe_origin(profile, set),
+        }),
+    }
+}
+
+/// The SSO settings of a profile, checked as the SDKs check them.
+fn sso_settings(set: &ProfileSet, profile: &Profile) -> Result<Option<BTreeMap<String, String>>> {
+    let invalid = |key: &'static str, why: &str| {
+        let v = profile.get(key);
+        Error::InvalidSetting {
+            profile: profile.name.clone(),
+            origin: origin_of(profile, key),
+            key,
+            value: v.map(|v| v.text.clone()).unwrap_or_default(),
+            why: why.to_owned(),
+        }
+    };
+    let mut settings = BTreeMap::new();
+    if let Some(session_name) = profile.text("sso_session") {
+        let Some(session) = set.sso_session(session_name) else {
+            return Err(invalid(
+                "sso_session",
+                "no [sso-session] section of that name exists",
+            ));
+        };
+        if profile.text("sso_region").is_some() && !session.contains_key("sso_region") {
+            return Err(invalid(
+                "sso_region",
+                "with sso_session, sso_region belongs in the [sso-session] section",
+            ));
+        }
+        settings.insert("sso_session".to_owned(), session_name.to_owned());
+        for key in ["sso_region", "sso_start_url"] {
+            if let Some(value) = session.get(key) {
+                settings.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+    match (
+        profile.text("sso_account_id"),
+        profile.text("sso_role_name"),
+    ) {
+        (Some(account), Some(role)) => {
+            settings.insert("sso_account_id".to_owned(), account.to_owned());
+            settings.insert("sso_role_name".to_owned(), role.to_owned());
+        }
+        (Some(_), None) => return Err(invalid("sso_account_id", "sso_role_name must also be set")),
+        (None, Some(_)) => return Err(invalid("sso_role_name", "sso_account_id must also be set")),
+        (None, None) => {}
+    }
+    if settings.is_empty() {
+        return Ok(None);
+    }
+    if !settings.contains_key("sso_session") {
+        for key in ["sso_region", "sso_start_url"] {
+            if let Some(value) = profile.text(key) {
+                settings.insert(key.to_owned(), value.to_owned());
+            }
+        }
+    }
+    Ok(Some(settings))
 }
 
 fn static_keys(profile: &Profile) -> Result<Option<StaticKeys>> {
@@ -168,6 +321,7 @@ fn static_keys(profile: &Profile) -> Result<Option<StaticKeys>> {
             session_token: profile
                 .secret("aws_session_token")
                 .or_else(|| profile.secret("aws_security_token")),
+            account_id: profile.text("aws_account_id").map(str::to_owned),
         })),
         (None, None) => Ok(None),
         (Some(_), None) => Err(Error::PartialKeys {
@@ -185,35 +339,6 @@ fn static_keys(profile: &Profile) -> Result<Option<StaticKeys>> {
     }
 }
 
-fn credential_source(
-    profile: &Profile,
-    value: &crate::profile::Value,
-    env: &dyn Env,
-) -> Result<StaticKeys> {
-    if value.text != "Environment" {
-        return Err(Error::UnsupportedCredentialSource {
-            profile: profile.name.clone(),
-            origin: value.origin.clone(),
-            value: value.text.clone(),
-        });
-    }
-    match (
-        env.non_empty("AWS_ACCESS_KEY_ID"),
-        env.non_empty("AWS_SECRET_ACCESS_KEY"),
-    ) {
-        (Some(id), Some(secret)) => Ok(StaticKeys {
-            from: "environment".to_owned(),
-            access_key_id: id,
-            secret_access_key: Secret::new(secret),
-            session_token: env.non_empty("AWS_SESSION_TOKEN").map(Secret::new),
-        }),
-        _ => Err(Error::EnvironmentCredentialsMissing {
-            profile: profile.name.clone(),
-            origin: value.origin.clone(),
-        }),
-    }
-}
-
 fn role_step(profile: &Profile, role_arn: &str, origin: &Origin) -> Result<RoleStep> {
     let invalid =
         |key: &'static str, value: &str, origin: &Origin, why: &str| Error::InvalidSetting {
@@ -223,9 +348,6 @@ fn role_step(profile: &Profile, role_arn: &str, origin: &Origin) -> Result<RoleS
             value: value.to_owned(),
             why: why.to_owned(),
         };
-    if let Err(why) = validate_role_arn(role_arn) {
-        return Err(invalid("role_arn", role_arn, origin, &why));
-    }
     let duration = match profile
         .get("duration_seconds")
         .filter(|v| !v.text.is_empty())
@@ -261,6 +383,7 @@ fn role_step(profile: &Profile, role_arn: &str, origin: &Origin) -> Result<RoleS
         duration,
         mfa_serial: profile.text("mfa_serial").map(str::to_owned),
         region: profile.text("region").map(str::to_owned),
+        origin: origin.clone(),
     })
 }
 
@@ -323,19 +446,11 @@ fn describe_origin(profile: &Profile, set: &ProfileSet) -> String {
         .unwrap_or_else(|| set.describe_files())
 }
 
-fn unknown_origin(set: &ProfileSet) -> Origin {
-    Origin {
-        path: set.config_path.clone(),
-        line: 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::env::MapEnv;
     use crate::profile::{parse, FileKind};
 
     fn set(config: &str, credentials: &str) -> ProfileSet {
@@ -344,20 +459,27 @@ mod tests {
         ProfileSet::merge(&c, &k)
     }
 
+    fn keys(plan: &Plan) -> &StaticKeys {
+        match &plan.base {
+            Base::Keys(keys) => keys,
+            other => panic!("expected keys, got {other:?}"),
+        }
+    }
+
     const CREDS: &str = "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n";
 
     #[test]
     fn static_profile() {
-        let plan = resolve(&set("", CREDS), "base", &MapEnv::default()).expect("ok");
-        assert_eq!(plan.base.access_key_id, "AKIDBASE");
+        let plan = resolve(&set("", CREDS), "base").expect("ok");
+        assert_eq!(keys(&plan).access_key_id, "AKIDBASE");
         assert!(plan.roles.is_empty());
     }
 
     #[test]
     fn role_with_source_profile_and_settings() {
         let config = "[profile prod]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = base\nduration_seconds = 7200\nexternal_id = ext\nregion = eu-west-1\n";
-        let plan = resolve(&set(config, CREDS), "prod", &MapEnv::default()).expect("ok");
-        assert_eq!(plan.base.from, "base");
+        let plan = resolve(&set(config, CREDS), "prod").expect("ok");
+        assert_eq!(keys(&plan).from, "base");
         assert_eq!(plan.roles.len(), 1);
         assert_eq!(plan.roles[0].duration, Some(Duration::from_secs(7200)));
         assert_eq!(plan.roles[0].external_id.as_deref(), Some("ext"));
@@ -367,7 +489,7 @@ mod tests {
     #[test]
     fn chains_run_in_order_from_the_source() {
         let config = "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/B\nsource_profile = base\n";
-        let plan = resolve(&set(config, CREDS), "a", &MapEnv::default()).expect("ok");
+        let plan = resolve(&set(config, CREDS), "a").expect("ok");
         let arns: Vec<_> = plan.roles.iter().map(|r| r.role_arn.as_str()).collect();
         assert_eq!(
             arns,
@@ -381,37 +503,37 @@ mod tests {
     #[test]
     fn loops_and_missing_sources_are_named() {
         let config = "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/B\nsource_profile = a\n";
-        let e = resolve(&set(config, ""), "a", &MapEnv::default()).expect_err("loop");
+        let e = resolve(&set(config, ""), "a").expect_err("loop");
         assert!(e.to_string().contains("a -> b -> a"), "{e}");
         let config =
             "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = nope\n";
-        let e = resolve(&set(config, ""), "a", &MapEnv::default()).expect_err("missing");
+        let e = resolve(&set(config, ""), "a").expect_err("missing");
         assert!(
             e.to_string().contains("`nope`") && e.to_string().contains("/c, line 3"),
             "{e}"
         );
-        let e = resolve(&set("", ""), "ghost", &MapEnv::default()).expect_err("unknown");
+        let e = resolve(&set("", ""), "ghost").expect_err("unknown");
         assert!(e.to_string().contains("profile `ghost` not found"), "{e}");
     }
 
     #[test]
     fn self_reference_uses_own_keys() {
         let config = "[profile me]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = me\naws_access_key_id = AKIDME\naws_secret_access_key = s\n";
-        let plan = resolve(&set(config, ""), "me", &MapEnv::default()).expect("ok");
-        assert_eq!(plan.base.access_key_id, "AKIDME");
+        let plan = resolve(&set(config, ""), "me").expect("ok");
+        assert_eq!(keys(&plan).access_key_id, "AKIDME");
         assert_eq!(plan.roles.len(), 1);
     }
 
     #[test]
     fn bad_settings_name_the_line() {
         let config = "[profile a]\nrole_arn = arn:aws:s3:::bucket\nsource_profile = base\n";
-        let e = resolve(&set(config, CREDS), "a", &MapEnv::default()).expect_err("bad arn");
+        let e = resolve(&set(config, CREDS), "a").expect_err("bad arn");
         assert!(
             e.to_string().contains("/c, line 2") && e.to_string().contains("role_arn"),
             "{e}"
         );
         let config = "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = base\nduration_seconds = 60\n";
-        let e = resolve(&set(config, CREDS), "a", &MapEnv::default()).expect_err("bad duration");
+        let e = resolve(&set(config, CREDS), "a").expect_err("bad duration");
         assert!(
             e.to_string().contains("line 4") && e.to_string().contains("900"),
             "{e}"
@@ -419,14 +541,9 @@ mod tests {
     }
 
     #[test]
-    fn credential_source_environment() {
+    fn credential_source_is_a_named_base() {
         let config = "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\ncredential_source = Environment\n";
-        let env = MapEnv::default()
-            .with("AWS_ACCESS_KEY_ID", "AKIDENV")
-            .with("AWS_SECRET_ACCESS_KEY", "s");
-        let plan = resolve(&set(config, ""), "a", &env).expect("ok");
-        assert_eq!(plan.base.access_key_id, "AKIDENV");
-        let e = resolve(&set(config, ""), "a", &MapEnv::default()).expect_err("no env");
-        assert!(e.to_string().contains("AWS_ACCESS_KEY_ID"), "{e}");
+        let plan = resolve(&set(config, ""), "a").expect("ok");
+        assert!(matches!(&plan.base, Base::NamedSource { source, .. } if source == "Environment"));
     }
 }

@@ -88,6 +88,7 @@ pub struct ProfileSet {
     pub config_path: PathBuf,
     pub credentials_path: PathBuf,
     profiles: BTreeMap<String, Profile>,
+    sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl ProfileSet {
@@ -97,7 +98,18 @@ impl ProfileSet {
             config_path: config.path.clone(),
             credentials_path: credentials.path.clone(),
             profiles: BTreeMap::new(),
+            sso_sessions: BTreeMap::new(),
         };
+        for section in config
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::SsoSession)
+        {
+            let session = set.sso_sessions.entry(section.name.clone()).or_default();
+            for property in &section.properties {
+                session.insert(property.key.clone(), property.value.clone());
+            }
+        }
         let has_prefixed_default = config
             .sections
             .iter()
@@ -142,6 +154,11 @@ impl ProfileSet {
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
         self.profiles.get(name)
+    }
+
+    /// The settings of an `[sso-session NAME]` section of the config file.
+    pub fn sso_session(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.sso_sessions.get(name)
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
