@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod credentials;
+pub mod credfile;
 pub mod engine;
 pub mod env;
 pub mod error;

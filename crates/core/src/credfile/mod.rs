@@ -1,0 +1,8 @@
+//! The shared credentials file as RoleKeeper edits it: a lossless document, sections it owns,
+//! and writes that are atomic, locked, and never lose a concurrent edit.
+
+pub mod document;
+pub mod managed;
+
+pub use document::{Document, LineEnding};
+pub use managed::{Conflict, Ownership, SectionRecord};
