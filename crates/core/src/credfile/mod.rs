@@ -3,6 +3,7 @@
 
 pub mod document;
 pub mod managed;
+pub mod write;
 
 pub use document::{Document, LineEnding};
 pub use managed::{Conflict, Ownership, SectionRecord};
