@@ -26,8 +26,16 @@ pub enum Command {
                             rolekeeper export prodaccess --duration 2h --format process"
     )]
     Export(ExportArgs),
-    /// List the profiles RoleKeeper can serve.
-    #[command(after_help = "Example:\n  rolekeeper status")]
+    /// Obtain credentials now, write them to the shared credentials file, and keep them fresh.
+    #[command(after_help = "Example:\n  rolekeeper activate prodaccess\n  \
+                            rolekeeper activate prodaccess staging --duration 2h")]
+    Activate(ActivateArgs),
+    /// Remove sessions from the credentials file (giving back its earlier bytes) and stop
+    /// refreshing them.
+    #[command(after_help = "Example:\n  rolekeeper deactivate prodaccess")]
+    Deactivate(DeactivateArgs),
+    /// Show active sessions with their expiry, and the profiles RoleKeeper can serve.
+    #[command(after_help = "Example:\n  rolekeeper status\n  rolekeeper status --json")]
     Status(StatusArgs),
     /// Run the engine without a desktop: logs events, stops on SIGTERM or Ctrl-C.
     #[command(after_help = "Example:\n  rolekeeper daemon")]
@@ -47,7 +55,33 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct ActivateArgs {
+    /// Sessions to activate, named after the profiles they are delivered as.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Session length for a role, e.g. 3600, 90m, 2h (900 s to 12 h).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Take over a section RoleKeeper did not write, or one edited since (a backup is kept).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeactivateArgs {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Remove RoleKeeper's section even if someone edited it since.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {

@@ -6,6 +6,7 @@
 mod cli;
 mod daemon;
 mod export;
+mod sessions;
 mod status;
 mod tty;
 
@@ -17,6 +18,8 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         cli::Command::Export(a) => export::run(a),
+        cli::Command::Activate(a) => sessions::activate(a),
+        cli::Command::Deactivate(a) => sessions::deactivate(a),
         cli::Command::Status(a) => status::run(a),
         cli::Command::Daemon => daemon::run(),
     };

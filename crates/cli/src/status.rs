@@ -1,25 +1,61 @@
-//! `rolekeeper status`: the profiles RoleKeeper can serve.
+//! `rolekeeper status`: active sessions with their expiry, and the profiles RoleKeeper can serve.
 
 use std::io::Write;
+use std::time::Duration;
 
-use anyhow::Context;
 use rolekeeper_core::Engine;
 
 use crate::cli::StatusArgs;
 
-pub fn run(_args: StatusArgs) -> anyhow::Result<()> {
+pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
     let locations = engine.locations();
+    let sessions = engine.sessions()?;
     let profiles = engine.profiles()?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "config:      {}", locations.config.display())?;
-    writeln!(out, "credentials: {}", locations.credentials.display())?;
-    if profiles.is_empty() {
+    if args.json {
+        let doc = serde_json::json!({
+            "config_file": locations.config,
+            "credentials_file": locations.credentials,
+            "sessions": sessions,
+            "profiles": profiles,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Sessions (delivered to {}):",
+        locations.credentials.display()
+    )?;
+    if sessions.is_empty() {
         writeln!(
             out,
-            "no profiles yet: add one to {}",
-            locations.config.display()
+            "  none active; `rolekeeper activate PROFILE` starts one"
         )?;
+    }
+    let width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in &sessions {
+        let state = match (s.remaining, &s.expires) {
+            (Some(left), Some(at)) if !left.is_zero() => {
+                format!("fresh · {} left (until {at})", human(left))
+            }
+            (Some(_), Some(at)) => format!("expired at {at}"),
+            _ => "long-term keys".to_owned(),
+        };
+        writeln!(out, "  {:width$}  {state}", s.name)?;
+        if let Some(by) = &s.shadowed_by {
+            writeln!(out, "  {:width$}  shadowed by {by}", "")?;
+        }
+    }
+    writeln!(
+        out,
+        "Profiles ({} and {}):",
+        locations.config.display(),
+        locations.credentials.display()
+    )?;
+    if profiles.is_empty() {
+        writeln!(out, "  none yet: add one to {}", locations.config.display())?;
     }
     let width = profiles.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for p in profiles {
@@ -28,8 +64,17 @@ pub fn run(_args: StatusArgs) -> anyhow::Result<()> {
             (Some(arn), None) => arn.clone(),
             _ => String::new(),
         };
-        writeln!(out, "{:width$}  {:6}  {detail}", p.name, p.kind)
-            .context("cannot write to stdout")?;
+        writeln!(out, "  {:width$}  {:6}  {detail}", p.name, p.kind)?;
     }
     Ok(())
+}
+
+/// `47 min`, `2 h 05 min`, `30 s`.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
 }

@@ -112,6 +112,14 @@ pub fn isoformat(t: SystemTime) -> String {
     }
 }
 
+/// Read back what [`isoformat`] writes (also accepts `Z`).
+pub fn parse_isoformat(text: &str) -> Option<SystemTime> {
+    let normalized = text.replace("+00:00", "Z");
+    OffsetDateTime::parse(&normalized, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(SystemTime::from)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -166,6 +174,14 @@ mod tests {
         };
         assert_eq!(c.render(ExportFormat::Env).lines().count(), 2);
         assert!(!c.render(ExportFormat::Process).contains("Expiration"));
+    }
+
+    #[test]
+    fn isoformat_round_trips() {
+        for micros in [1_795_000_000_123_456u64, 1_795_000_000_000_000] {
+            let t = SystemTime::UNIX_EPOCH + Duration::from_micros(micros);
+            assert_eq!(parse_isoformat(&isoformat(t)), Some(t));
+        }
     }
 
     #[test]

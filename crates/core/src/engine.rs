@@ -1,19 +1,22 @@
 //! The engine's one public façade. The CLI and the desktop shell both go through [`Engine`]; neither
 //! reads profile files or calls STS on its own.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
+use crate::delivery;
 use crate::env::{Env, Fs, ProcessEnv, RealFs};
 use crate::error::{Error, Result};
 use crate::files::FileLocations;
 use crate::profile::{parse, FileKind, ParsedFile, ProfileSet};
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
+use crate::state::StateStore;
 use crate::sts::{AssumeRoleRequest, Sts, StsSettings};
 
 /// Where an MFA code comes from when a role needs one.
@@ -48,6 +51,32 @@ pub struct ProfileSummary {
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
+}
+
+/// What `activate` did.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub name: String,
+    pub expiration: Option<SystemTime>,
+    /// The credentials file written (a symlink's target).
+    pub credentials_path: PathBuf,
+    /// A copy of the file from before the change, if one was taken.
+    pub backup: Option<PathBuf>,
+    /// Where `~/.aws/config` defines this profile in a way that makes the AWS tools ignore the
+    /// credentials file, e.g. `role_arn at ~/.aws/config, line 2`.
+    pub shadowed_by: Option<String>,
+}
+
+/// A session as `status` shows it: never a secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionStatus {
+    pub name: String,
+    /// ISO 8601 expiry of the credentials in the file.
+    pub expires: Option<String>,
+    /// Time left (zero once expired).
+    #[serde(skip)]
+    pub remaining: Option<Duration>,
+    pub shadowed_by: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +301,84 @@ impl Engine {
             origin,
             what: what.to_owned(),
         }
+    }
+
+    pub fn state_store(&self) -> StateStore {
+        StateStore::from_env(self.env.as_ref())
+    }
+
+    /// Obtain `name`'s credentials now, write them as a managed section of the credentials file,
+    /// and mark the session active so the running engine keeps it fresh.
+    pub async fn activate(
+        &self,
+        name: &str,
+        request: &CredentialRequest,
+        mfa: &dyn MfaPrompt,
+        force: bool,
+    ) -> Result<Activation> {
+        let credentials = self.credentials(name, request, mfa).await?;
+        let locations = self.locations();
+        let stamp = delivery::stamp(self.clock.now());
+        let written = delivery::write_session(
+            &locations.credentials,
+            &self.state_store(),
+            name,
+            &credentials,
+            force,
+            &stamp,
+        )?;
+        let shadowed_by = delivery::shadowed_by(&self.load_profiles()?, name)
+            .map(|(origin, key)| format!("{key} at {origin}"));
+        Ok(Activation {
+            name: name.to_owned(),
+            expiration: credentials.expiration,
+            credentials_path: written.target,
+            backup: written.backup,
+            shadowed_by,
+        })
+    }
+
+    /// Remove `name`'s managed section (giving back the file's earlier bytes) and stop keeping
+    /// it fresh. `Ok(false)` if the file had no such section.
+    pub fn deactivate(&self, name: &str, force: bool) -> Result<bool> {
+        let stamp = delivery::stamp(self.clock.now());
+        delivery::remove_session(
+            &self.locations().credentials,
+            &self.state_store(),
+            name,
+            force,
+            &stamp,
+        )
+    }
+
+    /// Every session RoleKeeper delivers, with its expiry.
+    pub fn sessions(&self) -> Result<Vec<SessionStatus>> {
+        let state = self.state_store().load()?;
+        let set = self.load_profiles()?;
+        let now = self.clock.now();
+        let target = crate::credfile::write::resolve_target(&self.locations().credentials)
+            .unwrap_or_else(|_| self.locations().credentials);
+        let record = state.files.get(&target.display().to_string());
+        Ok(state
+            .active
+            .iter()
+            .map(|name| {
+                let expires = record
+                    .and_then(|r| r.sections.get(name))
+                    .and_then(|e| e.expires.clone());
+                let remaining = expires
+                    .as_deref()
+                    .and_then(crate::credentials::parse_isoformat)
+                    .map(|at| at.duration_since(now).unwrap_or_default());
+                SessionStatus {
+                    name: name.clone(),
+                    expires,
+                    remaining,
+                    shadowed_by: delivery::shadowed_by(&set, name)
+                        .map(|(origin, key)| format!("{key} at {origin}")),
+                }
+            })
+            .collect())
     }
 
     /// `rolekeeper-<unix seconds>`, like botocore's `botocore-session-<seconds>`.

@@ -7,7 +7,9 @@
 
 use std::path::PathBuf;
 
+use crate::credfile::Conflict;
 use crate::profile::{Origin, ParseError};
+use crate::state::StateError;
 use crate::sts::StsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,41 @@ pub enum Error {
 
     #[error("profile `{profile}`: {cause}")]
     Sts { profile: String, cause: StsError },
+
+    #[error("{}", conflict_message(path, conflict))]
+    Conflict { path: PathBuf, conflict: Conflict },
+
+    #[error("cannot write {path}: {cause}; check the file's permissions and the free disk space")]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn conflict_message(path: &std::path::Path, conflict: &Conflict) -> String {
+    let path = path.display();
+    match conflict {
+        Conflict::Foreign { name, line } => format!(
+            "profile `{name}` in {path}, line {line} was not written by RoleKeeper, so RoleKeeper \
+             leaves it alone; choose another session name, remove that section, or pass --force \
+             to let RoleKeeper take it over (the file is backed up first)"
+        ),
+        Conflict::Edited { name, line } => format!(
+            "RoleKeeper's section `{name}` in {path}, line {line} was changed by someone else \
+             since RoleKeeper wrote it, so RoleKeeper leaves it alone; undo the change, or pass \
+             --force to replace it (the file is backed up first)"
+        ),
+        Conflict::Duplicate { name, lines } => {
+            format!(
+            "profile `{name}` appears more than once in {path} (lines {}); the AWS CLI rejects \
+             such a file: merge them into one",
+            lines.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        )
+        }
+    }
+}

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod credentials;
 pub mod credfile;
+pub mod delivery;
 pub mod engine;
 pub mod env;
 pub mod error;
@@ -14,10 +15,13 @@ pub mod profile;
 pub mod resolve;
 pub mod runner;
 pub mod secret;
+pub mod state;
 pub mod sts;
 
 pub use credentials::{Credentials, ExportFormat};
-pub use engine::{CredentialRequest, Engine, MfaPrompt, NoMfaPrompt, ProfileSummary};
+pub use engine::{
+    Activation, CredentialRequest, Engine, MfaPrompt, NoMfaPrompt, ProfileSummary, SessionStatus,
+};
 pub use error::{Error, Result};
 pub use runner::{Command, EngineHandle, Event};
 pub use secret::Secret;

@@ -70,9 +70,18 @@ pub fn lock(target: &Path) -> io::Result<FileLock> {
     Ok(FileLock { _file: file })
 }
 
+/// Replace `target`'s content with `bytes` atomically (for files only RoleKeeper writes).
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(target, None, bytes).map(|_| ())
+}
+
 /// Replace `target`'s content with `bytes` atomically, unless `target` no longer holds
 /// `expected` (then nothing is written and `Ok(false)` is returned).
 pub fn replace_if_unchanged(target: &Path, expected: &[u8], bytes: &[u8]) -> io::Result<bool> {
+    replace(target, Some(expected), bytes)
+}
+
+fn replace(target: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result<bool> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -87,8 +96,10 @@ pub fn replace_if_unchanged(target: &Path, expected: &[u8], bytes: &[u8]) -> io:
         temp.write_all(bytes)?;
         temp.sync_all()?;
         drop(temp);
-        if read_optional(target)? != expected {
-            return Ok(false);
+        if let Some(expected) = expected {
+            if read_optional(target)? != expected {
+                return Ok(false);
+            }
         }
         fs::rename(&temp_path, target)?;
         sync_dir(dir)?;
@@ -160,6 +171,8 @@ pub struct Updated<T> {
     pub value: T,
     /// The file's bytes before the edit that was written.
     pub before: Vec<u8>,
+    /// The file's bytes now.
+    pub after: Vec<u8>,
     /// Whether the file changed.
     pub written: bool,
 }
@@ -170,14 +183,31 @@ pub struct Updated<T> {
 /// before the first write attempt that changes something (for backups).
 pub fn update<T, E: From<io::Error>>(
     path: &Path,
-    mut edit: impl FnMut(&mut Document) -> Result<T, E>,
-    mut before_write: impl FnMut(&Path, &[u8]) -> Result<(), E>,
+    edit: impl FnMut(&mut Document) -> Result<T, E>,
+    before_write: impl FnMut(&Path, &[u8]) -> Result<(), E>,
 ) -> Result<Updated<T>, E> {
+    let target = prepare(path)?;
+    let _lock = lock(&target)?;
+    update_locked(&target, edit, before_write)
+}
+
+/// The target of `path` (symlinks followed), with its directory created (mode 0700) if missing.
+pub fn prepare(path: &Path) -> io::Result<PathBuf> {
     let target = resolve_target(path)?;
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir)?;
     }
-    let _lock = lock(&target)?;
+    Ok(target)
+}
+
+/// [`update`] for a caller that already holds [`lock`] on `target` (from [`prepare`]), so that it
+/// can read and save its own state under the same lock.
+pub fn update_locked<T, E: From<io::Error>>(
+    target: &Path,
+    mut edit: impl FnMut(&mut Document) -> Result<T, E>,
+    mut before_write: impl FnMut(&Path, &[u8]) -> Result<(), E>,
+) -> Result<Updated<T>, E> {
+    let target = target.to_path_buf();
     for _ in 0..ATTEMPTS {
         let before = read_optional(&target)?;
         let mut doc = Document::parse(&before);
@@ -187,6 +217,7 @@ pub fn update<T, E: From<io::Error>>(
             return Ok(Updated {
                 value,
                 before,
+                after,
                 written: false,
             });
         }
@@ -195,6 +226,7 @@ pub fn update<T, E: From<io::Error>>(
             return Ok(Updated {
                 value,
                 before,
+                after,
                 written: true,
             });
         }

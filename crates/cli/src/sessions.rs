@@ -1,0 +1,72 @@
+//! `rolekeeper activate` and `rolekeeper deactivate`.
+
+use std::io::Write;
+
+use anyhow::Context;
+use rolekeeper_core::credentials::isoformat;
+use rolekeeper_core::{CredentialRequest, Engine};
+
+use crate::cli::{ActivateArgs, DeactivateArgs};
+use crate::tty::TtyPrompt;
+
+pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
+    let engine = Engine::system();
+    let request = CredentialRequest {
+        duration: args.duration,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut out = std::io::stdout().lock();
+    for name in &args.names {
+        let done = runtime.block_on(engine.activate(name, &request, &TtyPrompt, args.force))?;
+        let expiry = done
+            .expiration
+            .map(isoformat)
+            .unwrap_or_else(|| "never".to_owned());
+        writeln!(
+            out,
+            "activated {name}: written to {} (expires {expiry})",
+            done.credentials_path.display()
+        )?;
+        if let Some(backup) = &done.backup {
+            writeln!(
+                out,
+                "  the file's earlier content is backed up in {}",
+                backup.display()
+            )?;
+        }
+        if let Some(by) = &done.shadowed_by {
+            writeln!(
+                out,
+                "  shadowed: {by} makes the AWS CLI and SDKs assume the role themselves and ignore \
+                 these credentials; use another session name, or remove those lines"
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn deactivate(args: DeactivateArgs) -> anyhow::Result<()> {
+    let engine = Engine::system();
+    let mut out = std::io::stdout().lock();
+    for name in &args.names {
+        let removed = engine.deactivate(name, args.force)?;
+        let path = engine.locations().credentials;
+        if removed {
+            writeln!(
+                out,
+                "deactivated {name}: its section is gone from {}",
+                path.display()
+            )?;
+        } else {
+            writeln!(
+                out,
+                "deactivated {name}: {} had no section for it",
+                path.display()
+            )?;
+        }
+    }
+    Ok(())
+}

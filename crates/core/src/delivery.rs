@@ -1,0 +1,168 @@
+//! File delivery: a session's credentials as a managed section of the shared credentials file,
+//! with RoleKeeper's state updated under the same lock.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::credentials::{isoformat, Credentials};
+use crate::credfile::managed::{self, fingerprint, Conflict, SectionRecord};
+use crate::credfile::write::{lock, prepare, update_locked};
+use crate::error::{Error, Result};
+use crate::profile::{Origin, ProfileSet};
+use crate::state::{SectionEntry, StateStore};
+
+/// Keys in `~/.aws/config` that make the AWS CLI and SDKs resolve a profile themselves, before
+/// they look at the credentials file: a managed section of the same name is then ignored.
+pub const SHADOWING_KEYS: &[&str] = &[
+    "role_arn",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+];
+
+/// What writing a session did.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub target: PathBuf,
+    /// A copy of the file taken before this change, when someone other than RoleKeeper had
+    /// changed it since RoleKeeper last wrote it.
+    pub backup: Option<PathBuf>,
+}
+
+enum Failure {
+    Io(io::Error),
+    Conflict(Conflict),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn failure(path: &Path, f: Failure) -> Error {
+    match f {
+        Failure::Io(cause) => Error::Write {
+            path: path.to_owned(),
+            cause,
+        },
+        Failure::Conflict(conflict) => Error::Conflict {
+            path: path.to_owned(),
+            conflict,
+        },
+    }
+}
+
+/// Write (or refresh) `name`'s managed section.
+pub fn write_session(
+    path: &Path,
+    store: &StateStore,
+    name: &str,
+    credentials: &Credentials,
+    force: bool,
+    stamp: &str,
+) -> Result<Written> {
+    let target = prepare(path).map_err(|cause| Error::Write {
+        path: path.to_owned(),
+        cause,
+    })?;
+    let _lock = lock(&target).map_err(|cause| Error::Write {
+        path: target.clone(),
+        cause,
+    })?;
+    let mut state = store.load()?;
+    let key = target.display().to_string();
+    let record = state.files.entry(key).or_default();
+    let previous = record.sections.get(name).map(|e| e.record.clone());
+    let last_written = record.last_written.clone();
+    let mut backup = None;
+    let updated = update_locked(
+        &target,
+        |doc| {
+            managed::upsert(doc, name, credentials, previous.as_ref(), force)
+                .map_err(Failure::Conflict)
+        },
+        |file, before| {
+            if !before.is_empty() && last_written.as_deref() != Some(&fingerprint_bytes(before)) {
+                backup = Some(store.backup(file, before, stamp)?);
+            }
+            Ok(())
+        },
+    )
+    .map_err(|f| failure(&target, f))?;
+    record.last_written = Some(fingerprint_bytes(&updated.after));
+    record.sections.insert(
+        name.to_owned(),
+        SectionEntry {
+            record: updated.value,
+            expires: credentials.expiration.map(isoformat),
+        },
+    );
+    state.active.insert(name.to_owned());
+    store.save(&state)?;
+    Ok(Written { target, backup })
+}
+
+/// Remove `name`'s managed section and forget the session. `Ok(false)` if there was nothing to
+/// remove from the file (the session is forgotten all the same).
+pub fn remove_session(
+    path: &Path,
+    store: &StateStore,
+    name: &str,
+    force: bool,
+    stamp: &str,
+) -> Result<bool> {
+    let target = prepare(path).map_err(|cause| Error::Write {
+        path: path.to_owned(),
+        cause,
+    })?;
+    let _lock = lock(&target).map_err(|cause| Error::Write {
+        path: target.clone(),
+        cause,
+    })?;
+    let mut state = store.load()?;
+    let key = target.display().to_string();
+    let record = state.files.entry(key).or_default();
+    let previous: Option<SectionRecord> = record.sections.get(name).map(|e| e.record.clone());
+    let last_written = record.last_written.clone();
+    let updated = update_locked(
+        &target,
+        |doc| managed::remove(doc, name, previous.as_ref(), force).map_err(Failure::Conflict),
+        |file, before| {
+            if last_written.as_deref() != Some(&fingerprint_bytes(before)) {
+                store.backup(file, before, stamp)?;
+            }
+            Ok(())
+        },
+    )
+    .map_err(|f| failure(&target, f))?;
+    if updated.written {
+        record.last_written = Some(fingerprint_bytes(&updated.after));
+    }
+    record.sections.remove(name);
+    state.active.remove(name);
+    store.save(&state)?;
+    Ok(updated.value)
+}
+
+fn fingerprint_bytes(bytes: &[u8]) -> String {
+    fingerprint(&String::from_utf8_lossy(bytes))
+}
+
+/// Where `~/.aws/config` gives `name` a definition that wins over the credentials file.
+pub fn shadowed_by(set: &ProfileSet, name: &str) -> Option<(Origin, &'static str)> {
+    let profile = set.get(name)?;
+    SHADOWING_KEYS.iter().find_map(|key| {
+        profile
+            .get(key)
+            .filter(|v| !v.text.is_empty() && v.origin.path == set.config_path)
+            .map(|v| (v.origin.clone(), *key))
+    })
+}
+
+/// A sortable, readable timestamp for backup names: `20261125T013700.123456Z`.
+pub fn stamp(now: SystemTime) -> String {
+    isoformat(now).replace(['-', ':'], "").replace("+0000", "Z")
+}

@@ -1,0 +1,199 @@
+//! What RoleKeeper remembers between runs, in `$XDG_STATE_HOME/rolekeeper/` (by default
+//! `~/.local/state/rolekeeper/`): which sessions are active, what it last wrote to each file, and
+//! backups of files before it first changed them. The state file holds names, times and
+//! fingerprints, never a secret; backups are copies of the credentials file, mode 0600.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::credfile::managed::SectionRecord;
+use crate::credfile::write::{create_private_dir, write_atomic};
+use crate::env::Env;
+use crate::files::home_dir;
+
+/// How many backups of each file are kept.
+pub const BACKUPS_KEPT: usize = 5;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Sessions the running engine keeps fresh, by name.
+    #[serde(default)]
+    pub active: BTreeSet<String>,
+    /// Per file RoleKeeper writes (by path).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Fingerprint of the whole file as RoleKeeper last wrote it: a different pre-image means
+    /// someone else changed the file, and it is backed up before RoleKeeper changes it.
+    #[serde(default)]
+    pub last_written: Option<String>,
+    #[serde(default)]
+    pub sections: BTreeMap<String, SectionEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionEntry {
+    #[serde(flatten)]
+    pub record: SectionRecord,
+    /// When the written credentials expire (ISO 8601), if they do.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// The state directory and its files.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    dir: PathBuf,
+}
+
+impl StateStore {
+    /// `ROLEKEEPER_STATE_DIR`, else `$XDG_STATE_HOME/rolekeeper`, else `~/.local/state/rolekeeper`.
+    pub fn from_env(env: &dyn Env) -> Self {
+        let dir = env
+            .non_empty("ROLEKEEPER_STATE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                env.non_empty("XDG_STATE_HOME")
+                    .map(|d| PathBuf::from(d).join("rolekeeper"))
+            })
+            .unwrap_or_else(|| {
+                home_dir(env)
+                    .unwrap_or_default()
+                    .join(".local/state/rolekeeper")
+            });
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    pub fn load(&self) -> Result<State, StateError> {
+        let path = self.state_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StateError {
+                path,
+                cause: e.to_string(),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(StateError {
+                path,
+                cause: e.to_string(),
+            }),
+        }
+    }
+
+    pub fn save(&self, state: &State) -> Result<(), StateError> {
+        let path = self.state_path();
+        let err = |cause: String| StateError {
+            path: path.clone(),
+            cause,
+        };
+        create_private_dir(&self.dir).map_err(|e| err(e.to_string()))?;
+        let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| err(e.to_string()))?;
+        bytes.push(b'\n');
+        write_atomic(&path, &bytes).map_err(|e| err(e.to_string()))
+    }
+
+    /// Keep a copy of `bytes` (the content of `file`) as a timestamped backup, mode 0600, and
+    /// drop all but the newest [`BACKUPS_KEPT`] backups of that file. `stamp` orders them.
+    pub fn backup(&self, file: &Path, bytes: &[u8], stamp: &str) -> io::Result<PathBuf> {
+        let dir = self.dir.join("backups");
+        create_private_dir(&dir)?;
+        let base = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = dir.join(format!("{base}.{stamp}.bak"));
+        write_atomic(&path, bytes)?;
+        let mut existing: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.starts_with(&format!("{base}.")) && n.ends_with(".bak")
+                })
+            })
+            .collect();
+        existing.sort();
+        let excess = existing.len().saturating_sub(BACKUPS_KEPT);
+        for old in existing.into_iter().take(excess) {
+            std::fs::remove_file(old)?;
+        }
+        Ok(path)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("RoleKeeper's state file {path} cannot be used: {cause}; fix or delete it (it holds no secrets; active sessions are then forgotten)")]
+pub struct StateError {
+    pub path: PathBuf,
+    pub cause: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::MapEnv;
+
+    #[test]
+    fn location_follows_xdg() {
+        let env = MapEnv::default().with("HOME", "/h");
+        assert_eq!(
+            StateStore::from_env(&env).dir(),
+            Path::new("/h/.local/state/rolekeeper")
+        );
+        let env = env.with("XDG_STATE_HOME", "/x");
+        assert_eq!(StateStore::from_env(&env).dir(), Path::new("/x/rolekeeper"));
+    }
+
+    #[test]
+    fn save_load_and_backups_are_bounded_and_private() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore {
+            dir: dir.path().join("rk"),
+        };
+        assert_eq!(store.load().expect("empty"), State::default());
+        let mut state = State::default();
+        state.active.insert("prod".into());
+        store.save(&state).expect("save");
+        assert_eq!(store.load().expect("load"), state);
+        for i in 0..8 {
+            store
+                .backup(
+                    Path::new("/x/credentials"),
+                    b"[a]\n",
+                    &format!("2026010{i}"),
+                )
+                .expect("backup");
+        }
+        let backups: Vec<_> = std::fs::read_dir(dir.path().join("rk/backups"))
+            .expect("ls")
+            .collect();
+        assert_eq!(backups.len(), BACKUPS_KEPT);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let newest = dir.path().join("rk/backups/credentials.20260107.bak");
+            assert_eq!(
+                std::fs::metadata(newest)
+                    .expect("meta")
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o600
+            );
+        }
+    }
+}
