@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rolekeeper_tests::{bin, AwsHome};
+use rolekeeper_tests::{bin, AwsHome, ChildGuard};
 
 #[test]
 fn daemon_loads_profiles_and_stops_on_sigterm() {
@@ -15,14 +15,15 @@ fn daemon_loads_profiles_and_stops_on_sigterm() {
         "[profile a]\nregion = eu-west-1\n",
         "[b]\naws_access_key_id = x\naws_secret_access_key = y\n",
     );
-    let mut child = home
-        .command(bin("rolekeeper"))
-        .arg("daemon")
-        .env("ROLEKEEPER_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start daemon");
+    let mut child = ChildGuard(
+        home.command(bin("rolekeeper"))
+            .arg("daemon")
+            .env("ROLEKEEPER_LOG", "info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start daemon"),
+    );
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

@@ -65,6 +65,10 @@ pub struct ActivateArgs {
     /// Take over a section RoleKeeper did not write, or one edited since (a backup is kept).
     #[arg(long)]
     pub force: bool,
+    /// Leave a role profile of the same name in ~/.aws/config as it is (the AWS tools will then
+    /// keep assuming the role themselves and ignore RoleKeeper's credentials: "shadowed").
+    #[arg(long)]
+    pub no_adopt: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use rolekeeper_core::credentials::isoformat;
-use rolekeeper_core::{CredentialRequest, Engine};
+use rolekeeper_core::{ActivateOptions, CredentialRequest, Engine};
 
 use crate::cli::{ActivateArgs, DeactivateArgs};
 use crate::tty::TtyPrompt;
@@ -18,9 +18,13 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let options = ActivateOptions {
+        force: args.force,
+        adopt: !args.no_adopt,
+    };
     let mut out = std::io::stdout().lock();
     for name in &args.names {
-        let done = runtime.block_on(engine.activate(name, &request, &TtyPrompt, args.force))?;
+        let done = runtime.block_on(engine.activate(name, &request, &TtyPrompt, options))?;
         let expiry = done
             .expiration
             .map(isoformat)
@@ -35,6 +39,20 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
                 out,
                 "  the file's earlier content is backed up in {}",
                 backup.display()
+            )?;
+        }
+        if !done.adopted.is_empty() {
+            let lines: Vec<String> = done
+                .adopted
+                .iter()
+                .map(|(line, key)| format!("{key} (line {line})"))
+                .collect();
+            writeln!(
+                out,
+                "  adopted [profile {name}] in {}: {} now commented out, so the AWS CLI and SDKs \
+                 use RoleKeeper's credentials; `rolekeeper deactivate {name}` gives those lines back",
+                done.config_path.display(),
+                lines.join(", ")
             )?;
         }
         if let Some(by) = &done.shadowed_by {

@@ -157,7 +157,7 @@ pub fn shadowed_by(set: &ProfileSet, name: &str) -> Option<(Origin, &'static str
     SHADOWING_KEYS.iter().find_map(|key| {
         profile
             .get(key)
-            .filter(|v| !v.text.is_empty() && v.origin.path == set.config_path)
+            .filter(|v| !v.text.is_empty() && !v.adopted && v.origin.path == set.config_path)
             .map(|v| (v.origin.clone(), *key))
     })
 }
@@ -165,4 +165,36 @@ pub fn shadowed_by(set: &ProfileSet, name: &str) -> Option<(Origin, &'static str
 /// A sortable, readable timestamp for backup names: `20261125T013700.123456Z`.
 pub fn stamp(now: SystemTime) -> String {
     isoformat(now).replace(['-', ':'], "").replace("+0000", "Z")
+}
+
+/// Adopt `name`'s role definition in the config file (see `credfile::adopt`). Returns the lines
+/// adopted, as `(line, key)`; empty when there was nothing to adopt.
+pub fn adopt_profile(config: &Path, name: &str) -> Result<Vec<(usize, String)>> {
+    let updated = crate::credfile::write::update(
+        config,
+        |doc| Ok::<_, io::Error>(crate::credfile::adopt::adopt(doc, name)),
+        |_, _| Ok(()),
+    )
+    .map_err(|cause| Error::Write {
+        path: config.to_owned(),
+        cause,
+    })?;
+    Ok(updated.value)
+}
+
+/// Give back `name`'s adopted lines in the config file, byte for byte. Returns how many.
+pub fn release_profile(config: &Path, name: &str) -> Result<usize> {
+    if !config.exists() {
+        return Ok(0);
+    }
+    let updated = crate::credfile::write::update(
+        config,
+        |doc| Ok::<_, io::Error>(crate::credfile::adopt::release(doc, name)),
+        |_, _| Ok(()),
+    )
+    .map_err(|cause| Error::Write {
+        path: config.to_owned(),
+        cause,
+    })?;
+    Ok(updated.value)
 }

@@ -42,6 +42,24 @@ pub struct CredentialRequest {
     pub duration: Option<Duration>,
 }
 
+/// How `activate` may treat existing files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivateOptions {
+    /// Take over a credentials-file section RoleKeeper did not write, or one edited since.
+    pub force: bool,
+    /// Adopt a role profile of the same name in `~/.aws/config` (else it stays, shadowing).
+    pub adopt: bool,
+}
+
+impl Default for ActivateOptions {
+    fn default() -> Self {
+        Self {
+            force: false,
+            adopt: true,
+        }
+    }
+}
+
 /// What the desktop and `status` show of a profile: never a secret.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ProfileSummary {
@@ -51,6 +69,8 @@ pub struct ProfileSummary {
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
+    /// RoleKeeper keeps this profile's role definition (adopted from `~/.aws/config`).
+    pub adopted: bool,
 }
 
 /// What `activate` did.
@@ -62,6 +82,9 @@ pub struct Activation {
     pub credentials_path: PathBuf,
     /// A copy of the file from before the change, if one was taken.
     pub backup: Option<PathBuf>,
+    /// Lines of the config file adopted, as `(line, key)`.
+    pub adopted: Vec<(usize, String)>,
+    pub config_path: PathBuf,
     /// Where `~/.aws/config` defines this profile in a way that makes the AWS tools ignore the
     /// credentials file, e.g. `role_arn at ~/.aws/config, line 2`.
     pub shadowed_by: Option<String>,
@@ -161,6 +184,7 @@ impl Engine {
                     role_arn,
                     source_profile: p.text("source_profile").map(str::to_owned),
                     mfa_serial: p.text("mfa_serial").map(str::to_owned),
+                    adopted: p.get("role_arn").is_some_and(|v| v.adopted),
                 }
             })
             .collect())
@@ -314,7 +338,7 @@ impl Engine {
         name: &str,
         request: &CredentialRequest,
         mfa: &dyn MfaPrompt,
-        force: bool,
+        options: ActivateOptions,
     ) -> Result<Activation> {
         let credentials = self.credentials(name, request, mfa).await?;
         let locations = self.locations();
@@ -324,9 +348,16 @@ impl Engine {
             &self.state_store(),
             name,
             &credentials,
-            force,
+            options.force,
             &stamp,
         )?;
+        // The credentials are in place before the config stops defining the role, so the AWS
+        // tools never see the profile without a way to get credentials.
+        let mut adopted = Vec::new();
+        let set = self.load_profiles()?;
+        if options.adopt && delivery::shadowed_by(&set, name).is_some() {
+            adopted = delivery::adopt_profile(&locations.config, name)?;
+        }
         let shadowed_by = delivery::shadowed_by(&self.load_profiles()?, name)
             .map(|(origin, key)| format!("{key} at {origin}"));
         Ok(Activation {
@@ -334,6 +365,8 @@ impl Engine {
             expiration: credentials.expiration,
             credentials_path: written.target,
             backup: written.backup,
+            adopted,
+            config_path: locations.config,
             shadowed_by,
         })
     }
@@ -342,6 +375,9 @@ impl Engine {
     /// it fresh. `Ok(false)` if the file had no such section.
     pub fn deactivate(&self, name: &str, force: bool) -> Result<bool> {
         let stamp = delivery::stamp(self.clock.now());
+        // The role definition comes back first, so the AWS tools can resolve the profile
+        // themselves before RoleKeeper's credentials leave.
+        delivery::release_profile(&self.locations().config, name)?;
         delivery::remove_session(
             &self.locations().credentials,
             &self.state_store(),

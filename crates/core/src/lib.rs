@@ -20,7 +20,8 @@ pub mod sts;
 
 pub use credentials::{Credentials, ExportFormat};
 pub use engine::{
-    Activation, CredentialRequest, Engine, MfaPrompt, NoMfaPrompt, ProfileSummary, SessionStatus,
+    ActivateOptions, Activation, CredentialRequest, Engine, MfaPrompt, NoMfaPrompt, ProfileSummary,
+    SessionStatus,
 };
 pub use error::{Error, Result};
 pub use runner::{Command, EngineHandle, Event};

@@ -93,6 +93,16 @@ impl Document {
         String::from_utf8_lossy(body).into_owned()
     }
 
+    /// Line `index`'s bytes, terminator included.
+    pub fn line_bytes(&self, index: usize) -> &[u8] {
+        &self.lines[index]
+    }
+
+    /// Replace line `index` (its terminator is part of `bytes`).
+    pub fn set_line(&mut self, index: usize, bytes: Vec<u8>) {
+        self.lines[index] = bytes;
+    }
+
     fn is_blank(&self, index: usize) -> bool {
         self.line_text(index).trim().is_empty()
     }

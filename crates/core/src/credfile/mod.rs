@@ -1,6 +1,7 @@
 //! The shared credentials file as RoleKeeper edits it: a lossless document, sections it owns,
 //! and writes that are atomic, locked, and never lose a concurrent edit.
 
+pub mod adopt;
 pub mod document;
 pub mod managed;
 pub mod write;

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::credfile::adopt::ADOPTED_PREFIX;
+
 /// Which of the two files the text came from: section names mean different things in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -44,6 +46,9 @@ pub struct Property {
     pub value: String,
     /// 1-based line of the key.
     pub line: usize,
+    /// Written as a RoleKeeper adoption comment: invisible to the AWS tools, part of
+    /// RoleKeeper's own definition (see `credfile::adopt`).
+    pub adopted: bool,
 }
 
 impl fmt::Debug for Property {
@@ -57,6 +62,7 @@ impl fmt::Debug for Property {
             .field("key", &self.key)
             .field("value", value)
             .field("line", &self.line)
+            .field("adopted", &self.adopted)
             .finish()
     }
 }
@@ -91,6 +97,24 @@ pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, Pars
     for (index, raw) in text.split('\n').enumerate() {
         let line_no = index + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(original) = line.strip_prefix(ADOPTED_PREFIX) {
+            // RoleKeeper's view only: the AWS tools see a comment.
+            if let (Some(section), Some((key, value))) =
+                (sections.last_mut(), original.split_once('='))
+            {
+                let key = key.trim();
+                if is_valid_identifier(key) {
+                    section.properties.push(Property {
+                        key: key.to_ascii_lowercase(),
+                        value: strip_value_comment(value).trim().to_owned(),
+                        line: line_no,
+                        adopted: true,
+                    });
+                }
+            }
+            open_property = None;
+            continue;
+        }
         if line.trim().is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
@@ -152,6 +176,7 @@ pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, Pars
             key: key.to_ascii_lowercase(),
             value: value.to_owned(),
             line: line_no,
+            adopted: false,
         });
         open_property = Some(section.properties.len() - 1);
     }

@@ -29,6 +29,8 @@ impl fmt::Display for Origin {
 pub struct Value {
     pub text: String,
     pub origin: Origin,
+    /// Kept by RoleKeeper in an adoption comment; the AWS tools do not see it.
+    pub adopted: bool,
 }
 
 /// One profile after merging both files.
@@ -144,6 +146,7 @@ impl ProfileSet {
                                 path: file.path.clone(),
                                 line: property.line,
                             },
+                            adopted: property.adopted,
                         },
                     );
                 }
