@@ -10,6 +10,7 @@ use crate::tty::TtyPrompt;
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
+    crate::warn_about_files(&engine);
     let profile = args.profile.unwrap_or_else(|| engine.default_profile());
     let request = CredentialRequest {
         duration: args.duration,

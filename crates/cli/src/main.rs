@@ -14,6 +14,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Say on stderr which lines of the shared files some AWS readers refuse (the command goes on).
+pub fn warn_about_files(engine: &rolekeeper_core::Engine) {
+    if let Ok(set) = engine.load_profiles() {
+        for quirk in set.warnings() {
+            eprintln!("rolekeeper: warning: {quirk}");
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {

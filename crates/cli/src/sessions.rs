@@ -11,6 +11,7 @@ use crate::tty::TtyPrompt;
 
 pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
+    crate::warn_about_files(&engine);
     let request = CredentialRequest {
         duration: args.duration,
     };

@@ -9,6 +9,7 @@ use crate::cli::StatusArgs;
 
 pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
+    crate::warn_about_files(&engine);
     let locations = engine.locations();
     let sessions = engine.sessions()?;
     let profiles = engine.profiles()?;

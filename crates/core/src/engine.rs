@@ -13,7 +13,9 @@ use crate::delivery;
 use crate::env::{Env, Fs, ProcessEnv, RealFs};
 use crate::error::{Error, Result};
 use crate::files::FileLocations;
-use crate::profile::{parse, FileKind, ParsedFile, ProfileSet};
+use crate::profile::{
+    botocore_rejections, parse, parse_lenient, FileKind, ParsedFile, ProfileSet, Quirk,
+};
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
 use crate::state::StateStore;
@@ -131,15 +133,24 @@ impl Engine {
         FileLocations::from_env(self.env.as_ref())
     }
 
-    /// Read and merge both profile files. A missing file counts as empty.
+    /// Read and merge both profile files. A missing file counts as empty. A file the
+    /// specification rejects but botocore accepts is read as botocore reads it; such lines, and
+    /// lines botocore rejects, come back as [`ProfileSet::warnings`].
     pub fn load_profiles(&self) -> Result<ProfileSet> {
         let locations = self.locations();
-        let config = self.read_file(&locations.config, FileKind::Config)?;
-        let credentials = self.read_file(&locations.credentials, FileKind::Credentials)?;
-        Ok(ProfileSet::merge(&config, &credentials))
+        let (config, mut warnings) = self.read_file(&locations.config, FileKind::Config)?;
+        let (credentials, more) = self.read_file(&locations.credentials, FileKind::Credentials)?;
+        warnings.extend(more);
+        let mut set = ProfileSet::merge(&config, &credentials);
+        set.add_warnings(warnings);
+        Ok(set)
     }
 
-    fn read_file(&self, path: &std::path::Path, kind: FileKind) -> Result<ParsedFile> {
+    fn read_file(
+        &self,
+        path: &std::path::Path,
+        kind: FileKind,
+    ) -> Result<(ParsedFile, Vec<Quirk>)> {
         let bytes = self
             .fs
             .read(path)
@@ -149,7 +160,18 @@ impl Engine {
             })?
             .unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
-        Ok(parse(path, kind, &text)?)
+        let mut warnings = botocore_rejections(path, &text);
+        let parsed = match parse(path, kind, &text) {
+            Ok(parsed) => parsed,
+            Err(strict) => match parse_lenient(path, kind, &text) {
+                Ok((parsed, quirks)) => {
+                    warnings.extend(quirks);
+                    parsed
+                }
+                Err(_) => return Err(Error::Parse(strict)),
+            },
+        };
+        Ok((parsed, warnings))
     }
 
     /// How `name`'s credentials would be obtained.

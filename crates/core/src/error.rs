@@ -21,8 +21,8 @@ pub enum Error {
         cause: std::io::Error,
     },
 
-    #[error("{0}; the AWS CLI and SDKs reject this whole file, fix that line")]
-    Parse(#[from] ParseError),
+    #[error("{0}; neither RoleKeeper nor the AWS CLI and SDKs can read this file, fix that line")]
+    Parse(ParseError),
 
     #[error("profile `{profile}` not found in {files}; check the name, or run `rolekeeper status` to list profiles")]
     ProfileNotFound { profile: String, files: String },

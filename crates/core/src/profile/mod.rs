@@ -7,7 +7,10 @@
 mod parse;
 mod set;
 
-pub use parse::{parse, FileKind, ParseError, ParsedFile, Property, Section, SectionKind};
+pub use parse::{
+    botocore_rejections, parse, parse_lenient, FileKind, ParseError, ParsedFile, Property, Quirk,
+    Rejectors, Section, SectionKind,
+};
 pub use set::{Origin, Profile, ProfileSet, Value};
 
 /// Keys whose values are secrets: never printed, never logged.

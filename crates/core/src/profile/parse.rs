@@ -83,8 +83,76 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parse the text of one file. `path` is used only in errors.
+/// Which AWS readers refuse a construct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejectors {
+    /// The SDKs that follow the profile-file specification (Rust, Java, Go, JavaScript, ...).
+    SpecSdks,
+    /// botocore, and so boto3 and the AWS CLI.
+    Botocore,
+}
+
+/// A line that some AWS readers refuse (the whole file is then unusable for them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quirk {
+    pub path: PathBuf,
+    pub line: usize,
+    pub what: String,
+    pub rejected_by: Rejectors,
+}
+
+impl fmt::Display for Quirk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match self.rejected_by {
+            Rejectors::SpecSdks => "the AWS SDKs for Rust, Java, Go and JavaScript reject",
+            Rejectors::Botocore => "the AWS CLI, boto3 and botocore reject",
+        };
+        write!(
+            f,
+            "{}, line {}: {}; {who} the whole file, fix that line",
+            self.path.display(),
+            self.line,
+            self.what
+        )
+    }
+}
+
+/// Parse the text of one file by the specification. `path` is used only in errors.
 pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, ParseError> {
+    parse_with(path, kind, text, None)
+}
+
+/// Parse like [`parse`], but also accept what botocore accepts and the specification does not
+/// (`key: value`, an indented key, an indented `[section]`), recording each as a [`Quirk`].
+pub fn parse_lenient(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+) -> Result<(ParsedFile, Vec<Quirk>), ParseError> {
+    let mut quirks = Vec::new();
+    let parsed = parse_with(path, kind, text, Some(&mut quirks))?;
+    Ok((parsed, quirks))
+}
+
+fn parse_with(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    mut lenient: Option<&mut Vec<Quirk>>,
+) -> Result<ParsedFile, ParseError> {
+    let mut quirk = |line: usize, what: &str| {
+        if let Some(q) = lenient.as_deref_mut() {
+            q.push(Quirk {
+                path: path.to_owned(),
+                line,
+                what: what.to_owned(),
+                rejected_by: Rejectors::SpecSdks,
+            });
+            true
+        } else {
+            false
+        }
+    };
     let mut sections: Vec<Section> = Vec::new();
     // Index of the property that continuation lines extend, in the last section.
     let mut open_property: Option<usize> = None;
@@ -118,8 +186,11 @@ pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, Pars
         if line.trim().is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
-        if line.starts_with('[') {
-            let header = strip_header_comment(line).trim_end();
+        let indented_header = line.starts_with([' ', '\t']) && line.trim_start().starts_with('[');
+        if line.starts_with('[')
+            || (indented_header && quirk(line_no, "a section header is indented"))
+        {
+            let header = strip_header_comment(line.trim_start()).trim_end();
             let Some(inner) = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')) else {
                 return Err(err(line_no, "Profile definition must end with ']'"));
             };
@@ -139,6 +210,10 @@ pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, Pars
         if line.starts_with([' ', '\t']) {
             // A continuation of the previous property.
             let Some(index) = open_property else {
+                if line.contains(['=', ':']) && quirk(line_no, "a key is indented") {
+                    push_property(section, line.trim(), line_no);
+                    continue;
+                }
                 return Err(err(
                     line_no,
                     "Expected a property definition, found continuation",
@@ -158,6 +233,18 @@ pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, Pars
             property.value.push('\n');
             property.value.push_str(text);
             continue;
+        }
+        let colon_first = match (line.find('='), line.find(':')) {
+            (None, Some(_)) => true,
+            (Some(eq), Some(colon)) => colon < eq,
+            _ => false,
+        };
+        if colon_first {
+            if quirk(line_no, "`key: value` uses ':' instead of '='") {
+                push_property(section, line, line_no);
+                continue;
+            }
+            return Err(err(line_no, "Expected an '=' sign defining a property"));
         }
         let Some((key, value)) = line.split_once('=') else {
             return Err(err(line_no, "Expected an '=' sign defining a property"));
@@ -185,6 +272,88 @@ pub fn parse(path: &Path, kind: FileKind, text: &str) -> Result<ParsedFile, Pars
         kind,
         sections,
     })
+}
+
+/// A `key: value` or indented `key = value` line, as botocore reads it.
+fn push_property(section: &mut Section, line: &str, line_no: usize) {
+    let at = line.find(['=', ':']).unwrap_or(line.len());
+    let key = line[..at].trim();
+    let value = line.get(at + 1..).unwrap_or_default();
+    if is_valid_identifier(key) {
+        section.properties.push(Property {
+            key: key.to_ascii_lowercase(),
+            value: strip_value_comment(value).trim().to_owned(),
+            line: line_no,
+            adopted: false,
+        });
+    }
+}
+
+/// What botocore (and so the AWS CLI) refuses although the specification allows it: a byte-order
+/// mark, a section defined twice, a key repeated within a section, a key before any section.
+pub fn botocore_rejections(path: &Path, text: &str) -> Vec<Quirk> {
+    let mut quirks = Vec::new();
+    let mut push = |line: usize, what: String| {
+        quirks.push(Quirk {
+            path: path.to_owned(),
+            line,
+            what,
+            rejected_by: Rejectors::Botocore,
+        });
+    };
+    if text.starts_with('\u{feff}') {
+        push(1, "the file starts with a byte-order mark".to_owned());
+    }
+    let mut seen_sections: Vec<(String, usize)> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut in_section = false;
+    for (index, raw) in text.trim_start_matches('\u{feff}').split('\n').enumerate() {
+        let line_no = index + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with(['#', ';']) || line.starts_with(ADOPTED_PREFIX)
+        {
+            continue;
+        }
+        if let Some(inner) = trimmed.strip_prefix('[') {
+            let name = inner
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            if let Some((_, first)) = seen_sections.iter().find(|(n, _)| *n == name) {
+                push(
+                    line_no,
+                    format!("section [{name}] is defined a second time (first at line {first})"),
+                );
+            }
+            seen_sections.push((name, line_no));
+            keys.clear();
+            in_section = true;
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue; // a continuation line
+        }
+        if !in_section {
+            push(line_no, "a key comes before any [section]".to_owned());
+            continue;
+        }
+        let key = line
+            .split(['=', ':'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if keys.contains(&key) {
+            push(
+                line_no,
+                format!("key `{key}` is repeated in the same section"),
+            );
+        }
+        keys.push(key);
+    }
+    quirks
 }
 
 /// `[profile x] # comment` -> `[profile x]`.
@@ -254,6 +423,41 @@ fn is_valid_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lenient_reading_accepts_what_botocore_accepts_and_says_so() {
+        let text = "[profile a]\nkey: value\n  [profile b]\n  indented = yes\n";
+        assert!(parse(Path::new("/c"), FileKind::Config, text).is_err());
+        let (f, quirks) = parse_lenient(Path::new("/c"), FileKind::Config, text).expect("lenient");
+        assert_eq!(f.sections[0].properties[0].value, "value");
+        assert_eq!(f.sections[1].name, "b");
+        assert_eq!(f.sections[1].properties[0].key, "indented");
+        let lines: Vec<_> = quirks.iter().map(|q| q.line).collect();
+        assert_eq!(lines, [2, 3, 4]);
+        assert!(
+            quirks[0].to_string().contains("/c, line 2: `key: value`"),
+            "{}",
+            quirks[0]
+        );
+    }
+
+    #[test]
+    fn botocore_rejections_are_found_with_their_lines() {
+        let text = "\u{feff}[a]\nk = 1\nK = 2\n[b]\n[a]\n";
+        let q = botocore_rejections(Path::new("/k"), text);
+        let found: Vec<_> = q.iter().map(|q| (q.line, q.what.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (1, "the file starts with a byte-order mark"),
+                (3, "key `k` is repeated in the same section"),
+                (5, "section [a] is defined a second time (first at line 1)"),
+            ]
+        );
+        assert!(
+            botocore_rejections(Path::new("/k"), "[a]\nk = 1\n  more\n[b]\nk = 2\n").is_empty()
+        );
+    }
 
     fn config(text: &str) -> ParsedFile {
         parse(Path::new("/c"), FileKind::Config, text).expect("parses")

@@ -91,6 +91,7 @@ pub struct ProfileSet {
     pub credentials_path: PathBuf,
     profiles: BTreeMap<String, Profile>,
     sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
+    warnings: Vec<super::Quirk>,
 }
 
 impl ProfileSet {
@@ -101,6 +102,7 @@ impl ProfileSet {
             credentials_path: credentials.path.clone(),
             profiles: BTreeMap::new(),
             sso_sessions: BTreeMap::new(),
+            warnings: Vec::new(),
         };
         for section in config
             .sections
@@ -157,6 +159,15 @@ impl ProfileSet {
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
         self.profiles.get(name)
+    }
+
+    /// Lines some AWS readers refuse (the files are still usable by RoleKeeper).
+    pub fn warnings(&self) -> &[super::Quirk] {
+        &self.warnings
+    }
+
+    pub fn add_warnings(&mut self, warnings: impl IntoIterator<Item = super::Quirk>) {
+        self.warnings.extend(warnings);
     }
 
     /// The settings of an `[sso-session NAME]` section of the config file.
