@@ -316,11 +316,7 @@ pub fn botocore_rejections(path: &Path, text: &str) -> Vec<Quirk> {
             continue;
         }
         if let Some(inner) = trimmed.strip_prefix('[') {
-            let name = inner
-                .split(']')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+            let name = inner.split(']').next().unwrap_or_default().to_owned();
             if let Some((_, first)) = seen_sections.iter().find(|(n, _)| *n == name) {
                 push(
                     line_no,
