@@ -130,3 +130,18 @@ impl std::ops::DerefMut for ChildGuard {
         &mut self.0
     }
 }
+
+/// Credentials whose every field carries `k`, so a reader can tell a whole section from a mixed
+/// or partial one.
+pub fn numbered_credentials(k: u64) -> rolekeeper_core::Credentials {
+    use std::time::{Duration, UNIX_EPOCH};
+    rolekeeper_core::Credentials {
+        access_key_id: format!("ASIA{k:016}"),
+        secret_access_key: rolekeeper_core::Secret::new(format!("secret-{k}-{}", "x".repeat(40))),
+        session_token: Some(rolekeeper_core::Secret::new(format!(
+            "token-{k}-{}",
+            "y".repeat(300)
+        ))),
+        expiration: Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000 + k)),
+    }
+}

@@ -28,7 +28,15 @@ pub struct SectionRecord {
     /// What appending the section added around it, to give back the original bytes on removal.
     #[serde(default)]
     pub appended: Appended,
+    /// Fingerprints of RoleKeeper's earlier writes of this section, newest first: another tool
+    /// whose read-modify-write crossed RoleKeeper's may write one of them back, which is stale
+    /// but not an edit.
+    #[serde(default)]
+    pub earlier: Vec<String>,
 }
+
+/// How many earlier fingerprints a record keeps.
+const EARLIER_KEPT: usize = 8;
 
 /// Why a managed write did not happen. Each names the profile and the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +143,15 @@ pub fn upsert(
         name: name.to_owned(),
         line: 0,
     })?;
+    let mut earlier = Vec::new();
+    if let Some(r) = record {
+        earlier.push(r.fingerprint.clone());
+        earlier.extend(r.earlier.iter().take(EARLIER_KEPT - 1).cloned());
+    }
     Ok(SectionRecord {
         fingerprint: fingerprint(&doc.span_text(&span)),
         appended,
+        earlier,
     })
 }
 
@@ -181,7 +195,10 @@ fn managed_span(doc: &Document, name: &str) -> Option<SectionSpan> {
 /// lost), a section still in RoleKeeper's exact shape counts as unedited.
 fn edited(doc: &Document, span: &SectionSpan, record: Option<&SectionRecord>) -> bool {
     match record {
-        Some(r) => fingerprint(&doc.span_text(span)) != r.fingerprint,
+        Some(r) => {
+            let now = fingerprint(&doc.span_text(span));
+            now != r.fingerprint && !r.earlier.contains(&now)
+        }
         None => !canonical_shape(doc, span),
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::document::Document;
 
 /// How often an edit is re-applied when another writer keeps changing the file.
-const ATTEMPTS: usize = 20;
+const ATTEMPTS: u32 = 60;
 
 /// The file a path finally names: symlinks followed (relative links against their directory).
 pub fn resolve_target(path: &Path) -> io::Result<PathBuf> {
@@ -96,19 +96,62 @@ fn replace(target: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result<b
         temp.write_all(bytes)?;
         temp.sync_all()?;
         drop(temp);
-        if let Some(expected) = expected {
-            if read_optional(target)? != expected {
+        let committed = match expected {
+            None => {
+                fs::rename(&temp_path, target)?;
+                true
+            }
+            Some(expected) => commit_if_unchanged(&temp_path, target, expected)?,
+        };
+        if committed {
+            sync_dir(dir)?;
+        }
+        Ok(committed)
+    })();
+    // After a commit by exchange the temp path holds the previous content; otherwise our own.
+    let _ = fs::remove_file(&temp_path);
+    result
+}
+
+/// Put `temp` in place of `target` only if `target` still holds `expected`.
+///
+/// On Linux this is exact: the files are swapped atomically (`RENAME_EXCHANGE`) and the content
+/// that came out is checked; if another writer got in first, its file is swapped straight back.
+/// So an edit that lands between RoleKeeper's last read and its commit is never replaced. A new
+/// file is created with `RENAME_NOREPLACE`, so a file made meanwhile is not clobbered either.
+/// Elsewhere, or on a file system without these flags, the content is compared just before a
+/// plain rename.
+fn commit_if_unchanged(temp: &Path, target: &Path, expected: &[u8]) -> io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        let exists = target.exists();
+        let flags = if exists {
+            RenameFlags::EXCHANGE
+        } else {
+            RenameFlags::NOREPLACE
+        };
+        match renameat_with(CWD, temp, CWD, target, flags) {
+            Ok(()) if !exists => return Ok(expected.is_empty()),
+            Ok(()) => {
+                if fs::read(temp)? == expected {
+                    return Ok(true);
+                }
+                renameat_with(CWD, temp, CWD, target, RenameFlags::EXCHANGE)?;
                 return Ok(false);
             }
+            Err(e) if e == rustix::io::Errno::EXIST || e == rustix::io::Errno::NOENT => {
+                return Ok(false)
+            }
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
         }
-        fs::rename(&temp_path, target)?;
-        sync_dir(dir)?;
-        Ok(true)
-    })();
-    if !matches!(result, Ok(true)) {
-        let _ = fs::remove_file(&temp_path);
     }
-    result
+    if read_optional(target)? != expected {
+        return Ok(false);
+    }
+    fs::rename(temp, target)?;
+    Ok(true)
 }
 
 #[cfg(unix)]
@@ -208,7 +251,8 @@ pub fn update_locked<T, E: From<io::Error>>(
     mut before_write: impl FnMut(&Path, &[u8]) -> Result<(), E>,
 ) -> Result<Updated<T>, E> {
     let target = target.to_path_buf();
-    for _ in 0..ATTEMPTS {
+    remove_stale_temps(&target);
+    for attempt in 0..ATTEMPTS {
         let before = read_optional(&target)?;
         let mut doc = Document::parse(&before);
         let value = edit(&mut doc)?;
@@ -231,12 +275,40 @@ pub fn update_locked<T, E: From<io::Error>>(
             });
         }
         tracing::debug!(path = %target.display(), "changed by another writer; applying again");
+        // Let the other writer finish its burst: 1, 2, 4 ... 32 ms, plus jitter so two
+        // RoleKeeper processes do not retry in step.
+        let jitter = u64::from(std::process::id() % 5);
+        std::thread::sleep(std::time::Duration::from_millis(
+            (1 << attempt.min(5)) + jitter,
+        ));
     }
     Err(io::Error::other(format!(
         "{} keeps changing under RoleKeeper ({ATTEMPTS} attempts); try again when the other writer is done",
         target.display()
     ))
     .into())
+}
+
+/// Temp files of writers that died before their commit (killed, power loss). Only called with
+/// the lock held, when no other RoleKeeper writer can be between its temp file and its commit.
+fn remove_stale_temps(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.rolekeeper-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `mkdir -p` with mode 0700 for the directories it creates (like `~/.aws`).
