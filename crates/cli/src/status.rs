@@ -1,9 +1,7 @@
 //! `rolekeeper status`: active sessions with their expiry, and the profiles RoleKeeper can serve.
 
+use rolekeeper_core::{human_duration, Engine};
 use std::io::Write;
-use std::time::Duration;
-
-use rolekeeper_core::Engine;
 
 use crate::cli::StatusArgs;
 
@@ -39,7 +37,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     for s in &sessions {
         let state = match (s.remaining, &s.expires) {
             (Some(left), Some(at)) if !left.is_zero() => {
-                format!("fresh · {} left (until {at})", human(left))
+                format!("fresh · {} left (until {at})", human_duration(left))
             }
             (Some(_), Some(at)) => format!("expired at {at}"),
             _ => "long-term keys".to_owned(),
@@ -68,14 +66,4 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
         writeln!(out, "  {:width$}  {:6}  {detail}", p.name, p.kind)?;
     }
     Ok(())
-}
-
-/// `47 min`, `2 h 05 min`, `30 s`.
-fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min", s / 60),
-        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
-    }
 }

@@ -17,6 +17,7 @@ pub mod runner;
 pub mod secret;
 pub mod state;
 pub mod sts;
+pub mod words;
 
 pub use credentials::{Credentials, ExportFormat};
 pub use engine::{
@@ -26,3 +27,4 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use runner::{Command, EngineHandle, Event};
 pub use secret::Secret;
+pub use words::{human_duration, session_views, SessionView};

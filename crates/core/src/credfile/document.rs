@@ -26,14 +26,18 @@ impl LineEnding {
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Document {
-    /// Each line with its terminator; only the last line may lack one.
-    lines: Vec<Vec<u8>>,
+    /// The file's bytes.
+    buf: Vec<u8>,
+    /// One past the end of each line, terminator included; only the last line may lack one.
+    /// One buffer and offsets rather than a vector per line: large files parse without an
+    /// allocation per line.
+    ends: Vec<usize>,
 }
 
 /// Not the content: it may hold secrets.
 impl fmt::Debug for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Document {{ {} lines }}", self.lines.len())
+        write!(f, "Document {{ {} lines }}", self.ends.len())
     }
 }
 
@@ -51,35 +55,63 @@ pub struct SectionSpan {
 
 impl Document {
     pub fn parse(bytes: &[u8]) -> Self {
-        let mut lines = Vec::new();
-        let mut start = 0;
-        for (i, b) in bytes.iter().enumerate() {
-            if *b == b'\n' {
-                lines.push(bytes[start..=i].to_vec());
-                start = i + 1;
-            }
+        Self {
+            buf: bytes.to_vec(),
+            ends: line_ends(bytes, 0),
         }
-        if start < bytes.len() {
-            lines.push(bytes[start..].to_vec());
-        }
-        Self { lines }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.lines.concat()
+        self.buf.clone()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.ends.is_empty()
     }
 
     pub fn line_count(&self) -> usize {
-        self.lines.len()
+        self.ends.len()
+    }
+
+    fn start(&self, index: usize) -> usize {
+        if index == 0 {
+            0
+        } else {
+            self.ends[index - 1]
+        }
+    }
+
+    fn line(&self, index: usize) -> &[u8] {
+        &self.buf[self.start(index)..self.ends[index]]
+    }
+
+    /// Replace lines `range` with the lines of `new` (which should end with a terminator unless
+    /// it becomes the last line). The one primitive every edit goes through.
+    fn splice_lines(&mut self, range: std::ops::Range<usize>, new: &[u8]) {
+        let from = self.start(range.start);
+        let to = if range.end == 0 {
+            0
+        } else {
+            self.ends[range.end - 1]
+        };
+        self.buf.splice(from..to, new.iter().copied());
+        let grown = new.len();
+        let shrunk = to - from;
+        let tail: Vec<usize> = self.ends[range.end..]
+            .iter()
+            .map(|e| e + grown - shrunk)
+            .collect();
+        self.ends.truncate(range.start);
+        self.ends.extend(line_ends(new, from));
+        self.ends.extend(tail);
     }
 
     /// CRLF if the first terminated line ends in CRLF, else LF.
     pub fn line_ending(&self) -> LineEnding {
-        match self.lines.iter().find(|l| l.ends_with(b"\n")) {
+        let first = (0..self.ends.len())
+            .map(|i| self.line(i))
+            .find(|l| l.ends_with(b"\n"));
+        match first {
             Some(l) if l.ends_with(b"\r\n") => LineEnding::CrLf,
             _ => LineEnding::Lf,
         }
@@ -87,7 +119,7 @@ impl Document {
 
     /// The text of line `index` without its terminator.
     pub fn line_text(&self, index: usize) -> String {
-        let line = &self.lines[index];
+        let line = self.line(index);
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         String::from_utf8_lossy(body).into_owned()
@@ -95,54 +127,85 @@ impl Document {
 
     /// Line `index`'s bytes, terminator included.
     pub fn line_bytes(&self, index: usize) -> &[u8] {
-        &self.lines[index]
+        self.line(index)
     }
 
     /// Replace line `index` (its terminator is part of `bytes`).
     pub fn set_line(&mut self, index: usize, bytes: Vec<u8>) {
-        self.lines[index] = bytes;
+        self.splice_lines(index..index + 1, &bytes);
     }
 
     fn is_blank(&self, index: usize) -> bool {
-        self.line_text(index).trim().is_empty()
+        self.line(index).iter().all(u8::is_ascii_whitespace)
     }
 
-    fn header_name(&self, index: usize) -> Option<String> {
-        let text = self.line_text(index);
-        let inner = text.trim_start().strip_prefix('[')?;
-        let close = inner.find(']')?;
-        Some(inner[..close].trim().to_owned())
+    /// The trimmed text between `[` and `]` of a header line, as bytes; `None` for other lines.
+    /// Byte-level and allocation-free: it runs on every line of large files.
+    fn header_bytes(line: &[u8]) -> Option<&[u8]> {
+        let start = line.iter().position(|b| *b != b' ' && *b != b'\t')?;
+        let rest = line[start..].strip_prefix(b"[")?;
+        let close = rest.iter().position(|b| *b == b']')?;
+        Some(rest[..close].trim_ascii())
+    }
+
+    /// One past the last line of the section whose header is at `header`.
+    fn span_end(&self, header: usize) -> usize {
+        let mut next = header + 1;
+        while next < self.ends.len() && Self::header_bytes(self.line(next)).is_none() {
+            next += 1;
+        }
+        let mut end = next;
+        while end > header + 1 && self.is_blank(end - 1) {
+            end -= 1;
+        }
+        end
     }
 
     pub fn sections(&self) -> Vec<SectionSpan> {
-        let headers: Vec<(usize, String)> = (0..self.lines.len())
-            .filter_map(|i| self.header_name(i).map(|name| (i, name)))
-            .collect();
-        let mut spans = Vec::with_capacity(headers.len());
-        for (k, (header, name)) in headers.iter().enumerate() {
-            let next = headers.get(k + 1).map_or(self.lines.len(), |(i, _)| *i);
-            let mut end = next;
-            while end > header + 1 && self.is_blank(end - 1) {
-                end -= 1;
-            }
-            spans.push(SectionSpan {
-                name: name.clone(),
-                header: *header,
-                end,
-            });
-        }
-        spans
+        (0..self.ends.len())
+            .filter_map(|i| {
+                Self::header_bytes(self.line(i)).map(|name| SectionSpan {
+                    name: String::from_utf8_lossy(name).into_owned(),
+                    header: i,
+                    end: self.span_end(i),
+                })
+            })
+            .collect()
+    }
+
+    /// The sections named exactly `name` (usually none or one).
+    pub fn find_sections(&self, name: &str) -> Vec<SectionSpan> {
+        (0..self.ends.len())
+            .filter(|&i| Self::header_bytes(self.line(i)) == Some(name.as_bytes()))
+            .map(|i| SectionSpan {
+                name: name.to_owned(),
+                header: i,
+                end: self.span_end(i),
+            })
+            .collect()
     }
 
     /// The lines of a span, terminators included, as text.
     pub fn span_text(&self, span: &SectionSpan) -> String {
-        String::from_utf8_lossy(&self.lines[span.header..span.end].concat()).into_owned()
+        let from = self.start(span.header);
+        let to = if span.end == 0 {
+            0
+        } else {
+            self.ends[span.end - 1]
+        };
+        String::from_utf8_lossy(&self.buf[from..to]).into_owned()
     }
 
-    /// Replace the lines of `span` with `text` (whole lines, each terminated).
-    pub fn replace_span(&mut self, span: &SectionSpan, text: &str) {
-        let new = Self::parse(text.as_bytes()).lines;
-        self.lines.splice(span.header..span.end, new);
+    /// Replace the lines of `span` with `text` (whole lines, each terminated). Returns the span
+    /// of the new lines.
+    pub fn replace_span(&mut self, span: &SectionSpan, text: &str) -> SectionSpan {
+        let end = span.header + line_ends(text.as_bytes(), 0).len();
+        self.splice_lines(span.header..span.end, text.as_bytes());
+        SectionSpan {
+            name: span.name.clone(),
+            header: span.header,
+            end,
+        }
     }
 
     /// Append `text` as a new section at the end. Returns what had to be added before it, so that
@@ -150,39 +213,63 @@ impl Document {
     pub fn append_section(&mut self, text: &str) -> Appended {
         let ending = self.line_ending();
         let mut appended = Appended::default();
-        if let Some(last) = self.lines.last_mut() {
-            if !last.ends_with(b"\n") {
-                last.extend_from_slice(ending.as_str().as_bytes());
+        if !self.ends.is_empty() {
+            let last = self.ends.len() - 1;
+            if !self.line(last).ends_with(b"\n") {
+                let mut line = self.line(last).to_vec();
+                line.extend_from_slice(ending.as_str().as_bytes());
+                self.splice_lines(last..last + 1, &line);
                 appended.terminated_last_line = true;
             }
-            if !self.is_blank(self.lines.len() - 1) {
-                self.lines.push(ending.as_str().as_bytes().to_vec());
+            if !self.is_blank(last) {
+                let len = self.ends.len();
+                self.splice_lines(len..len, ending.as_str().as_bytes());
                 appended.blank_separator = true;
             }
         }
-        self.lines.extend(Self::parse(text.as_bytes()).lines);
+        let header = self.ends.len();
+        self.splice_lines(header..header, text.as_bytes());
+        appended.header = header;
         appended
     }
 
     /// Remove the lines of `span`, and what [`Document::append_section`] added before it.
     pub fn remove_appended(&mut self, span: &SectionSpan, appended: Appended) {
-        let at_end = span.end == self.lines.len();
-        self.lines.drain(span.header..span.end);
+        let at_end = span.end == self.ends.len();
+        self.splice_lines(span.header..span.end, b"");
         if appended.blank_separator && span.header > 0 && self.is_blank(span.header - 1) {
-            self.lines.remove(span.header - 1);
+            self.splice_lines(span.header - 1..span.header, b"");
         }
         // The terminator goes only if the section was still last: otherwise the line it ended is
         // no longer the last line and needs it.
         if appended.terminated_last_line && at_end {
-            if let Some(last) = self.lines.last_mut() {
-                if last.ends_with(b"\r\n") {
-                    last.truncate(last.len() - 2);
-                } else if last.ends_with(b"\n") {
-                    last.truncate(last.len() - 1);
-                }
+            if let Some(last) = self.ends.len().checked_sub(1) {
+                let line = self.line(last);
+                let keep = line.len()
+                    - if line.ends_with(b"\r\n") {
+                        2
+                    } else {
+                        usize::from(line.ends_with(b"\n"))
+                    };
+                let line = line[..keep].to_vec();
+                self.splice_lines(last..last + 1, &line);
             }
         }
     }
+}
+
+/// The end offsets (plus `offset`) of the lines of `bytes`.
+fn line_ends(bytes: &[u8], offset: usize) -> Vec<usize> {
+    let mut ends: Vec<usize> = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| offset + i + 1)
+        .collect();
+    if ends.last().map_or(0, |e| e - offset) < bytes.len() {
+        ends.push(offset + bytes.len());
+    }
+    ends
 }
 
 /// What appending a section added to the document besides the section itself.
@@ -192,6 +279,9 @@ pub struct Appended {
     pub terminated_last_line: bool,
     /// A blank line was added to separate the section from the one above.
     pub blank_separator: bool,
+    /// Index of the appended section's header (not kept in state: it changes with edits).
+    #[serde(skip)]
+    pub header: usize,
 }
 
 #[cfg(test)]

@@ -59,11 +59,7 @@ pub enum Ownership {
 }
 
 pub fn ownership(doc: &Document, name: &str) -> Ownership {
-    let mut spans: Vec<SectionSpan> = doc
-        .sections()
-        .into_iter()
-        .filter(|s| s.name == name)
-        .collect();
+    let mut spans = doc.find_sections(name);
     match spans.len() {
         0 => Ownership::Absent,
         1 => {
@@ -114,8 +110,16 @@ pub fn upsert(
     force: bool,
 ) -> Result<SectionRecord, Conflict> {
     let text = render(name, credentials, doc.line_ending());
-    let appended = match ownership(doc, name) {
-        Ownership::Absent => doc.append_section(&text),
+    let (span, appended) = match ownership(doc, name) {
+        Ownership::Absent => {
+            let appended = doc.append_section(&text);
+            let span = SectionSpan {
+                name: name.to_owned(),
+                header: appended.header,
+                end: doc.line_count(),
+            };
+            (span, appended)
+        }
         Ownership::Duplicate(spans) => {
             return Err(Conflict::Duplicate {
                 name: name.to_owned(),
@@ -135,14 +139,10 @@ pub fn upsert(
             })
         }
         Ownership::Foreign(span) | Ownership::Managed(span) => {
-            doc.replace_span(&span, &text);
-            record.map(|r| r.appended).unwrap_or_default()
+            let span = doc.replace_span(&span, &text);
+            (span, record.map(|r| r.appended).unwrap_or_default())
         }
     };
-    let span = managed_span(doc, name).ok_or_else(|| Conflict::Edited {
-        name: name.to_owned(),
-        line: 0,
-    })?;
     let mut earlier = Vec::new();
     if let Some(r) = record {
         earlier.push(r.fingerprint.clone());
@@ -181,13 +181,6 @@ pub fn remove(
             doc.remove_appended(&span, record.map(|r| r.appended).unwrap_or_default());
             Ok(true)
         }
-    }
-}
-
-fn managed_span(doc: &Document, name: &str) -> Option<SectionSpan> {
-    match ownership(doc, name) {
-        Ownership::Managed(span) => Some(span),
-        _ => None,
     }
 }
 

@@ -1,0 +1,154 @@
+//! How the engine's state reads to a person: shared by `rolekeeper status`, the tray menu and the
+//! windows, so all three say the same thing in the same words.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::engine::{ProfileSummary, SessionStatus};
+
+/// `47 min`, `2 h 05 min`, `30 s`.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+impl SessionStatus {
+    /// `fresh · 47 min`, `expired`, or `long-term keys` for a session with no expiry.
+    pub fn state_in_words(&self) -> String {
+        match self.remaining {
+            Some(left) if !left.is_zero() => format!("fresh · {}", human_duration(left)),
+            Some(_) => "expired".to_owned(),
+            None => "long-term keys".to_owned(),
+        }
+    }
+}
+
+/// One row of the desktop's session list: a profile RoleKeeper can serve, and its state.
+/// Carries no secret, so it may cross into the web view.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionView {
+    pub name: String,
+    pub kind: &'static str,
+    pub role_arn: Option<String>,
+    pub source_profile: Option<String>,
+    pub mfa_serial: Option<String>,
+    /// In words: `fresh · 47 min`, `expired`, `off`.
+    pub state: String,
+    /// RoleKeeper keeps this profile fresh in the credentials file.
+    pub active: bool,
+}
+
+/// Every profile, active sessions first, each with its state in words.
+pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) -> Vec<SessionView> {
+    let mut views: Vec<SessionView> = profiles
+        .iter()
+        .map(|p| {
+            let session = sessions.iter().find(|s| s.name == p.name);
+            SessionView {
+                name: p.name.clone(),
+                kind: p.kind,
+                role_arn: p.role_arn.clone(),
+                source_profile: p.source_profile.clone(),
+                mfa_serial: p.mfa_serial.clone(),
+                state: session.map_or_else(|| "off".to_owned(), SessionStatus::state_in_words),
+                active: session.is_some(),
+            }
+        })
+        .collect();
+    // An active session whose profile has gone from the files is still shown: it is still in
+    // the credentials file, and the user must be able to see and deactivate it.
+    for s in sessions {
+        if !profiles.iter().any(|p| p.name == s.name) {
+            views.push(SessionView {
+                name: s.name.clone(),
+                kind: "other",
+                role_arn: None,
+                source_profile: None,
+                mfa_serial: None,
+                state: s.state_in_words(),
+                active: true,
+            });
+        }
+    }
+    views.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
+    views
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        for (secs, words) in [
+            (0, "0 s"),
+            (59, "59 s"),
+            (60, "1 min"),
+            (3599, "59 min"),
+            (3600, "1 h 00 min"),
+            (7_500, "2 h 05 min"),
+        ] {
+            assert_eq!(human_duration(Duration::from_secs(secs)), words, "{secs} s");
+        }
+    }
+
+    fn status(name: &str, remaining: Option<u64>) -> SessionStatus {
+        SessionStatus {
+            name: name.to_owned(),
+            expires: remaining.map(|_| "2026-11-25T10:00:00Z".to_owned()),
+            remaining: remaining.map(Duration::from_secs),
+            shadowed_by: None,
+        }
+    }
+
+    fn profile(name: &str, kind: &'static str) -> ProfileSummary {
+        ProfileSummary {
+            name: name.to_owned(),
+            kind,
+            role_arn: None,
+            source_profile: None,
+            mfa_serial: None,
+            adopted: false,
+        }
+    }
+
+    #[test]
+    fn session_states_in_words() {
+        for (remaining, words) in [
+            (Some(2_820), "fresh · 47 min"),
+            (Some(0), "expired"),
+            (None, "long-term keys"),
+        ] {
+            assert_eq!(status("a", remaining).state_in_words(), words);
+        }
+    }
+
+    #[test]
+    fn views_put_active_sessions_first_and_keep_orphans() {
+        let profiles = [
+            profile("b", "role"),
+            profile("a", "static"),
+            profile("c", "role"),
+        ];
+        let sessions = [status("c", Some(600)), status("gone", Some(60))];
+        let views = session_views(&profiles, &sessions);
+        let rows: Vec<(&str, &str, bool)> = views
+            .iter()
+            .map(|v| (v.name.as_str(), v.state.as_str(), v.active))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("c", "fresh · 10 min", true),
+                ("gone", "fresh · 1 min", true),
+                ("a", "off", false),
+                ("b", "off", false),
+            ]
+        );
+    }
+}
