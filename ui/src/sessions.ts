@@ -1,0 +1,66 @@
+/** One profile as returned by the `list_sessions` command. */
+export interface SessionView {
+  name: string;
+  kind: "static" | "role" | "other";
+  role_arn: string | null;
+  source_profile: string | null;
+  mfa_serial: string | null;
+  state: string;
+  active: boolean;
+}
+
+export interface Diagnostics {
+  config_file: string;
+  credentials_file: string;
+  problems: string[];
+}
+
+/** Text cells for one table row. */
+export interface SessionRow {
+  name: string;
+  role: string;
+  source: string;
+  state: string;
+  /** Coarse tone of the state for styling: ok / off / attention / error. */
+  tone: StateTone;
+  mfa: boolean;
+  active: boolean;
+}
+
+export type StateTone = "ok" | "off" | "attention" | "error" | "neutral";
+
+export const EMPTY_MESSAGE =
+  "No profiles found in ~/.aws/config or ~/.aws/credentials. " +
+  "Add a role profile with role_arn and source_profile, then Refresh.";
+
+/** Classify a state string from the Rust side for colouring only. */
+export function stateTone(state: string): StateTone {
+  const s = state.trim().toLowerCase();
+  if (s.startsWith("fresh")) return "ok";
+  if (s === "off" || s.startsWith("off ")) return "off";
+  if (s.startsWith("failing") || s.startsWith("error")) return "error";
+  if (s.startsWith("needs") || s.startsWith("expir") || s.startsWith("refreshing")) return "attention";
+  return "neutral";
+}
+
+export function roleText(s: Pick<SessionView, "kind" | "role_arn">): string {
+  if (s.role_arn) return s.role_arn;
+  if (s.kind === "static") return "static keys";
+  return "—";
+}
+
+export function sourceText(s: Pick<SessionView, "source_profile">): string {
+  return s.source_profile ?? "—";
+}
+
+export function formatRow(s: SessionView): SessionRow {
+  return {
+    name: s.name,
+    role: roleText(s),
+    source: sourceText(s),
+    state: s.state,
+    tone: stateTone(s.state),
+    mfa: s.mfa_serial !== null && s.mfa_serial !== "",
+    active: s.active,
+  };
+}

@@ -1,0 +1,20 @@
+/** Load the <body> of a page's HTML into the current (jsdom) document. */
+export function loadBody(html: string): Document {
+  const parsed = new DOMParser().parseFromString(html, "text/html");
+  document.body.className = parsed.body.className;
+  document.body.innerHTML = parsed.body.innerHTML;
+  return document;
+}
+
+/** Dispatch a paste event carrying `text`, as a browser would. */
+export function paste(target: HTMLElement, text: string): Event {
+  const ev = new Event("paste", { bubbles: true, cancelable: true });
+  Object.defineProperty(ev, "clipboardData", { value: { getData: () => text } });
+  target.dispatchEvent(ev);
+  return ev;
+}
+
+export function typeValue(input: HTMLInputElement, value: string): void {
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}

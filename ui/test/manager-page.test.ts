@@ -1,0 +1,110 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import indexHtml from "../index.html?raw";
+import { initManagerPage, type ManagerPage } from "../src/manager-page";
+import { EMPTY_MESSAGE, type Diagnostics, type SessionView } from "../src/sessions";
+import { loadBody } from "./dom";
+
+const sessions: SessionView[] = [
+  {
+    name: "default",
+    kind: "static",
+    role_arn: null,
+    source_profile: null,
+    mfa_serial: null,
+    state: "off",
+    active: false,
+  },
+  {
+    name: "prod",
+    kind: "role",
+    role_arn: "arn:aws:iam::123456789012:role/Admin",
+    source_profile: "default",
+    mfa_serial: "arn:aws:iam::123456789012:mfa/alice",
+    state: "fresh · 47 min",
+    active: true,
+  },
+];
+
+const diag: Diagnostics = {
+  config_file: "/home/a/.aws/config",
+  credentials_file: "/home/a/.aws/credentials",
+  problems: ["/home/a/.aws/config:12: profile prod: source_profile \"nope\" does not exist"],
+};
+
+const $ = (id: string) => document.getElementById(id) as HTMLElement;
+let page: ManagerPage | undefined;
+
+beforeEach(() => {
+  loadBody(indexHtml);
+});
+afterEach(() => {
+  page?.dispose();
+  page = undefined;
+});
+
+describe("manager page", () => {
+  it("lists sessions in the table", async () => {
+    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? sessions : diag));
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    const rows = [...document.querySelectorAll("#sessions-body tr")].map((tr) =>
+      [...tr.querySelectorAll("td")].map((td) => td.textContent),
+    );
+    expect(rows).toEqual([
+      ["default", "static keys", "—", "off"],
+      ["prod MFA", "arn:aws:iam::123456789012:role/Admin", "default", "fresh · 47 min"],
+    ]);
+    expect(($("sessions") as HTMLTableElement).hidden).toBe(false);
+    expect($("empty").hidden).toBe(true);
+  });
+
+  it("shows the empty state", async () => {
+    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? [] : { ...diag, problems: [] }));
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    expect($("empty").hidden).toBe(false);
+    expect($("empty").textContent).toBe(EMPTY_MESSAGE);
+    expect(($("sessions") as HTMLTableElement).hidden).toBe(true);
+    expect($("diag-status").textContent).toBe("No problems found.");
+  });
+
+  it("lists diagnostics problems", async () => {
+    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? sessions : diag));
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    expect($("config-file").textContent).toBe(diag.config_file);
+    expect($("credentials-file").textContent).toBe(diag.credentials_file);
+    expect([...document.querySelectorAll("#problems li")].map((li) => li.textContent)).toEqual(diag.problems);
+  });
+
+  it("Refresh all now calls refresh_all and then re-lists", async () => {
+    let list: SessionView[] = [];
+    const inv = vi.fn(async (cmd: string) => {
+      if (cmd === "refresh_all") {
+        list = sessions;
+        return null;
+      }
+      return cmd === "list_sessions" ? list : diag;
+    });
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    inv.mockClear();
+    ($("refresh") as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(document.querySelectorAll("#sessions-body tr")).toHaveLength(2));
+    const cmds = inv.mock.calls.map(([c]) => c);
+    expect(cmds[0]).toBe("refresh_all");
+    expect(cmds).toContain("list_sessions");
+    expect(($("refresh") as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("shows IPC errors as text", async () => {
+    const inv = vi.fn(async () => {
+      throw { code: "Internal", message: "config unreadable" };
+    });
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    expect($("list-status").textContent).toBe("Could not list sessions: config unreadable");
+    expect($("diag-status").textContent).toBe("Could not run diagnostics: config unreadable");
+  });
+});

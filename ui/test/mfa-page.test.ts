@@ -1,0 +1,226 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import mfaHtml from "../mfa.html?raw";
+import { initMfaPage, type MfaPage, type MfaRequest } from "../src/mfa-page";
+import { loadBody, paste, typeValue } from "./dom";
+
+const request: MfaRequest = {
+  profile: "prod-admin",
+  serial: "arn:aws:iam::123456789012:mfa/alice",
+  seconds_left: null,
+};
+
+type Handler = (args?: Record<string, unknown>) => unknown;
+
+function fakeInvoke(handlers: Record<string, Handler>) {
+  return vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
+    const h = handlers[cmd];
+    if (!h) throw { code: "Internal", message: `unexpected command ${cmd}` };
+    return h(args);
+  });
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const submitCalls = (inv: ReturnType<typeof fakeInvoke>) =>
+  inv.mock.calls.filter(([cmd]) => cmd === "submit_mfa_code");
+
+let page: MfaPage | undefined;
+
+beforeEach(() => {
+  loadBody(mfaHtml);
+});
+
+afterEach(() => {
+  page?.dispose();
+  page = undefined;
+  vi.useRealTimers();
+});
+
+describe("mfa page", () => {
+  it("has the required field attributes", () => {
+    const code = $<HTMLInputElement>("code");
+    expect(code.getAttribute("inputmode")).toBe("numeric");
+    expect(code.getAttribute("autocomplete")).toBe("one-time-code");
+    expect(code.hasAttribute("autofocus")).toBe(true);
+    expect(code.hasAttribute("pattern")).toBe(false);
+    expect($<HTMLFormElement>("mfa-form").noValidate).toBe(true);
+    expect($("status").getAttribute("role")).toBe("status");
+  });
+
+  it("shows the profile and MFA device", async () => {
+    const inv = fakeInvoke({ mfa_request: () => request });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    expect($("profile").textContent).toBe("prod-admin");
+    expect($("serial").textContent).toBe(request.serial);
+    expect($("countdown").textContent).toBe("");
+    expect(document.activeElement).toBe($("code"));
+  });
+
+  it('submits once when "123 456" is pasted', async () => {
+    const inv = fakeInvoke({ mfa_request: () => request, submit_mfa_code: () => null });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    const ev = paste($("code"), "123 456");
+    expect(ev.defaultPrevented).toBe(true);
+    await vi.waitFor(() => expect($("status").textContent).toBe("Code accepted"));
+    expect(submitCalls(inv)).toEqual([["submit_mfa_code", { code: "123456" }]]);
+    expect($<HTMLInputElement>("code").value).toBe("123456");
+    expect($<HTMLInputElement>("code").disabled).toBe(true);
+  });
+
+  it.each([
+    ["123-456", "123456"],
+    ["12 34 56", "123456"],
+    ["000000", "000000"],
+  ])('submits when the field is set to %j by the browser (input event)', async (raw, code) => {
+    const inv = fakeInvoke({ mfa_request: () => request, submit_mfa_code: () => null });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    typeValue($("code"), raw);
+    await vi.waitFor(() => expect($("status").textContent).toBe("Code accepted"));
+    expect(submitCalls(inv)).toEqual([["submit_mfa_code", { code }]]);
+  });
+
+  it("does not submit on fewer than six digits, until the sixth is typed", async () => {
+    const inv = fakeInvoke({ mfa_request: () => request, submit_mfa_code: () => null });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    const field = $<HTMLInputElement>("code");
+    for (const v of ["1", "12", "123", "1234", "12345"]) typeValue(field, v);
+    expect(submitCalls(inv)).toHaveLength(0);
+    typeValue(field, "123456");
+    await vi.waitFor(() => expect(submitCalls(inv)).toHaveLength(1));
+  });
+
+  it("Enter with an incomplete code explains and keeps focus, without calling Rust", async () => {
+    const inv = fakeInvoke({ mfa_request: () => request, submit_mfa_code: () => null });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    typeValue($("code"), "12");
+    $<HTMLFormElement>("mfa-form").requestSubmit();
+    await page.submit();
+    expect(submitCalls(inv)).toHaveLength(0);
+    expect($("status").textContent).toMatch(/six digits/);
+    expect(document.activeElement).toBe($("code"));
+  });
+
+  it("RejectedCode: shows the message, clears the field and refocuses", async () => {
+    const inv = fakeInvoke({
+      mfa_request: () => request,
+      submit_mfa_code: () => {
+        throw { code: "RejectedCode", message: "AWS rejected the code. Wait for the next one." };
+      },
+    });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    paste($("code"), "654321");
+    await vi.waitFor(() =>
+      expect($("status").textContent).toBe("AWS rejected the code. Wait for the next one."),
+    );
+    const field = $<HTMLInputElement>("code");
+    expect(field.value).toBe("");
+    expect(field.disabled).toBe(false);
+    expect(field.readOnly).toBe(false);
+    expect(document.activeElement).toBe(field);
+    expect(submitCalls(inv)).toHaveLength(1);
+
+    // A new code can be entered afterwards.
+    typeValue(field, "111111");
+    await vi.waitFor(() => expect(submitCalls(inv)).toHaveLength(2));
+  });
+
+  it("InvalidCode: shows the message and keeps the value and focus", async () => {
+    const inv = fakeInvoke({
+      mfa_request: () => request,
+      submit_mfa_code: () => {
+        throw { code: "InvalidCode", message: "The code must be six digits." };
+      },
+    });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    typeValue($("code"), "123456");
+    await vi.waitFor(() => expect($("status").textContent).toBe("The code must be six digits."));
+    expect($<HTMLInputElement>("code").value).toBe("123456");
+    expect(document.activeElement).toBe($("code"));
+  });
+
+  it("NoRequest: shows the message and disables the form", async () => {
+    const inv = fakeInvoke({
+      mfa_request: () => request,
+      submit_mfa_code: () => {
+        throw { code: "NoRequest", message: "No session is waiting for a code." };
+      },
+    });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    typeValue($("code"), "123456");
+    await vi.waitFor(() => expect($("status").textContent).toBe("No session is waiting for a code."));
+    expect($<HTMLInputElement>("code").disabled).toBe(true);
+    expect($<HTMLButtonElement>("submit").disabled).toBe(true);
+  });
+
+  it("other errors: shows the message only", async () => {
+    const inv = fakeInvoke({
+      mfa_request: () => request,
+      submit_mfa_code: () => {
+        throw new Error("socket closed");
+      },
+    });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    typeValue($("code"), "123456");
+    await vi.waitFor(() => expect($("status").textContent).toBe("Error: socket closed"));
+    expect($<HTMLInputElement>("code").disabled).toBe(false);
+  });
+
+  it("null request: says so and disables the field", async () => {
+    const inv = fakeInvoke({ mfa_request: () => null });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    expect($("status").textContent).toBe("No session is waiting for a code.");
+    expect($<HTMLInputElement>("code").disabled).toBe(true);
+    typeValue($("code"), "123456");
+    await page.submit();
+    expect(submitCalls(inv)).toHaveLength(0);
+  });
+
+  it("outside Tauri (invoke throws): shows the error gracefully", async () => {
+    const inv = vi.fn(async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'invoke')");
+    });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    expect($("status").textContent).toBe(
+      "Could not load the request: TypeError: Cannot read properties of undefined (reading 'invoke')",
+    );
+    expect($<HTMLInputElement>("code").disabled).toBe(true);
+  });
+
+  it("Escape and the Cancel button call cancel_mfa", async () => {
+    const inv = fakeInvoke({ mfa_request: () => request, cancel_mfa: () => null });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    $("code").dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    $("cancel").click();
+    await vi.waitFor(() =>
+      expect(inv.mock.calls.filter(([c]) => c === "cancel_mfa")).toEqual([["cancel_mfa"], ["cancel_mfa"]]),
+    );
+  });
+
+  it("counts down seconds_left each second and stops at expiry", async () => {
+    vi.useFakeTimers();
+    const inv = fakeInvoke({ mfa_request: () => ({ ...request, seconds_left: 62 }) });
+    page = initMfaPage(document, inv);
+    await page.ready;
+    expect($("countdown").textContent).toBe("1:02 left");
+    vi.advanceTimersByTime(1000);
+    expect($("countdown").textContent).toBe("1:01 left");
+    vi.advanceTimersByTime(2000);
+    expect($("countdown").textContent).toBe("0:59 left");
+    vi.advanceTimersByTime(59_000);
+    expect($("countdown").textContent).toBe("expired");
+    expect($<HTMLInputElement>("code").disabled).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

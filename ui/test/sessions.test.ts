@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { formatRow, roleText, sourceText, stateTone, type SessionView } from "../src/sessions";
+
+const base: SessionView = {
+  name: "dev",
+  kind: "role",
+  role_arn: "arn:aws:iam::123456789012:role/Dev",
+  source_profile: "default",
+  mfa_serial: null,
+  state: "fresh · 47 min",
+  active: true,
+};
+
+describe("roleText", () => {
+  it.each([
+    ["role", "arn:aws:iam::1:role/A", "arn:aws:iam::1:role/A"],
+    ["static", null, "static keys"],
+    ["other", null, "—"],
+    ["role", null, "—"],
+  ] as const)("kind %s, role_arn %j → %j", (kind, role_arn, expected) => {
+    expect(roleText({ kind, role_arn })).toBe(expected);
+  });
+});
+
+describe("sourceText", () => {
+  it.each([
+    ["default", "default"],
+    [null, "—"],
+  ])("source_profile %j → %j", (source_profile, expected) => {
+    expect(sourceText({ source_profile })).toBe(expected);
+  });
+});
+
+describe("stateTone", () => {
+  it.each([
+    ["fresh · 47 min", "ok"],
+    ["off", "off"],
+    ["needs MFA code", "attention"],
+    ["failing: AccessDenied", "error"],
+    ["something new", "neutral"],
+  ])("stateTone(%j) → %j", (state, expected) => {
+    expect(stateTone(state)).toBe(expected);
+  });
+});
+
+describe("formatRow", () => {
+  it.each([
+    [base, { name: "dev", role: base.role_arn, source: "default", state: "fresh · 47 min", tone: "ok", mfa: false, active: true }],
+    [
+      { ...base, name: "default", kind: "static", role_arn: null, source_profile: null, state: "off", active: false },
+      { name: "default", role: "static keys", source: "—", state: "off", tone: "off", mfa: false, active: false },
+    ],
+    [
+      { ...base, mfa_serial: "arn:aws:iam::123456789012:mfa/me", state: "needs MFA code" },
+      { name: "dev", role: base.role_arn, source: "default", state: "needs MFA code", tone: "attention", mfa: true, active: true },
+    ],
+  ] as const)("row %#", (view, expected) => {
+    expect(formatRow(view as SessionView)).toEqual(expected);
+  });
+});
