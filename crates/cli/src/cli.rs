@@ -40,6 +40,11 @@ pub enum Command {
     /// Run the engine without a desktop: logs events, stops on SIGTERM or Ctrl-C.
     #[command(after_help = "Example:\n  rolekeeper daemon")]
     Daemon,
+    /// Check the setup: which config and credentials files are read, their permissions, and
+    /// every line an AWS reader refuses. Exits 1 when a check fails.
+    #[command(after_help = "Example:\n  rolekeeper doctor\n  \
+                            AWS_CONFIG_FILE=./config rolekeeper doctor")]
+    Doctor,
 }
 
 #[derive(Debug, Args)]

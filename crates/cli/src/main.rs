@@ -5,6 +5,7 @@
 
 mod cli;
 mod daemon;
+mod doctor;
 mod export;
 mod sessions;
 mod status;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         cli::Command::Deactivate(a) => sessions::deactivate(a),
         cli::Command::Status(a) => status::run(a),
         cli::Command::Daemon => daemon::run(),
+        cli::Command::Doctor => doctor::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,14 +12,34 @@ use crate::credentials::Credentials;
 use crate::delivery;
 use crate::env::{Env, Fs, ProcessEnv, RealFs};
 use crate::error::{Error, Result};
-use crate::files::FileLocations;
+use crate::files::{
+    FileLocations, FileProblem, FileReport, FileState, CONFIG_FILE_VAR, CREDENTIALS_FILE_VAR,
+};
 use crate::profile::{
-    botocore_rejections, parse, parse_lenient, FileKind, ParsedFile, ProfileSet, Quirk,
+    botocore_rejections, parse, parse_lenient, FileKind, ParseError, ParsedFile, ProfileSet, Quirk,
+    Rejectors,
 };
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
 use crate::state::StateStore;
 use crate::sts::{AssumeRoleRequest, Sts, StsSettings};
+
+/// One file as [`Engine::examine`] read it.
+struct Examined {
+    /// `false`: missing, read as empty.
+    exists: bool,
+    parsed: std::result::Result<ParsedFile, Unparseable>,
+    /// Lines some AWS readers refuse.
+    warnings: Vec<Quirk>,
+}
+
+/// A file neither the specification's reader nor botocore's leniency can read.
+struct Unparseable {
+    /// Where the specification's reader stopped (what other commands report).
+    strict: ParseError,
+    /// Where the lenient reader stopped: a line no AWS reader gets past.
+    lenient: ParseError,
+}
 
 /// Where an MFA code comes from when a role needs one.
 pub trait MfaPrompt: Send + Sync {
@@ -151,27 +171,105 @@ impl Engine {
         path: &std::path::Path,
         kind: FileKind,
     ) -> Result<(ParsedFile, Vec<Quirk>)> {
-        let bytes = self
-            .fs
-            .read(path)
-            .map_err(|cause| Error::Io {
-                path: path.to_owned(),
-                cause,
-            })?
-            .unwrap_or_default();
+        let examined = self.examine(path, kind)?;
+        match examined.parsed {
+            Ok(parsed) => Ok((parsed, examined.warnings)),
+            Err(unparseable) => Err(Error::Parse(unparseable.strict)),
+        }
+    }
+
+    /// Read one file the one way RoleKeeper reads files: strictly by the specification, else
+    /// leniently as botocore does (recording what the SDKs refuse), keeping what both found.
+    fn examine(&self, path: &std::path::Path, kind: FileKind) -> Result<Examined> {
+        let bytes = self.fs.read(path).map_err(|cause| Error::Io {
+            path: path.to_owned(),
+            cause,
+        })?;
+        let exists = bytes.is_some();
+        let bytes = bytes.unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
         let mut warnings = botocore_rejections(path, &text);
         let parsed = match parse(path, kind, &text) {
-            Ok(parsed) => parsed,
+            Ok(parsed) => Ok(parsed),
             Err(strict) => match parse_lenient(path, kind, &text) {
                 Ok((parsed, quirks)) => {
                     warnings.extend(quirks);
-                    parsed
+                    Ok(parsed)
                 }
-                Err(_) => return Err(Error::Parse(strict)),
+                Err(lenient) => Err(Unparseable { strict, lenient }),
             },
         };
-        Ok((parsed, warnings))
+        Ok(Examined {
+            exists,
+            parsed,
+            warnings,
+        })
+    }
+
+    /// Both shared files as the AWS tools see them, config file first: for `rolekeeper doctor`.
+    /// Unlike [`Engine::load_profiles`] it never stops at the first bad file or line it can get
+    /// past: it reports everything it knows about each file.
+    pub fn check_files(&self) -> Vec<FileReport> {
+        let locations = self.locations();
+        [
+            (FileKind::Config, locations.config, CONFIG_FILE_VAR),
+            (
+                FileKind::Credentials,
+                locations.credentials,
+                CREDENTIALS_FILE_VAR,
+            ),
+        ]
+        .into_iter()
+        .map(|(kind, path, var)| {
+            let state = self.file_state(&path, kind);
+            FileReport {
+                kind,
+                chosen_by: self.env.non_empty(var).map(|_| var),
+                path,
+                state,
+            }
+        })
+        .collect()
+    }
+
+    fn file_state(&self, path: &std::path::Path, kind: FileKind) -> FileState {
+        let examined = match self.examine(path, kind) {
+            Ok(examined) => examined,
+            Err(error) => return FileState::Unreadable(error),
+        };
+        if !examined.exists {
+            return FileState::Missing;
+        }
+        let mode = match self.fs.mode(path) {
+            Ok(mode) => mode,
+            Err(cause) => {
+                return FileState::Unreadable(Error::Io {
+                    path: path.to_owned(),
+                    cause,
+                })
+            }
+        };
+        let mut problems: Vec<FileProblem> = examined
+            .warnings
+            .into_iter()
+            .map(FileProblem::Rejected)
+            .collect();
+        if let Err(Unparseable { strict, lenient }) = examined.parsed {
+            // The strict reader may have stopped earlier, at a line botocore accepts: that line
+            // is one the SDKs refuse (the lenient reader's own notes of it are lost with its
+            // failure). The lenient reader's error is the line no reader gets past.
+            if strict.line != lenient.line {
+                problems.push(FileProblem::Rejected(Quirk {
+                    path: strict.path,
+                    line: strict.line,
+                    what: strict.message,
+                    rejected_by: Rejectors::SpecSdks,
+                }));
+            }
+            problems.push(FileProblem::Unparseable(lenient));
+        }
+        problems.sort_by_key(FileProblem::line);
+        FileState::Read { mode, problems }
     }
 
     /// How `name`'s credentials would be obtained.
@@ -448,5 +546,80 @@ impl Engine {
             .map(|d| d.as_secs())
             .unwrap_or_default();
         format!("rolekeeper-{seconds}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::env::{MapEnv, MemFs};
+
+    fn engine(config: &str, credentials: Option<&str>) -> Engine {
+        let mut fs = MemFs::default().with("/h/.aws/config", config);
+        if let Some(text) = credentials {
+            fs = fs.with("/h/cred", text);
+        }
+        let env = MapEnv::default()
+            .with("HOME", "/h")
+            .with("AWS_SHARED_CREDENTIALS_FILE", "/h/cred");
+        Engine::new(
+            Arc::new(env),
+            Arc::new(fs),
+            Arc::new(ManualClock::new(UNIX_EPOCH)),
+        )
+    }
+
+    fn problems(report: &FileReport) -> Vec<(usize, String)> {
+        match &report.state {
+            FileState::Read { problems, .. } => {
+                problems.iter().map(|p| (p.line(), p.to_string())).collect()
+            }
+            other => panic!("not read: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_files_reports_every_problem_of_each_file() {
+        // Line 2 is an indented key (the SDKs refuse it, botocore reads it), line 4 a header no
+        // reader gets past; the strict reader would stop at line 2 and hide line 4, the lenient
+        // one would fail at line 4 and forget line 2.
+        let e = engine(
+            "[profile a]\n  indented = y\nregion = x\n[profile b\n",
+            None,
+        );
+        let reports = e.check_files();
+        assert_eq!(reports.len(), 2);
+        assert_eq!(reports[0].kind, FileKind::Config);
+        assert_eq!(reports[0].chosen_by, None);
+        let found = problems(&reports[0]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, 2);
+        assert!(found[0]
+            .1
+            .contains("/h/.aws/config, line 2: Expected a property definition"));
+        assert!(found[0]
+            .1
+            .contains("the AWS SDKs for Rust, Java, Go and JavaScript reject"));
+        assert_eq!(found[1].0, 4);
+        assert!(found[1]
+            .1
+            .contains("line 4: Profile definition must end with ']'"));
+        assert_eq!(reports[1].path, PathBuf::from("/h/cred"));
+        assert_eq!(reports[1].chosen_by, Some("AWS_SHARED_CREDENTIALS_FILE"));
+        assert!(matches!(reports[1].state, FileState::Missing));
+    }
+
+    #[test]
+    fn check_files_finds_botocore_rejections_in_a_file_the_sdks_accept() {
+        let e = engine("", Some("[a]\nk = 1\n[a]\n"));
+        let reports = e.check_files();
+        assert!(problems(&reports[0]).is_empty());
+        let found = problems(&reports[1]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0]
+            .1
+            .contains("/h/cred, line 3: section [a] is defined a second time"));
+        assert!(!reports[1].readable_by_others(), "MemFs has no modes");
     }
 }

@@ -46,6 +46,14 @@ impl Env for MapEnv {
 /// missing config or credentials file as empty.
 pub trait Fs: Send + Sync + std::fmt::Debug {
     fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>>;
+
+    /// The permission bits of `path` (a symlink's target, as the AWS tools open it); `Ok(None)`
+    /// when the file is missing or the file system has no Unix modes (the default, so test
+    /// doubles need not model them).
+    fn mode(&self, path: &Path) -> io::Result<Option<u32>> {
+        let _ = path;
+        Ok(None)
+    }
 }
 
 /// The real file system.
@@ -56,6 +64,16 @@ impl Fs for RealFs {
     fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
         match std::fs::read(path) {
             Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[cfg(unix)]
+    fn mode(&self, path: &Path) -> io::Result<Option<u32>> {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) => Ok(Some(meta.permissions().mode() & 0o7777)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }

@@ -5,6 +5,13 @@
 use std::path::PathBuf;
 
 use crate::env::Env;
+use crate::error::Error;
+use crate::profile::{FileKind, ParseError, Quirk};
+
+/// The variable that moves `~/.aws/config`.
+pub const CONFIG_FILE_VAR: &str = "AWS_CONFIG_FILE";
+/// The variable that moves `~/.aws/credentials`.
+pub const CREDENTIALS_FILE_VAR: &str = "AWS_SHARED_CREDENTIALS_FILE";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileLocations {
@@ -20,9 +27,71 @@ impl FileLocations {
             None => home.clone().unwrap_or_default().join(".aws").join(default),
         };
         Self {
-            config: pick("AWS_CONFIG_FILE", "config"),
-            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+            config: pick(CONFIG_FILE_VAR, "config"),
+            credentials: pick(CREDENTIALS_FILE_VAR, "credentials"),
         }
+    }
+}
+
+/// What one shared file looks like to the AWS tools (`Engine::check_files`): where it is, why
+/// there, whether it exists, its mode, and every line some reader refuses.
+#[derive(Debug)]
+pub struct FileReport {
+    pub kind: FileKind,
+    pub path: PathBuf,
+    /// The variable that put the file there, if one did (else it is the default under `~/.aws`).
+    pub chosen_by: Option<&'static str>,
+    pub state: FileState,
+}
+
+#[derive(Debug)]
+pub enum FileState {
+    /// The AWS tools read a missing file as empty.
+    Missing,
+    /// It exists but cannot be read ([`Error::Io`], which says what to do).
+    Unreadable(Error),
+    Read {
+        /// Permission bits, where the file system has them.
+        mode: Option<u32>,
+        /// Empty when every AWS reader accepts the file.
+        problems: Vec<FileProblem>,
+    },
+}
+
+/// A line that makes AWS readers refuse the whole file.
+#[derive(Debug)]
+pub enum FileProblem {
+    /// Every reader refuses it, RoleKeeper too: the line no reading gets past.
+    Unparseable(ParseError),
+    /// Some readers refuse it (RoleKeeper reads it as botocore does).
+    Rejected(Quirk),
+}
+
+impl FileProblem {
+    /// 1-based line the problem is on.
+    pub fn line(&self) -> usize {
+        match self {
+            FileProblem::Unparseable(e) => e.line,
+            FileProblem::Rejected(q) => q.line,
+        }
+    }
+}
+
+/// The same words as the errors other commands stop with: file, line, and what to do.
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileProblem::Unparseable(e) => write!(f, "{}", Error::Parse(e.clone())),
+            FileProblem::Rejected(q) => write!(f, "{q}"),
+        }
+    }
+}
+
+impl FileReport {
+    /// The file's mode lets users other than its owner read it: a problem for the credentials
+    /// file, which holds secrets (the AWS CLI creates it 0600).
+    pub fn readable_by_others(&self) -> bool {
+        matches!(self.state, FileState::Read { mode: Some(mode), .. } if mode & 0o044 != 0)
     }
 }
 

@@ -1,0 +1,245 @@
+//! `rolekeeper doctor` end to end: the real binary over real files in a throw-away HOME. One
+//! table of setups, each with the exit code and the lines it must (and must not) print. Needs no
+//! service: `cargo build -p rolekeeper` first.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::os::unix::fs::PermissionsExt;
+
+use rolekeeper_tests::{bin, describe, AwsHome};
+
+const CONFIG: &str = "\
+[default]
+region = eu-west-1
+output = json
+
+[profile admin]
+role_arn = arn:aws:iam::111122223333:role/Admin
+source_profile = default
+";
+
+const CREDENTIALS: &str = "\
+[default]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+";
+
+/// Where a file the case writes lives, and what `{NAME}` in its expectations becomes.
+#[derive(Clone, Copy)]
+enum Place {
+    /// `~/.aws/config` and `~/.aws/credentials` of the throw-away HOME.
+    Default,
+    /// Outside HOME, named by AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
+    FromEnv,
+}
+
+struct Case {
+    name: &'static str,
+    config: &'static str,
+    credentials: &'static str,
+    credentials_mode: u32,
+    place: Place,
+    /// Delete the config file after writing it (to check a variable naming a missing file).
+    config_missing: bool,
+    exit: i32,
+    /// Substrings stdout must hold; `{config}` and `{credentials}` are the files' paths.
+    stdout: &'static [&'static str],
+    /// Substrings stdout must not hold.
+    not_stdout: &'static [&'static str],
+}
+
+const CLEAN: Case = Case {
+    name: "a clean pair of files",
+    config: CONFIG,
+    credentials: CREDENTIALS,
+    credentials_mode: 0o600,
+    place: Place::Default,
+    config_missing: false,
+    exit: 0,
+    stdout: &[
+        "ok    config file: {config} (the default), mode ",
+        "ok    config file syntax: the AWS CLI, the SDKs and RoleKeeper all accept {config}",
+        "ok    credentials file: {credentials} (the default), mode 0600",
+        "ok    credentials file permissions: {credentials} is mode 0600",
+        "ok    credentials file syntax: the AWS CLI, the SDKs and RoleKeeper all accept",
+        "5 checks: 5 ok, 0 warn, 0 FAIL",
+    ],
+    not_stdout: &["FAIL  ", "warn  "],
+};
+
+fn cases() -> Vec<Case> {
+    vec![
+        CLEAN,
+        Case {
+            name: "an indented key (botocore reads it, the SDKs reject the file)",
+            // Right under the header, so it cannot be a continuation line.
+            config: "[profile a]\n  region = us-east-1\noutput = json\n",
+            exit: 1,
+            stdout: &[
+                "FAIL  config file syntax: {config}, line 2: a key is indented; \
+                 the AWS SDKs for Rust, Java, Go and JavaScript reject the whole file, fix that line",
+                "ok    credentials file syntax",
+            ],
+            not_stdout: &["warn  "],
+            ..CLEAN
+        },
+        Case {
+            name: "key: value (botocore reads it, the SDKs reject the file)",
+            config: "[profile a]\n\nregion: us-east-1\n",
+            exit: 1,
+            stdout: &["FAIL  config file syntax: {config}, line 3: `key: value` uses ':'"],
+            not_stdout: &[],
+            ..CLEAN
+        },
+        Case {
+            name: "a section defined twice (the SDKs merge it, botocore rejects the file)",
+            credentials: "[ci]\naws_access_key_id = A\n\n[ci]\naws_secret_access_key = B\n",
+            exit: 1,
+            stdout: &[
+                "ok    config file syntax",
+                "FAIL  credentials file syntax: {credentials}, line 4: section [ci] is defined \
+                 a second time (first at line 1); the AWS CLI, boto3 and botocore reject",
+            ],
+            not_stdout: &[],
+            ..CLEAN
+        },
+        Case {
+            name: "a broken section header (no reader gets past it)",
+            config: "[profile a]\nregion = us-east-1\n\n[profile b\nregion = eu-west-1\n",
+            exit: 1,
+            stdout: &[
+                "FAIL  config file syntax: {config}, line 4: Profile definition must end with ']'; \
+                 neither RoleKeeper nor the AWS CLI and SDKs can read this file, fix that line",
+                "1 FAIL",
+            ],
+            not_stdout: &[],
+            ..CLEAN
+        },
+        Case {
+            name: "an indented key hiding a broken header below it: both lines reported",
+            config: "[profile a]\n  region = us-east-1\n[profile b\n",
+            exit: 1,
+            stdout: &[
+                "FAIL  config file syntax: {config}, line 2: Expected a property definition, \
+                 found continuation; the AWS SDKs for Rust, Java, Go and JavaScript reject",
+                "FAIL  config file syntax: {config}, line 3: Profile definition must end",
+            ],
+            not_stdout: &[],
+            ..CLEAN
+        },
+        Case {
+            name: "a credentials file others can read: warn, say chmod, exit 0",
+            credentials_mode: 0o644,
+            exit: 0,
+            stdout: &[
+                "warn  credentials file permissions: {credentials} is mode 0644: other users of \
+                 this machine can read the keys in it; fix: chmod 600 {credentials}",
+                "0 FAIL",
+            ],
+            not_stdout: &["FAIL  "],
+            ..CLEAN
+        },
+        Case {
+            name: "files named by AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE are the ones checked",
+            credentials: "[ci]\naws_access_key_id = A\naws_access_key_id = B\n",
+            place: Place::FromEnv,
+            exit: 1,
+            stdout: &[
+                "ok    config file: {config} (from AWS_CONFIG_FILE)",
+                "credentials file: {credentials} (from AWS_SHARED_CREDENTIALS_FILE), mode 0600",
+                "FAIL  credentials file syntax: {credentials}, line 3: key \
+                 `aws_access_key_id` is repeated in the same section",
+            ],
+            not_stdout: &[".aws/"],
+            ..CLEAN
+        },
+        Case {
+            name: "AWS_CONFIG_FILE naming a missing file: warn (every tool silently reads nothing)",
+            place: Place::FromEnv,
+            config_missing: true,
+            exit: 0,
+            stdout: &[
+                "warn  config file: {config} (from AWS_CONFIG_FILE) does not exist, so the AWS \
+                 tools read no profiles from it; fix: create it, or correct AWS_CONFIG_FILE",
+            ],
+            not_stdout: &["config file syntax"],
+            ..CLEAN
+        },
+    ]
+}
+
+#[test]
+fn doctor_reports_each_setup_with_file_line_and_fix() {
+    for case in cases() {
+        let home = AwsHome::new("", "");
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        let (config, credentials) = match case.place {
+            Place::Default => (home.config_path(), home.credentials_path()),
+            Place::FromEnv => (elsewhere.path().join("cfg"), elsewhere.path().join("creds")),
+        };
+        std::fs::write(&config, case.config).expect("write config");
+        std::fs::write(&credentials, case.credentials).expect("write credentials");
+        std::fs::set_permissions(
+            &credentials,
+            std::fs::Permissions::from_mode(case.credentials_mode),
+        )
+        .expect("chmod");
+        if case.config_missing {
+            std::fs::remove_file(&config).expect("rm config");
+        }
+        let mut cmd = home.command(bin("rolekeeper"));
+        cmd.arg("doctor");
+        if let Place::FromEnv = case.place {
+            cmd.env("AWS_CONFIG_FILE", &config)
+                .env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
+        }
+        let out = cmd.output().expect("run rolekeeper doctor");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let name = case.name;
+        assert_eq!(
+            out.status.code(),
+            Some(case.exit),
+            "{name}: {}",
+            describe(&out)
+        );
+        let fill = |s: &str| {
+            s.replace("{config}", &config.display().to_string())
+                .replace("{credentials}", &credentials.display().to_string())
+        };
+        for needle in case.stdout.iter().map(|s| fill(s)) {
+            assert!(
+                stdout.contains(&needle),
+                "{name}: `{needle}` missing from:\n{stdout}"
+            );
+        }
+        for needle in case.not_stdout {
+            assert!(
+                !stdout.contains(needle),
+                "{name}: `{needle}` must not appear in:\n{stdout}"
+            );
+        }
+        // One line per check, each starting with its outcome, then the tally.
+        let lines: Vec<&str> = stdout.lines().collect();
+        let (tally, checks) = lines.split_last().expect("some output");
+        assert!(tally.contains(" checks: "), "{name}: no tally: {stdout}");
+        for line in checks {
+            assert!(
+                ["ok    ", "warn  ", "FAIL  "]
+                    .iter()
+                    .any(|p| line.starts_with(p)),
+                "{name}: `{line}` is not `ok|warn|FAIL  name: detail`"
+            );
+        }
+        // A failure is also the usual one line on stderr (exit 1); success prints nothing there.
+        if case.exit == 0 {
+            assert!(stderr.is_empty(), "{name}: stderr: {stderr}");
+        } else {
+            assert_eq!(stderr.lines().count(), 1, "{name}: stderr: {stderr}");
+            assert!(
+                stderr.starts_with("rolekeeper: ") && stderr.contains("check"),
+                "{name}: stderr: {stderr}"
+            );
+        }
+    }
+}
