@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod desktop;
+
 /// A variable that `scripts/test.sh` exports; its absence fails the test with instructions.
 pub fn require_env(name: &str) -> String {
     match std::env::var(name) {

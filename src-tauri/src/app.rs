@@ -1,0 +1,120 @@
+//! Builds the Tauri app: single instance first, then the engine, the tray and the commands.
+//! No window and no web view exist until one is opened (see `windows`).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use rolekeeper_core::{Engine, EngineHandle, Event};
+use tauri::{AppHandle, Manager, RunEvent};
+use tracing_subscriber::EnvFilter;
+
+use crate::{commands, tray, windows};
+
+/// What every part of the shell shares: the engine and its running loop.
+pub struct Desktop {
+    pub engine: Arc<Engine>,
+    /// `None` once stopping has begun.
+    handle: Mutex<Option<EngineHandle>>,
+}
+
+impl Desktop {
+    /// Ask the running engine to re-read the files and refresh every active session.
+    pub fn refresh_all(&self) {
+        if let Ok(guard) = self.handle.lock() {
+            if let Some(handle) = guard.as_ref() {
+                handle.refresh_all();
+            }
+        }
+    }
+
+    /// Stop the engine loop (at most a few seconds); later calls do nothing.
+    fn stop_engine(&self) {
+        let handle = self.handle.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            tauri::async_runtime::block_on(handle.stop());
+        }
+    }
+}
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    init_logging();
+    let app = tauri::Builder::default()
+        // Registered first, so a second launch hands over before anything else starts. A second
+        // launch means "show me RoleKeeper": open the manager window in the first instance.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("another launch: opening the manager window");
+            windows::show(app, windows::MAIN);
+        }))
+        .invoke_handler(tauri::generate_handler![
+            commands::list_sessions,
+            commands::refresh_all,
+            commands::diagnostics,
+            commands::mfa_request,
+            commands::submit_mfa_code,
+            commands::cancel_mfa,
+        ])
+        .setup(|app| {
+            let engine = Arc::new(Engine::system());
+            // The engine loop runs on Tauri's tokio runtime, in this process.
+            let handle =
+                tauri::async_runtime::block_on(async { EngineHandle::spawn(Arc::clone(&engine)) });
+            let events = handle.subscribe();
+            app.manage(Desktop {
+                engine,
+                handle: Mutex::new(Some(handle)),
+            });
+            tray::create(app.handle())?;
+            follow_engine(app.handle().clone(), events);
+            tracing::info!(pid = std::process::id(), "tray app ready");
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context(
+            "cannot start the desktop app (is a display available? DISPLAY/WAYLAND_DISPLAY)",
+        )?;
+
+    let code = app.run_return(|app, event| match event {
+        // The last window closed: a tray app keeps running. Only Quit (an explicit code) exits.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
+        RunEvent::Exit => {
+            app.state::<Desktop>().stop_engine();
+            tracing::info!("stopped");
+        }
+        _ => {}
+    });
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// Keep the tray in step with the engine: every event re-reads the state and rebuilds the menu.
+fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Event>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(Event::Stopped) | Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Ok(event) => {
+                    if let Event::Problem { message } = &event {
+                        tracing::warn!("{message}");
+                    }
+                    tray::update(&app, Some(&event));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    tray::update(&app, None);
+                }
+            }
+        }
+    });
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("ROLEKEEPER_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

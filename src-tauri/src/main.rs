@@ -1,0 +1,21 @@
+//! `rolekeeper-desktop`: the RoleKeeper tray app. Everything here is glue; the engine lives in
+//! `rolekeeper-core`. Start at [`app::run`].
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod app;
+mod commands;
+mod tray;
+mod windows;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match app::run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rolekeeper-desktop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

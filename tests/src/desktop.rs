@@ -1,0 +1,244 @@
+//! Driving `rolekeeper-desktop` from outside, as a tray host and a person would: its tray menu
+//! over D-Bus (`com.canonical.dbusmenu`, through `support/tray_client.py`), its processes through
+//! `/proc`, its windows through X11 tools.
+
+// End to end: waits for a real process on the real clock.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{bin, AwsHome, ChildGuard};
+
+/// One item of the tray menu as the tray host sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuItem {
+    pub label: String,
+    pub enabled: bool,
+}
+
+/// A running tray app under the private desktop session.
+#[derive(Debug)]
+pub struct DesktopApp {
+    pub child: ChildGuard,
+    pub stderr_log: PathBuf,
+}
+
+/// The private desktop session must be up: a display, a session bus and a tray watcher.
+pub fn require_desktop_session() {
+    for var in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "WDS_SNI_LOG"] {
+        if std::env::var(var).map_or(true, |v| v.is_empty()) {
+            panic!(
+                "{var} is not set: the desktop suites run inside scripts/with-desktop-session.sh \
+                 (Xvfb, a private D-Bus session, a StatusNotifierWatcher). Run ./scripts/test.sh, \
+                 or `scripts/with-desktop-session.sh cargo nextest run -p rolekeeper-tests`."
+            );
+        }
+    }
+}
+
+fn tray_client() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("support/tray_client.py")
+}
+
+impl DesktopApp {
+    /// Start `rolekeeper-desktop` with HOME at `home`; its log goes to a file in that HOME.
+    pub fn start(home: &AwsHome) -> Self {
+        require_desktop_session();
+        let stderr_log = home.home().join("desktop.log");
+        let log = std::fs::File::create(&stderr_log).expect("create log");
+        let child = home
+            .command(bin("rolekeeper-desktop"))
+            .env("ROLEKEEPER_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .spawn()
+            .expect("start rolekeeper-desktop");
+        Self {
+            child: ChildGuard(child),
+            stderr_log,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
+    }
+
+    /// The tray menu, once the app has registered its tray item.
+    pub fn menu(&self) -> Option<Vec<MenuItem>> {
+        let out = Command::new("/usr/bin/python3")
+            .arg(tray_client())
+            .args(["--pid", &self.pid().to_string(), "layout"])
+            .output()
+            .expect("run tray_client.py (needs Debian's python3-dbus)");
+        if !out.status.success() {
+            return None;
+        }
+        let items: Vec<Value> = serde_json::from_slice(&out.stdout).expect("layout JSON");
+        Some(
+            items
+                .iter()
+                .filter(|i| i["type"] != "separator" && i["visible"] == true)
+                .map(|i| MenuItem {
+                    label: i["label"].as_str().unwrap_or_default().to_owned(),
+                    enabled: i["enabled"] == true,
+                })
+                .collect(),
+        )
+    }
+
+    /// Wait until the tray menu satisfies `ready`, and return it.
+    pub fn wait_for_menu(
+        &mut self,
+        what: &str,
+        ready: impl Fn(&[MenuItem]) -> bool,
+    ) -> Vec<MenuItem> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "rolekeeper-desktop exited with {status} before {what}\n{}",
+                    self.log()
+                );
+            }
+            if let Some(menu) = self.menu() {
+                if ready(&menu) {
+                    return menu;
+                }
+                last = Some(menu);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "timed out waiting for {what}; last menu seen: {last:?}\n--- app log\n{}",
+            self.log()
+        );
+    }
+
+    /// Click the menu item `label` as a tray host does.
+    pub fn click(&self, label: &str) {
+        let out = Command::new("/usr/bin/python3")
+            .arg(tray_client())
+            .args(["--pid", &self.pid().to_string(), "click", label])
+            .output()
+            .expect("run tray_client.py");
+        assert!(
+            out.status.success(),
+            "clicking {label:?}: {}",
+            crate::describe(&out)
+        );
+    }
+
+    /// Wait for the app to exit, at most `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rolekeeper-desktop still running {timeout:?} after Quit\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The WebKit processes among this app's descendants.
+    pub fn webkit_processes(&self) -> Vec<String> {
+        descendants(self.pid())
+            .into_iter()
+            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok())
+            .map(|comm| comm.trim().to_owned())
+            .filter(|comm| comm.contains("WebKit"))
+            .collect()
+    }
+}
+
+/// Every process below `pid`, from `/proc/*/stat` parent links.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`; comm may hold spaces and parentheses, so split after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parents.push((child, ppid));
+        }
+    }
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// X11 windows whose title is exactly `title` (xdotool).
+pub fn windows_titled(title: &str) -> Vec<String> {
+    let out = Command::new("xdotool")
+        .args(["search", "--name", &format!("^{title}$")])
+        .output()
+        .expect("run xdotool (apt: xdotool)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A screenshot of the whole display, kept under `out/screenshots/` in the repository for people
+/// to look at (the directory is gitignored; `docs/` holds the chosen ones).
+pub fn screenshot(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../out/screenshots");
+    std::fs::create_dir_all(&dir).expect("mkdir out/screenshots");
+    let path = dir.join(format!("{name}.png"));
+    let out = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .output()
+        .expect("run import (apt: imagemagick)");
+    assert!(
+        out.status.success(),
+        "screenshot: {}",
+        crate::describe(&out)
+    );
+    path
+}
+
+/// Poll `check` every 200 ms for up to `timeout`; true once it holds.
+pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    check()
+}

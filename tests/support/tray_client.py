@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Read and click a tray icon's menu from outside the app, as a tray host does.
+
+  tray_client.py --pid PID layout          the menu as JSON: [{"id", "label", "enabled", "visible", "type"}]
+  tray_client.py --pid PID click LABEL     dbusmenu Event(id, "clicked") on the item with that label
+
+The item is the StatusNotifierItem registered (with org.kde.StatusNotifierWatcher) by the D-Bus
+connection of process PID, so several apps on one bus never get mixed up. Exit status 3: no such
+item yet (the caller polls); 2: no item with that label. Needs Debian's python3-dbus, on the
+session bus the app uses (scripts/with-desktop-session.sh).
+"""
+import argparse
+import json
+import sys
+import time
+
+import dbus
+
+WATCHER = "org.kde.StatusNotifierWatcher"
+DBUSMENU = "com.canonical.dbusmenu"
+
+
+def item_of(bus, pid):
+    """(bus name, object path) of the tray item that process `pid` registered, or None."""
+    watcher = bus.get_object(WATCHER, "/StatusNotifierWatcher")
+    registered = watcher.Get(WATCHER, "RegisteredStatusNotifierItems",
+                             dbus_interface=dbus.PROPERTIES_IFACE)
+    daemon = bus.get_object("org.freedesktop.DBus", "/org/freedesktop/DBus")
+    for entry in map(str, registered):
+        name, _, path = entry.partition("/")
+        try:
+            owner_pid = int(daemon.GetConnectionUnixProcessID(name, dbus_interface="org.freedesktop.DBus"))
+        except dbus.DBusException:
+            continue  # gone since it registered
+        if owner_pid == pid:
+            return name, "/" + path
+    return None
+
+
+def menu_of(bus, name, path):
+    props = bus.get_object(name, path).GetAll("org.kde.StatusNotifierItem",
+                                              dbus_interface=dbus.PROPERTIES_IFACE)
+    menu = bus.get_object(name, props["Menu"])
+    menu.AboutToShow(0, dbus_interface=DBUSMENU)
+    _, layout = menu.GetLayout(0, -1, dbus.Array([], signature="s"), dbus_interface=DBUSMENU)
+    items = []
+
+    def walk(node):
+        mid, props, children = node
+        if int(mid) != 0:  # 0 is the invisible root
+            items.append({
+                "id": int(mid),
+                # GTK mnemonics come through with underscores
+                "label": str(props.get("label", "")).replace("_", ""),
+                "enabled": bool(props.get("enabled", True)),
+                "visible": bool(props.get("visible", True)),
+                "type": str(props.get("type", "standard")),
+            })
+        for child in children:
+            walk(child)
+
+    walk(layout)
+    return menu, items
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pid", type=int, required=True)
+    parser.add_argument("command", choices=["layout", "click"])
+    parser.add_argument("label", nargs="?")
+    args = parser.parse_args()
+    bus = dbus.SessionBus()
+    found = item_of(bus, args.pid)
+    if found is None:
+        print(f"no tray item registered by pid {args.pid}", file=sys.stderr)
+        return 3
+    menu, items = menu_of(bus, *found)
+    if args.command == "layout":
+        print(json.dumps(items))
+        return 0
+    ids = [i["id"] for i in items if i["label"] == args.label]
+    if not ids:
+        print(f"no menu item labelled {args.label!r}; the menu has {[i['label'] for i in items]}",
+              file=sys.stderr)
+        return 2
+    menu.Event(dbus.Int32(ids[0]), "clicked", dbus.Int32(0), dbus.UInt32(int(time.time())),
+               dbus_interface=DBUSMENU)
+    print(json.dumps({"clicked": args.label, "id": ids[0]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

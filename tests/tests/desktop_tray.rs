@@ -1,0 +1,149 @@
+//! The tray app as a tray host and a person meet it: its menu read and clicked over D-Bus, no web
+//! view until a window is opened, one instance at a time, Quit exits 0.
+//!
+//! Runs inside scripts/with-desktop-session.sh (Xvfb, private D-Bus, StatusNotifierWatcher). The
+//! tests share that bus and the single-instance name on it, so .config/nextest.toml runs this
+//! binary's tests one at a time.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use rolekeeper_tests::desktop::{eventually, screenshot, windows_titled, DesktopApp, MenuItem};
+use rolekeeper_tests::AwsHome;
+
+const CONFIG: &str = "\
+[profile dev]
+region = us-east-1
+
+[profile prodaccess]
+role_arn = arn:aws:iam::123456789012:role/ProdAccess
+source_profile = dev
+";
+const CREDENTIALS: &str = "\
+[dev]
+aws_access_key_id = AKIAEXAMPLEDEV000001
+aws_secret_access_key = not-a-real-secret-only-for-the-tray-test
+";
+
+fn labels(menu: &[MenuItem]) -> Vec<&str> {
+    menu.iter().map(|i| i.label.as_str()).collect()
+}
+
+fn item<'a>(menu: &'a [MenuItem], label: &str) -> &'a MenuItem {
+    menu.iter()
+        .find(|i| i.label == label)
+        .unwrap_or_else(|| panic!("no {label:?} in the tray menu {:?}", labels(menu)))
+}
+
+/// The engine runs in-process: the headline counts the profiles of this HOME.
+fn engine_loaded(menu: &[MenuItem]) -> bool {
+    menu.iter().any(|i| i.label == "2 profiles · none active")
+}
+
+#[test]
+fn tray_menu_offers_the_actions_and_quit_exits_zero() {
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let mut app = DesktopApp::start(&home);
+    let menu = app.wait_for_menu("the tray menu with the engine's profiles", engine_loaded);
+
+    for label in ["Refresh all now", "Open RoleKeeper…", "Quit"] {
+        assert!(
+            item(&menu, label).enabled,
+            "{label} should be enabled: {menu:?}"
+        );
+    }
+    assert!(
+        !item(&menu, "Enter MFA code…").enabled,
+        "nothing needs a code, so Enter MFA code… is disabled: {menu:?}"
+    );
+    assert!(
+        !item(&menu, "2 profiles · none active").enabled,
+        "the headline is information, not an action"
+    );
+    assert_eq!(
+        app.webkit_processes(),
+        Vec::<String>::new(),
+        "an idle tray app has no web view"
+    );
+
+    // Refresh all re-reads the files: a third profile appears in the headline.
+    std::fs::write(
+        home.config_path(),
+        format!("{CONFIG}\n[profile third]\nregion = eu-west-1\n"),
+    )
+    .expect("edit config");
+    app.click("Refresh all now");
+    app.wait_for_menu("the headline after Refresh all now", |m| {
+        m.iter().any(|i| i.label == "3 profiles · none active")
+    });
+
+    app.click("Quit");
+    let status = app.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "Quit exits 0\n{}", app.log());
+}
+
+#[test]
+fn open_creates_the_manager_window_on_demand() {
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let mut app = DesktopApp::start(&home);
+    app.wait_for_menu("the tray menu", engine_loaded);
+    assert!(
+        app.webkit_processes().is_empty(),
+        "no web view before a window opens"
+    );
+    assert!(
+        windows_titled("RoleKeeper").is_empty(),
+        "no window at start"
+    );
+
+    app.click("Open RoleKeeper…");
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled("RoleKeeper")
+            .is_empty()),
+        "the manager window did not appear\n{}",
+        app.log()
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || !app
+            .webkit_processes()
+            .is_empty()),
+        "opening a window starts the web view\n{}",
+        app.log()
+    );
+    // Time for the page to load its data, then a picture for people to look at.
+    std::thread::sleep(Duration::from_secs(3));
+    screenshot("manager-window");
+
+    app.click("Quit");
+    let status = app.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "Quit exits 0\n{}", app.log());
+}
+
+#[test]
+fn a_second_launch_hands_over_to_the_first() {
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let mut first = DesktopApp::start(&home);
+    first.wait_for_menu("the first instance's tray", engine_loaded);
+
+    let mut second = DesktopApp::start(&home);
+    let status = second.wait_exit(Duration::from_secs(30));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the second launch exits quietly\n{}",
+        second.log()
+    );
+    assert!(
+        second.menu().is_none(),
+        "the second launch registered no tray item"
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled("RoleKeeper")
+            .is_empty()),
+        "the second launch opens the first instance's manager window\n{}",
+        first.log()
+    );
+
+    first.click("Quit");
+    assert_eq!(first.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
