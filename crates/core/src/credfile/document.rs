@@ -108,9 +108,12 @@ impl Document {
 
     /// CRLF if the first terminated line ends in CRLF, else LF.
     pub fn line_ending(&self) -> LineEnding {
-        let first = (0..self.ends.len())
-            .map(|i| self.line(i))
-            .find(|l| l.ends_with(b"\n"));
+        self.line_ending_of(0..self.ends.len())
+    }
+
+    /// [`Document::line_ending`] as decided by the lines of `range` only.
+    fn line_ending_of(&self, range: std::ops::Range<usize>) -> LineEnding {
+        let first = range.map(|i| self.line(i)).find(|l| l.ends_with(b"\n"));
         match first {
             Some(l) if l.ends_with(b"\r\n") => LineEnding::CrLf,
             _ => LineEnding::Lf,
@@ -244,15 +247,15 @@ impl Document {
         // no longer the last line and needs it.
         if appended.terminated_last_line && at_end {
             if let Some(last) = self.ends.len().checked_sub(1) {
+                // Take off exactly the terminator `append_section` added: the ending the lines
+                // above chose (this line had none then). Judging by the line itself would also
+                // take a `\r` that was the line's own last byte (found by fuzz/).
+                let added = self.line_ending_of(0..last).as_str().as_bytes();
                 let line = self.line(last);
-                let keep = line.len()
-                    - if line.ends_with(b"\r\n") {
-                        2
-                    } else {
-                        usize::from(line.ends_with(b"\n"))
-                    };
-                let line = line[..keep].to_vec();
-                self.splice_lines(last..last + 1, &line);
+                if let Some(kept) = line.strip_suffix(added) {
+                    let kept = kept.to_vec();
+                    self.splice_lines(last..last + 1, &kept);
+                }
             }
         }
     }
@@ -321,6 +324,10 @@ mod tests {
             "[a]\nk = v\n",
             "[a]\nk = v\n\n",
             "[a]\r\nk = v\r\n",
+            // A last line ending in a bare `\r` (fuzz/ found these): the `\r` is content.
+            "[a]\nk = v\r",
+            "k\r",
+            "[a]\r\nk = v\r",
         ] {
             let mut d = Document::parse(original.as_bytes());
             let ending = d.line_ending().as_str();
