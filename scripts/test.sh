@@ -161,6 +161,15 @@ else
   say "cargo nextest skipped: the build failed"
 fi
 
+# ---------------------------------------------------------------- 7b: fuzzing (bounded)
+# The credentials-file model's round-trip properties on libFuzzer's inputs for 60 s; a crash
+# input is kept under out/fuzz/artifacts/ (the log says which).
+if step "fuzz credfile (60 s)" 12-fuzz.log "$ROOT/scripts/fuzz.sh" 60; then
+  CHECKS+=("fuzz credfile=pass")
+else
+  CHECKS+=("fuzz credfile=fail")
+fi
+
 # ---------------------------------------------------------------- 8: UI suites
 run_ui_tests() {
   cd "$ROOT/ui" || return 1
