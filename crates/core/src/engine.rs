@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::files::{
     FileLocations, FileProblem, FileReport, FileState, CONFIG_FILE_VAR, CREDENTIALS_FILE_VAR,
 };
+use crate::keychain::{OsKeychain, SecretStore, SourceIndex, Sources};
 use crate::profile::{
     botocore_rejections, parse, parse_lenient, FileKind, ParseError, ParsedFile, ProfileSet, Quirk,
     Rejectors,
@@ -129,11 +130,32 @@ pub struct Engine {
     env: Arc<dyn Env>,
     fs: Arc<dyn Fs>,
     clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl Engine {
+    /// The engine with the OS keychain (connected on first use) for keychain sources.
     pub fn new(env: Arc<dyn Env>, fs: Arc<dyn Fs>, clock: Arc<dyn Clock>) -> Self {
-        Self { env, fs, clock }
+        Self {
+            env,
+            fs,
+            clock,
+            secrets: Arc::new(OsKeychain::new()),
+        }
+    }
+
+    /// Use `store` for keychain sources instead of the OS keychain (tests).
+    pub fn with_secret_store(mut self, store: Arc<dyn SecretStore>) -> Self {
+        self.secrets = store;
+        self
+    }
+
+    /// Keychain sources: keys in the keychain, names beside the state file.
+    pub fn sources(&self) -> Sources {
+        Sources::new(
+            Arc::clone(&self.secrets),
+            SourceIndex::in_dir(self.state_store().dir()),
+        )
     }
 
     /// The engine over the real environment, file system and clock.
@@ -274,7 +296,12 @@ impl Engine {
 
     /// How `name`'s credentials would be obtained.
     pub fn plan(&self, name: &str) -> Result<Plan> {
-        resolve::resolve(&self.load_profiles()?, name)
+        // An unreadable source index must not break profiles that use no keychain source.
+        let sources = self.sources().names().unwrap_or_else(|error| {
+            tracing::warn!(%error, "keychain sources ignored");
+            Default::default()
+        });
+        resolve::resolve_with_sources(&self.load_profiles()?, name, &sources)
     }
 
     /// The profile `AWS_PROFILE` names, else `default`.
@@ -323,8 +350,11 @@ impl Engine {
                 why,
             })?;
         }
-        let plan = self.plan(name)?;
-        let mut current = self.base_credentials(&plan.base)?;
+        let mut plan = self.plan(name)?;
+        let mut current = match self.sources().start(&mut plan).await? {
+            Some(keys) => keys,
+            None => self.base_credentials(&plan.base)?,
+        };
         let last = plan.roles.len().saturating_sub(1);
         for (index, step) in plan.roles.iter().enumerate() {
             let region = step.region.as_deref().or(plan.region.as_deref());
@@ -428,6 +458,8 @@ impl Engine {
                 origin: origin.to_string(),
                 what: "credential_process".to_owned(),
             }),
+            // Read asynchronously by `Sources::start` (the keychain blocks); not reached.
+            Base::KeychainSource { name, .. } => Err(Error::UnknownSource { name: name.clone() }),
         }
     }
 

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use crate::credfile::Conflict;
+use crate::keychain::{IndexError, KeychainError, SourceError};
 use crate::profile::{Origin, ParseError};
 use crate::state::StateError;
 use crate::sts::StsError;
@@ -97,6 +98,21 @@ pub enum Error {
 
     #[error(transparent)]
     State(#[from] StateError),
+
+    #[error("keychain source `{name}`: {cause}")]
+    Keychain { name: String, cause: KeychainError },
+
+    #[error("no keychain source `{name}`; `rolekeeper source list` shows the sources, `rolekeeper source add {name}` adds one")]
+    UnknownSource { name: String },
+
+    #[error("keychain source `{name}` is listed, but its keys are not in the keychain (was the keyring reset?); add them again with `rolekeeper source add {name}`")]
+    SourceKeysMissing { name: String },
+
+    #[error(transparent)]
+    Source(#[from] SourceError),
+
+    #[error(transparent)]
+    SourceIndex(#[from] IndexError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod env;
 pub mod error;
 pub mod files;
+pub mod keychain;
 pub mod profile;
 pub mod resolve;
 pub mod runner;
@@ -25,6 +26,7 @@ pub use engine::{
     SessionStatus,
 };
 pub use error::{Error, Result};
+pub use keychain::{SecretStore, Source, SourceInfo};
 pub use runner::{Command, EngineHandle, Event};
 pub use secret::Secret;
 pub use words::{human_duration, session_views, SessionView};

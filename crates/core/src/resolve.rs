@@ -6,7 +6,7 @@
 //! `credential_process` are bases too. Checked against the cross-SDK corpus
 //! (`tests/conformance.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -54,6 +54,15 @@ pub enum Base {
         command: String,
         origin: Origin,
     },
+    /// `source_profile = NAME` where NAME is no profile but a keychain source
+    /// (`rolekeeper source add`): the keys are read from the keychain when they are needed.
+    KeychainSource {
+        /// The profile whose `source_profile` names the source.
+        profile: String,
+        name: String,
+        /// Where that `source_profile` is written.
+        origin: Origin,
+    },
 }
 
 /// One `AssumeRole` in a chain.
@@ -92,12 +101,32 @@ pub const MIN_ROLE_DURATION: Duration = Duration::from_secs(900);
 pub const MAX_ROLE_DURATION: Duration = Duration::from_secs(12 * 3600);
 
 pub fn resolve(set: &ProfileSet, name: &str) -> Result<Plan> {
+    resolve_with_sources(set, name, &BTreeSet::new())
+}
+
+/// [`resolve`], where a `source_profile` may also name one of `sources` (keychain sources).
+pub fn resolve_with_sources(
+    set: &ProfileSet,
+    name: &str,
+    sources: &BTreeSet<String>,
+) -> Result<Plan> {
     let mut visited: Vec<String> = Vec::new();
     let mut roles: Vec<RoleStep> = Vec::new();
     let mut current = name.to_owned();
     let mut region = None;
 
     let base = loop {
+        // A profile in the files wins over a keychain source of the same name: that is what the
+        // AWS CLI, which knows nothing of the keychain, would use.
+        if let Some(from) = visited.last() {
+            if set.get(&current).is_none() && sources.contains(&current) {
+                break Base::KeychainSource {
+                    profile: from.clone(),
+                    name: current.clone(),
+                    origin: source_profile_origin(set, from),
+                };
+            }
+        }
         let profile = lookup(set, &current, visited.last())?;
         if region.is_none() {
             region = profile.text("region").map(str::to_owned);
@@ -198,18 +227,22 @@ fn lookup<'a>(set: &'a ProfileSet, name: &str, referrer: Option<&String>) -> Res
         },
         Some(from) => Error::MissingSourceProfile {
             profile: from.clone(),
-            origin: set
-                .get(from)
-                .and_then(|p| p.get("source_profile"))
-                .map(|v| v.origin.clone())
-                .unwrap_or_else(|| Origin {
-                    path: set.config_path.clone(),
-                    line: 0,
-                }),
+            origin: source_profile_origin(set, from),
             source_profile: name.to_owned(),
             files: set.describe_files(),
         },
     })
+}
+
+/// Where `profile` writes its `source_profile`.
+fn source_profile_origin(set: &ProfileSet, profile: &str) -> Origin {
+    set.get(profile)
+        .and_then(|p| p.get("source_profile"))
+        .map(|v| v.origin.clone())
+        .unwrap_or_else(|| Origin {
+            path: set.config_path.clone(),
+            line: 0,
+        })
 }
 
 /// The base of a profile without `role_arn`: SSO, a credential process, or keys.
@@ -545,5 +578,63 @@ mod tests {
         let config = "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\ncredential_source = Environment\n";
         let plan = resolve(&set(config, ""), "a").expect("ok");
         assert!(matches!(&plan.base, Base::NamedSource { source, .. } if source == "Environment"));
+    }
+
+    #[test]
+    fn keychain_sources_come_after_file_profiles() {
+        let role = |source: &str| {
+            format!("[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = {source}\n")
+        };
+        // (config, credentials, keychain sources, expected base: "keys:FROM" or "keychain:NAME")
+        let table: Vec<(String, &str, &[&str], &str)> = vec![
+            (role("kc"), "", &["kc"], "keychain:kc"),
+            // The file's profile of the same name wins.
+            (role("base"), CREDS, &["base"], "keys:base"),
+            (role("base"), CREDS, &[], "keys:base"),
+            // Through a chain: the last role's source is the keychain.
+            (
+                format!("{}[profile r2]\nrole_arn = arn:aws:iam::123456789012:role/R2\nsource_profile = r\n", role("kc")),
+                "",
+                &["kc", "other"],
+                "keychain:kc",
+            ),
+        ];
+        for (config, creds, known, want) in table {
+            let known: BTreeSet<String> = known.iter().map(|s| s.to_string()).collect();
+            let wanted = if config.contains("[profile r2]") {
+                "r2"
+            } else {
+                "r"
+            };
+            let plan = resolve_with_sources(&set(&config, creds), wanted, &known)
+                .unwrap_or_else(|e| panic!("{config}: {e}"));
+            let got = match &plan.base {
+                Base::Keys(k) => format!("keys:{}", k.from),
+                Base::KeychainSource {
+                    name,
+                    profile,
+                    origin,
+                } => {
+                    assert_eq!(profile, "r", "the profile naming the source");
+                    assert_eq!(origin.line, 3, "where source_profile is written");
+                    format!("keychain:{name}")
+                }
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(got, want, "{config}");
+            assert_eq!(plan.roles[0].role_arn, "arn:aws:iam::123456789012:role/R");
+        }
+        // A name that is neither a profile nor a source is still a missing source profile,
+        // and a keychain source is never a profile of its own.
+        let e = resolve_with_sources(
+            &set(&role("nope"), ""),
+            "r",
+            &BTreeSet::from(["kc".to_owned()]),
+        )
+        .expect_err("missing");
+        assert!(e.to_string().contains("`nope`"), "{e}");
+        let e = resolve_with_sources(&set("", ""), "kc", &BTreeSet::from(["kc".to_owned()]))
+            .expect_err("not a profile");
+        assert!(e.to_string().contains("profile `kc` not found"), "{e}");
     }
 }

@@ -196,6 +196,8 @@ fn chain_json(plan: &rolekeeper_core::resolve::Plan) -> Value {
         }
         Base::Sso { settings, .. } => serde_json::json!({ "Sso": settings }),
         Base::Process { command, .. } => serde_json::json!({ "CredentialProcess": command }),
+        // The corpus knows no keychain; `resolve` is given no sources.
+        Base::KeychainSource { name, .. } => serde_json::json!({ "KeychainSource": name }),
     };
     chain.push(base);
     for role in &plan.roles {

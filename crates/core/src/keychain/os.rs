@@ -1,0 +1,170 @@
+//! The OS keychain: the Secret Service on Linux (gnome-keyring, KWallet, KeePassXC), through
+//! `keyring-core` and its zbus store.
+//!
+//! The connection is made on first use and kept only once it succeeded: the tray app may start
+//! at login before the keyring daemon is up, and must work as soon as it is. A connection that
+//! later fails is dropped too, so the next call reconnects (the daemon may have been replaced).
+//!
+//! macOS and Windows have store crates (`apple-native-keyring-store`,
+//! `windows-native-keyring-store`), but no build here checks them, so those platforms get
+//! [`KeychainError::UnsupportedPlatform`] until one does.
+
+use super::{KeychainError, SecretStore};
+use crate::secret::Secret;
+
+#[cfg(target_os = "linux")]
+pub use linux::OsKeychain;
+
+#[cfg(not(target_os = "linux"))]
+pub use other::OsKeychain;
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+    use keyring_core::api::CredentialStoreApi;
+    use keyring_core::{Entry, Error};
+    use zbus_secret_service_keyring_store::Store;
+
+    use super::{KeychainError, Secret, SecretStore};
+    use crate::keychain::SERVICE;
+
+    /// The Secret Service on the session bus.
+    #[derive(Debug, Default)]
+    pub struct OsKeychain {
+        store: Mutex<Option<Arc<Store>>>,
+    }
+
+    impl OsKeychain {
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        fn slot(&self) -> MutexGuard<'_, Option<Arc<Store>>> {
+            // The slot holds an `Option` that is valid whatever a panicking holder did.
+            self.store.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// The connected store, connecting now if there is none; a failure is not remembered.
+        fn store(&self) -> Result<Arc<Store>, KeychainError> {
+            let mut slot = self.slot();
+            if let Some(store) = slot.as_ref() {
+                return Ok(Arc::clone(store));
+            }
+            let store = Store::new().map_err(|e| KeychainError::Unavailable {
+                detail: platform_detail(&e),
+            })?;
+            *slot = Some(Arc::clone(&store));
+            Ok(store)
+        }
+
+        fn entry(&self, name: &str) -> Result<Entry, KeychainError> {
+            self.store()?
+                .build(SERVICE, name, None)
+                .map_err(|e| self.map_error(name, e))
+        }
+
+        /// Put a keyring error in RoleKeeper's words. Never formats a blob: `BadEncoding` and
+        /// `BadDataFormat` carry the stored bytes.
+        fn map_error(&self, name: &str, error: Error) -> KeychainError {
+            match error {
+                Error::NoEntry => KeychainError::NotFound {
+                    name: name.to_owned(),
+                },
+                // A locked collection, a dismissed prompt, or no default collection.
+                Error::NoStorageAccess(_) => KeychainError::Locked,
+                Error::PlatformFailure(_) => {
+                    // The connection may be what failed (bus gone, daemon replaced): reconnect
+                    // next time.
+                    *self.slot() = None;
+                    let detail = platform_detail(&error);
+                    if detail.contains("ServiceUnknown") || detail.contains("not provided by") {
+                        KeychainError::Unavailable { detail }
+                    } else {
+                        KeychainError::Platform { detail }
+                    }
+                }
+                Error::BadEncoding(_) | Error::BadDataFormat(..) => KeychainError::Unreadable {
+                    name: name.to_owned(),
+                    why: "its content is not text".to_owned(),
+                },
+                Error::Ambiguous(entries) => KeychainError::Unreadable {
+                    name: name.to_owned(),
+                    why: format!("{} keychain items match it", entries.len()),
+                },
+                Error::TooLong(what, limit) => KeychainError::Platform {
+                    detail: format!("{what} is longer than the keychain's limit of {limit}"),
+                },
+                Error::Invalid(what, why) => KeychainError::Platform {
+                    detail: format!("{what} {why}"),
+                },
+                _ => KeychainError::Platform {
+                    detail: "an unexpected keychain error".to_owned(),
+                },
+            }
+        }
+    }
+
+    /// The platform error's text: bus addresses and D-Bus error names, no secret.
+    fn platform_detail(error: &Error) -> String {
+        match error {
+            Error::PlatformFailure(inner) | Error::NoStorageAccess(inner) => inner.to_string(),
+            _ => "an unexpected keychain error".to_owned(),
+        }
+    }
+
+    impl SecretStore for OsKeychain {
+        fn get(&self, name: &str) -> Result<Secret, KeychainError> {
+            let bytes = self
+                .entry(name)?
+                .get_secret()
+                .map_err(|e| self.map_error(name, e))?;
+            // The bytes are dropped on both paths; only the text is kept, as a Secret.
+            String::from_utf8(bytes)
+                .map(Secret::new)
+                .map_err(|_| KeychainError::Unreadable {
+                    name: name.to_owned(),
+                    why: "its content is not UTF-8 text".to_owned(),
+                })
+        }
+
+        fn set(&self, name: &str, blob: &Secret) -> Result<(), KeychainError> {
+            self.entry(name)?
+                .set_secret(blob.expose().as_bytes())
+                .map_err(|e| self.map_error(name, e))
+        }
+
+        fn delete(&self, name: &str) -> Result<(), KeychainError> {
+            self.entry(name)?
+                .delete_credential()
+                .map_err(|e| self.map_error(name, e))
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod other {
+    use super::{KeychainError, Secret, SecretStore};
+
+    /// No keychain on this platform yet: every call says so.
+    #[derive(Debug, Default)]
+    pub struct OsKeychain;
+
+    impl OsKeychain {
+        pub fn new() -> Self {
+            Self
+        }
+    }
+
+    impl SecretStore for OsKeychain {
+        fn get(&self, _name: &str) -> Result<Secret, KeychainError> {
+            Err(KeychainError::UnsupportedPlatform)
+        }
+        fn set(&self, _name: &str, _blob: &Secret) -> Result<(), KeychainError> {
+            Err(KeychainError::UnsupportedPlatform)
+        }
+        fn delete(&self, _name: &str) -> Result<(), KeychainError> {
+            Err(KeychainError::UnsupportedPlatform)
+        }
+    }
+}
