@@ -45,6 +45,53 @@ pub enum Command {
     #[command(after_help = "Example:\n  rolekeeper doctor\n  \
                             AWS_CONFIG_FILE=./config rolekeeper doctor")]
     Doctor,
+    /// Keep an IAM user's long-term keys in the OS keychain, as a source for role profiles
+    /// (`source_profile = NAME`), instead of in ~/.aws/credentials.
+    #[command(subcommand)]
+    Source(SourceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Store keys in the keychain: asks for the access key id and the secret (not echoed) on
+    /// the terminal, or reads them as two lines from stdin when it is not a terminal.
+    #[command(
+        after_help = "Example:\n  rolekeeper source add dev --mfa-serial arn:aws:iam::123456789012:mfa/alice\n  \
+                            printf '%s\\n' \"$KEY_ID\" \"$SECRET\" | rolekeeper source add ci\n\
+                            Then, in ~/.aws/config:  source_profile = dev"
+    )]
+    Add(SourceAddArgs),
+    /// List the sources with their MFA device and region (never key material; no unlock needed).
+    #[command(after_help = "Example:\n  rolekeeper source list\n  rolekeeper source list --json")]
+    List(SourceListArgs),
+    /// Delete a source's keys from the keychain and forget it.
+    #[command(after_help = "Example:\n  rolekeeper source remove dev")]
+    Remove(SourceRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SourceAddArgs {
+    /// The name role profiles use as `source_profile` (replaces a source of the same name).
+    pub name: String,
+    /// The IAM user's MFA device: an ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or a hardware serial;
+    /// roles assumed with these keys ask for its code unless they set their own mfa_serial.
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Default region for roles assumed with these keys.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SourceListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SourceRemoveArgs {
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

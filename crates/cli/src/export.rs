@@ -20,7 +20,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let credentials = runtime.block_on(engine.credentials(&profile, &request, &TtyPrompt))?;
+    let credentials = runtime.block_on(engine.credentials(&profile, &request, &TtyPrompt));
+    // A keychain call that timed out may still hold a blocking thread: exit without waiting.
+    runtime.shutdown_background();
+    let credentials = credentials?;
     let text = credentials.render(args.format.into());
     std::io::stdout()
         .lock()

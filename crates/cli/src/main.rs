@@ -8,6 +8,7 @@ mod daemon;
 mod doctor;
 mod export;
 mod sessions;
+mod source;
 mod status;
 mod tty;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Status(a) => status::run(a),
         cli::Command::Daemon => daemon::run(),
         cli::Command::Doctor => doctor::run(),
+        cli::Command::Source(c) => source::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
