@@ -147,3 +147,71 @@ pub fn numbered_credentials(k: u64) -> rolekeeper_core::Credentials {
         expiration: Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000 + k)),
     }
 }
+
+/// The lines a child writes to a pipe, read on a thread so the child never blocks on a full
+/// pipe, and waited for with a deadline.
+#[derive(Debug)]
+pub struct LogLines {
+    rx: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl LogLines {
+    pub fn follow(pipe: impl std::io::Read + Send + 'static) -> Self {
+        use std::io::BufRead;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait for a line containing `needle`; fails the test with everything seen so far.
+    pub fn wait_for(&mut self, needle: &str, limit: std::time::Duration) -> &str {
+        loop {
+            match self.rx.recv_timeout(limit) {
+                Ok(line) => {
+                    let hit = line.contains(needle);
+                    self.seen.push(line);
+                    if hit {
+                        return self.seen.last().map(String::as_str).unwrap_or_default();
+                    }
+                }
+                Err(_) => panic!(
+                    "no `{needle}` within {limit:?} in the log:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Every line seen so far.
+    pub fn text(&self) -> String {
+        self.seen.join("\n")
+    }
+}
+
+/// botocore's view of the files in `home` (`support/aws_view.py`): the raw parse of both files,
+/// the profiles it lists, and the access key its credential chain resolves for each of `profiles`.
+pub fn botocore_view(home: &AwsHome, profiles: &[&str]) -> serde_json::Value {
+    let py = require_env("ROLEKEEPER_TEST_PYTHON");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/aws_view.py");
+    let out = home
+        .command(py)
+        .arg(script)
+        .args(profiles)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "botocore rejects the files: {}",
+        describe(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from aws_view.py")
+}

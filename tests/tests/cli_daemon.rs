@@ -2,12 +2,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use rolekeeper_tests::{bin, AwsHome, ChildGuard};
+use rolekeeper_tests::{bin, AwsHome, ChildGuard, LogLines};
 
 #[test]
 fn daemon_loads_profiles_and_stops_on_sigterm() {
@@ -24,35 +22,16 @@ fn daemon_loads_profiles_and_stops_on_sigterm() {
             .spawn()
             .expect("start daemon"),
     );
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let wait_for = |needle: &str, log: &mut Vec<String>| loop {
-        match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(line) => {
-                let hit = line.contains(needle);
-                log.push(line);
-                if hit {
-                    return;
-                }
-            }
-            Err(_) => panic!("no `{needle}` in the daemon's log:\n{}", log.join("\n")),
-        }
-    };
-    wait_for("profiles=2", &mut log);
+    let mut log = LogLines::follow(child.stderr.take().expect("stderr"));
+    log.wait_for("profiles=2", Duration::from_secs(10));
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    wait_for("stopped", &mut log);
+    log.wait_for("stopped", Duration::from_secs(10));
     let code = wait_with_timeout(&mut child, Duration::from_secs(5));
-    assert_eq!(code, Some(0), "daemon log:\n{}", log.join("\n"));
+    assert_eq!(code, Some(0), "daemon log:\n{}", log.text());
 }
 
 fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> Option<i32> {

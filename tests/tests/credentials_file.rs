@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use rolekeeper_tests::{bin, describe, require_env, AwsHome};
+use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome};
 use serde_json::Value;
 
 const CONFIG: &str = "\
@@ -47,25 +47,6 @@ fn rk(home: &AwsHome, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run rolekeeper")
-}
-
-/// botocore's view of the files (and the access keys it resolves for `profiles`).
-fn botocore_view(home: &AwsHome, profiles: &[&str]) -> Value {
-    let py = require_env("ROLEKEEPER_TEST_PYTHON");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("support/aws_view.py");
-    let out = home
-        .command(py)
-        .arg(script)
-        .args(profiles)
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .output()
-        .expect("python");
-    assert!(
-        out.status.success(),
-        "botocore rejects the files: {}",
-        describe(&out)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON from aws_view.py")
 }
 
 /// The AWS CLI v2's list of profiles.

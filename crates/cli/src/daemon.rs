@@ -35,9 +35,9 @@ async fn serve() -> anyhow::Result<()> {
             _ = terminate.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
             event = events.recv() => match event {
-                Ok(Event::Reloaded { profiles }) => tracing::info!(profiles, "profiles loaded"),
-                Ok(Event::Problem { message }) => tracing::warn!("{message}"),
                 Ok(Event::Stopped) => break,
+                // One line per event, as a person reads it in the journal.
+                Ok(event) => log_event(&event),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "event log fell behind");
                 }
@@ -49,4 +49,43 @@ async fn serve() -> anyhow::Result<()> {
     handle.stop().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn log_event(event: &Event) {
+    match event {
+        Event::Reloaded { profiles } => tracing::info!(profiles, "profiles loaded"),
+        Event::Problem { message } => tracing::warn!("{message}"),
+        Event::Refreshed { name, expires } => tracing::info!(
+            session = %name,
+            expires = %expires.map(rolekeeper_core::credentials::isoformat).unwrap_or_default(),
+            "refreshed"
+        ),
+        Event::Expiring { name, at } => tracing::warn!(
+            session = %name,
+            at = %rolekeeper_core::credentials::isoformat(*at),
+            "expires soon and cannot renew by itself; `rolekeeper login {name}` renews it"
+        ),
+        Event::MfaNeeded { name, message } => {
+            tracing::warn!(session = %name, "needs an MFA code: {message}")
+        }
+        Event::Failed {
+            name,
+            message,
+            retry_at,
+        } => match retry_at {
+            Some(at) => tracing::warn!(
+                session = %name,
+                retry_at = %rolekeeper_core::credentials::isoformat(*at),
+                "refresh failed, will retry: {message}"
+            ),
+            None => tracing::error!(session = %name, "refresh failed, waiting for you: {message}"),
+        },
+        Event::Recovered { name } => tracing::info!(session = %name, "recovered"),
+        Event::Shadowed { name, by } => tracing::warn!(
+            session = %name,
+            "shadowed: {by} wins over the credentials file for the AWS tools; `rolekeeper activate {name}` adopts it"
+        ),
+        Event::Conflict { name, message } => tracing::error!(session = %name, "{message}"),
+        Event::Stopped => tracing::info!("engine stopped"),
+    }
 }

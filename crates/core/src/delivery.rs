@@ -64,6 +64,35 @@ pub fn write_session(
     force: bool,
     stamp: &str,
 ) -> Result<Written> {
+    let batch = write_sessions(path, store, &[(name, credentials)], force, stamp)?;
+    match batch.outcomes.into_iter().next() {
+        Some((_, Err(conflict))) => Err(Error::Conflict {
+            path: batch.written.target,
+            conflict,
+        }),
+        _ => Ok(batch.written),
+    }
+}
+
+/// What writing a batch of sessions did: one file write, and per session whether its section
+/// was written or left alone because of a conflict.
+#[derive(Debug)]
+pub struct BatchWritten {
+    pub written: Written,
+    pub outcomes: Vec<(String, std::result::Result<(), Conflict>)>,
+}
+
+/// Write (or refresh) several managed sections in one write of the file, under one lock: many
+/// sessions refreshing at once cost one write. A conflict on one section (someone else's
+/// profile of that name, or an edited managed section) leaves that section alone and is
+/// reported in `outcomes`; the others are written.
+pub fn write_sessions(
+    path: &Path,
+    store: &StateStore,
+    batch: &[(&str, &Credentials)],
+    force: bool,
+    stamp: &str,
+) -> Result<BatchWritten> {
     let target = prepare(path).map_err(|cause| Error::Write {
         path: path.to_owned(),
         cause,
@@ -75,14 +104,24 @@ pub fn write_session(
     let mut state = store.load()?;
     let key = target.display().to_string();
     let record = state.files.entry(key).or_default();
-    let previous = record.sections.get(name).map(|e| e.record.clone());
+    let previous: Vec<Option<SectionRecord>> = batch
+        .iter()
+        .map(|(name, _)| record.sections.get(*name).map(|e| e.record.clone()))
+        .collect();
     let last_written = record.last_written.clone();
     let mut backup = None;
     let updated = update_locked(
         &target,
         |doc| {
-            managed::upsert(doc, name, credentials, previous.as_ref(), force)
-                .map_err(Failure::Conflict)
+            Ok::<_, Failure>(
+                batch
+                    .iter()
+                    .zip(&previous)
+                    .map(|((name, credentials), previous)| {
+                        managed::upsert(doc, name, credentials, previous.as_ref(), force)
+                    })
+                    .collect::<Vec<_>>(),
+            )
         },
         |file, before| {
             if !before.is_empty() && last_written.as_deref() != Some(&fingerprint_bytes(before)) {
@@ -92,17 +131,31 @@ pub fn write_session(
         },
     )
     .map_err(|f| failure(&target, f))?;
-    record.last_written = Some(fingerprint_bytes(&updated.after));
-    record.sections.insert(
-        name.to_owned(),
-        SectionEntry {
-            record: updated.value,
-            expires: credentials.expiration.map(isoformat),
-        },
-    );
-    state.active.insert(name.to_owned());
+    if updated.written {
+        record.last_written = Some(fingerprint_bytes(&updated.after));
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for ((name, credentials), result) in batch.iter().zip(updated.value) {
+        match result {
+            Ok(section) => {
+                record.sections.insert(
+                    (*name).to_owned(),
+                    SectionEntry {
+                        record: section,
+                        expires: credentials.expiration.map(isoformat),
+                    },
+                );
+                state.active.insert((*name).to_owned());
+                outcomes.push(((*name).to_owned(), Ok(())));
+            }
+            Err(conflict) => outcomes.push(((*name).to_owned(), Err(conflict))),
+        }
+    }
     store.save(&state)?;
-    Ok(Written { target, backup })
+    Ok(BatchWritten {
+        written: Written { target, backup },
+        outcomes,
+    })
 }
 
 /// Remove `name`'s managed section and forget the session. `Ok(false)` if there was nothing to

@@ -122,6 +122,9 @@ pub struct SessionStatus {
     /// Time left (zero once expired).
     #[serde(skip)]
     pub remaining: Option<Duration>,
+    /// When the credentials in the file expire: what the refresh engine plans on.
+    #[serde(skip)]
+    pub expires_at: Option<SystemTime>,
     pub shadowed_by: Option<String>,
 }
 
@@ -169,6 +172,10 @@ impl Engine {
 
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
+    }
+
+    pub fn env(&self) -> &dyn Env {
+        self.env.as_ref()
     }
 
     pub fn locations(&self) -> FileLocations {
@@ -554,14 +561,15 @@ impl Engine {
                 let expires = record
                     .and_then(|r| r.sections.get(name))
                     .and_then(|e| e.expires.clone());
-                let remaining = expires
+                let expires_at = expires
                     .as_deref()
-                    .and_then(crate::credentials::parse_isoformat)
-                    .map(|at| at.duration_since(now).unwrap_or_default());
+                    .and_then(crate::credentials::parse_isoformat);
+                let remaining = expires_at.map(|at| at.duration_since(now).unwrap_or_default());
                 SessionStatus {
                     name: name.clone(),
                     expires,
                     remaining,
+                    expires_at,
                     shadowed_by: delivery::shadowed_by(&set, name)
                         .map(|(origin, key)| format!("{key} at {origin}")),
                 }

@@ -15,6 +15,7 @@ pub mod keychain;
 pub mod profile;
 pub mod resolve;
 pub mod runner;
+pub mod schedule;
 pub mod secret;
 pub mod state;
 pub mod sts;
@@ -28,5 +29,6 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use keychain::{SecretStore, Source, SourceInfo};
 pub use runner::{Command, EngineHandle, Event};
+pub use schedule::Policy;
 pub use secret::Secret;
 pub use words::{human_duration, session_views, SessionView};

@@ -1,33 +1,64 @@
 //! The engine's background component: a task with a handle and a command channel (the shape of
 //! atuin's sync component). The tray app and `rolekeeper daemon` both run exactly this.
 //!
-//! Today it reloads the profile files on request and reports what it found; the refresh schedule
-//! of active sessions grows here.
+//! It keeps every active session fresh: [`Schedule`] says what is due when, the loop sleeps on the
+//! wall clock until then (`Clock::sleep_until`, which also wakes on a clock jump), refreshes
+//! what is due in one batch (one credentials-file write), and reports what happened as
+//! [`Event`]s.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
-use crate::engine::Engine;
+use crate::credentials::Credentials;
+use crate::delivery;
+use crate::engine::{CredentialRequest, Engine, NoMfaPrompt};
+use crate::error::Error;
+use crate::schedule::{parse_lead, AfterFailure, FailureKind, Policy, Schedule};
 
 /// Requests to the running engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Re-read the files and refresh every active session now.
+    /// Re-read the files and refresh every active session now, including those waiting for
+    /// the user (this is the user acting).
     RefreshAll,
     /// Stop the loop.
     Stop,
 }
 
-/// What the engine reports. Closed: every consumer handles every variant.
+/// What the engine reports. Closed: every consumer handles every variant. Messages name
+/// profiles, files and STS errors; never a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The profile files were read; `profiles` is how many profiles they define.
     Reloaded { profiles: usize },
     /// A profile file could not be used; the message says which, where, and what to do.
     Problem { message: String },
+    /// A session's credentials were renewed and written.
+    Refreshed {
+        name: String,
+        expires: Option<SystemTime>,
+    },
+    /// A session that cannot renew by itself expires soon (it is waiting for the user).
+    Expiring { name: String, at: SystemTime },
+    /// A session needs an MFA code to renew.
+    MfaNeeded { name: String, message: String },
+    /// A refresh failed; `retry_at` is when it is tried again by itself (`None`: it waits for
+    /// the user).
+    Failed {
+        name: String,
+        message: String,
+        retry_at: Option<SystemTime>,
+    },
+    /// A session that was failing was refreshed again.
+    Recovered { name: String },
+    /// A `~/.aws/config` profile of this name wins over the credentials file for the AWS tools.
+    Shadowed { name: String, by: String },
+    /// The session's section in the credentials file is someone else's, or was edited: it was
+    /// left alone.
+    Conflict { name: String, message: String },
     /// The loop has stopped.
     Stopped,
 }
@@ -41,11 +72,16 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Start the loop on the current tokio runtime.
+    /// Start the loop on the current tokio runtime, with the policy from the environment.
     pub fn spawn(engine: Arc<Engine>) -> Self {
+        let policy = policy_from_env(&engine);
+        Self::spawn_with_policy(engine, policy)
+    }
+
+    pub fn spawn_with_policy(engine: Arc<Engine>, policy: Policy) -> Self {
         let (commands, rx) = mpsc::channel(16);
-        let (events, _) = broadcast::channel(64);
-        let task = tokio::spawn(run(engine, rx, events.clone()));
+        let (events, _) = broadcast::channel(256);
+        let task = tokio::spawn(run(engine, policy, rx, events.clone()));
         Self {
             commands,
             events,
@@ -77,33 +113,255 @@ impl EngineHandle {
     }
 }
 
+/// `ROLEKEEPER_REFRESH_BEFORE` (e.g. `890s`, `15m`) overrides the default lead of 15 min.
+pub fn policy_from_env(engine: &Engine) -> Policy {
+    let mut policy = Policy::default();
+    if let Some(text) = engine.env().non_empty("ROLEKEEPER_REFRESH_BEFORE") {
+        match parse_lead(&text) {
+            Some(lead) => policy.lead = lead,
+            None => tracing::warn!(
+                value = %text,
+                "ROLEKEEPER_REFRESH_BEFORE is not a duration like 890s, 15m or 1h; using 15m"
+            ),
+        }
+    }
+    policy
+}
+
+struct Loop {
+    engine: Arc<Engine>,
+    schedule: Schedule,
+    events: broadcast::Sender<Event>,
+}
+
 async fn run(
     engine: Arc<Engine>,
+    policy: Policy,
     mut commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
 ) {
-    reload(&engine, &events);
-    while let Some(command) = commands.recv().await {
+    let mut this = Loop {
+        engine: Arc::clone(&engine),
+        schedule: Schedule::new(policy),
+        events,
+    };
+    this.reload();
+    loop {
+        this.do_what_is_due().await;
+        let wake = this.schedule.next_wake();
+        tracing::debug!(?wake, sessions = this.schedule.len(), "sleeping");
+        let command = tokio::select! {
+            command = commands.recv() => command,
+            () = sleep_until(&engine, wake) => continue,
+        };
         match command {
-            Command::RefreshAll => reload(&engine, &events),
-            Command::Stop => break,
+            Some(Command::RefreshAll) => {
+                this.reload();
+                this.schedule.retry_now(engine.clock().now());
+                // Everything, not only what is due: the user asked.
+                let all: Vec<String> = this.active_names();
+                this.refresh(all).await;
+            }
+            Some(Command::Stop) | None => break,
         }
     }
-    let _ = events.send(Event::Stopped);
+    this.emit(Event::Stopped);
 }
 
-fn reload(engine: &Engine, events: &broadcast::Sender<Event>) {
-    let event = match engine.load_profiles() {
-        Ok(set) => Event::Reloaded {
-            profiles: set.names().count(),
-        },
-        Err(e) => Event::Problem {
-            message: e.to_string(),
-        },
-    };
-    tracing::info!(?event, "engine");
-    // No subscriber is fine: the daemon may log only.
-    let _ = events.send(event);
+/// Sleep until `wake`, or forever when nothing is planned (a command still wakes the loop).
+async fn sleep_until(engine: &Engine, wake: Option<SystemTime>) {
+    match wake {
+        Some(at) => engine.clock().sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Loop {
+    fn emit(&self, event: Event) {
+        tracing::debug!(?event, "engine");
+        // No subscriber is fine: the daemon may log only.
+        let _ = self.events.send(event);
+    }
+
+    /// Re-read the files and the active sessions; plan them.
+    fn reload(&mut self) {
+        match self.engine.load_profiles() {
+            Ok(set) => self.emit(Event::Reloaded {
+                profiles: set.names().count(),
+            }),
+            Err(e) => self.emit(Event::Problem {
+                message: e.to_string(),
+            }),
+        }
+        match self.engine.sessions() {
+            Ok(sessions) => {
+                self.schedule
+                    .sync(sessions.iter().map(|s| (s.name.as_str(), s.expires_at)));
+                for s in sessions {
+                    if let Some(by) = s.shadowed_by {
+                        self.emit(Event::Shadowed { name: s.name, by });
+                    }
+                }
+            }
+            Err(e) => self.emit(Event::Problem {
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn active_names(&self) -> Vec<String> {
+        match self.engine.sessions() {
+            Ok(sessions) => sessions.into_iter().map(|s| s.name).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Follow the state file: another process (`rolekeeper activate`) may have started,
+    /// refreshed or stopped a session since the last look.
+    fn follow_state(&mut self) {
+        if let Ok(sessions) = self.engine.sessions() {
+            self.schedule
+                .sync(sessions.iter().map(|s| (s.name.as_str(), s.expires_at)));
+        }
+    }
+
+    async fn do_what_is_due(&mut self) {
+        self.follow_state();
+        let now = self.engine.clock().now();
+        for (name, at) in self.schedule.take_warnings(now) {
+            self.emit(Event::Expiring { name, at });
+        }
+        let due = self.schedule.due(now);
+        if !due.is_empty() {
+            self.refresh(due).await;
+        }
+    }
+
+    /// Obtain new credentials for `names` concurrently, then write all that succeeded in one
+    /// write of the credentials file.
+    async fn refresh(&mut self, names: Vec<String>) {
+        if names.is_empty() {
+            return;
+        }
+        tracing::info!(?names, "refreshing");
+        let mut calls = JoinSet::new();
+        for name in names {
+            let engine = Arc::clone(&self.engine);
+            calls.spawn(async move {
+                // In the background nobody can be asked for a code: a session that needs one
+                // reports it and waits (the desktop then asks the user).
+                let result = engine
+                    .credentials(&name, &CredentialRequest::default(), &NoMfaPrompt)
+                    .await;
+                (name, result)
+            });
+        }
+        let mut obtained: Vec<(String, Credentials)> = Vec::new();
+        while let Some(joined) = calls.join_next().await {
+            let Ok((name, result)) = joined else {
+                continue; // a panicked call: nothing to write, the schedule retries it
+            };
+            match result {
+                Ok(credentials) => obtained.push((name, credentials)),
+                Err(error) => self.failed(&name, &error),
+            }
+        }
+        obtained.sort_by(|a, b| a.0.cmp(&b.0));
+        self.write(obtained);
+    }
+
+    fn write(&mut self, obtained: Vec<(String, Credentials)>) {
+        if obtained.is_empty() {
+            return;
+        }
+        let engine = Arc::clone(&self.engine);
+        let path = engine.locations().credentials;
+        let stamp = delivery::stamp(engine.clock().now());
+        let batch: Vec<(&str, &Credentials)> =
+            obtained.iter().map(|(n, c)| (n.as_str(), c)).collect();
+        match delivery::write_sessions(&path, &engine.state_store(), &batch, false, &stamp) {
+            Ok(written) => {
+                for ((name, outcome), (_, credentials)) in
+                    written.outcomes.into_iter().zip(&obtained)
+                {
+                    match outcome {
+                        Ok(()) => {
+                            let recovered = self.schedule.succeeded(&name, credentials.expiration);
+                            self.emit(Event::Refreshed {
+                                name: name.clone(),
+                                expires: credentials.expiration,
+                            });
+                            if recovered {
+                                self.emit(Event::Recovered { name });
+                            }
+                        }
+                        Err(conflict) => {
+                            let message = Error::Conflict {
+                                path: written.written.target.clone(),
+                                conflict,
+                            }
+                            .to_string();
+                            let now = engine.clock().now();
+                            self.schedule
+                                .failed(&name, FailureKind::NeedsUser, now, jitter());
+                            self.emit(Event::Conflict { name, message });
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                // The whole write failed (disk full, permissions): a transient failure for all.
+                for (name, _) in &obtained {
+                    self.failed(name, &error);
+                }
+            }
+        }
+    }
+
+    fn failed(&mut self, name: &str, error: &Error) {
+        let kind = failure_kind(error);
+        let now = self.engine.clock().now();
+        let message = error.to_string();
+        let after = self.schedule.failed(name, kind, now, jitter());
+        let event = match (kind, after) {
+            (FailureKind::NeedsMfa, _) => Event::MfaNeeded {
+                name: name.to_owned(),
+                message,
+            },
+            (_, AfterFailure::RetryAt(at)) => Event::Failed {
+                name: name.to_owned(),
+                message,
+                retry_at: Some(at),
+            },
+            (_, AfterFailure::WaitForUser) => Event::Failed {
+                name: name.to_owned(),
+                message,
+                retry_at: None,
+            },
+        };
+        self.emit(event);
+    }
+}
+
+/// Only what retrying can fix is retried without the user: throttling, 5xx, timeouts, the
+/// network, a file write that failed. Denied access, bad keys and broken profiles wait.
+fn failure_kind(error: &Error) -> FailureKind {
+    match error {
+        Error::Sts { cause, .. } if cause.is_transient() => FailureKind::Transient,
+        Error::MfaCodeUnavailable { .. } => FailureKind::NeedsMfa,
+        Error::Write { .. } => FailureKind::Transient,
+        _ => FailureKind::NeedsUser,
+    }
+}
+
+/// A fraction in `[0, 1)` that differs between calls and processes, for retry jitter. Not for
+/// anything secret.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded per process and per instance: enough to spread retries.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    (hasher.finish() % 1_000_000) as f64 / 1_000_000.0
 }
 
 #[cfg(test)]
@@ -152,5 +410,25 @@ mod tests {
             other => panic!("expected a problem, got {other:?}"),
         }
         handle.stop().await;
+    }
+
+    #[test]
+    fn the_lead_comes_from_the_environment() {
+        let engine = |value: &str| {
+            Engine::new(
+                Arc::new(MapEnv::default().with("ROLEKEEPER_REFRESH_BEFORE", value)),
+                Arc::new(MemFs::default()),
+                Arc::new(ManualClock::new(std::time::UNIX_EPOCH)),
+            )
+        };
+        assert_eq!(
+            policy_from_env(&engine("890s")).lead,
+            Duration::from_secs(890)
+        );
+        assert_eq!(
+            policy_from_env(&engine("soon")).lead,
+            Policy::default().lead,
+            "a bad value falls back to the default"
+        );
     }
 }

@@ -102,6 +102,7 @@ mod tests {
             name: name.to_owned(),
             expires: remaining.map(|_| "2026-11-25T10:00:00Z".to_owned()),
             remaining: remaining.map(Duration::from_secs),
+            expires_at: None,
             shadowed_by: None,
         }
     }
