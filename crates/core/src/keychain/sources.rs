@@ -190,4 +190,45 @@ mod tests {
         assert!(e.to_string().contains("AKIA"), "{e}");
         assert!(sources.list().expect("list").is_empty());
     }
+
+    #[tokio::test]
+    async fn a_plan_starting_at_a_source_gets_its_keys_and_defaults() {
+        use crate::profile::{parse, FileKind, ProfileSet};
+        use std::path::Path;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, sources) = sources(dir.path());
+        sources.add(dev()).await.expect("add");
+        let role =
+            "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = dev\n";
+        // (the role's own mfa_serial and region lines, what the plan ends up with)
+        let table = [
+            (
+                "",
+                Some("arn:aws:iam::123456789012:mfa/alice"),
+                Some("eu-west-1"),
+            ),
+            (
+                "mfa_serial = GAHT12345678\nregion = us-west-2\n",
+                Some("GAHT12345678"),
+                Some("us-west-2"),
+            ),
+        ];
+        for (own, mfa, region) in table {
+            let config =
+                parse(Path::new("/c"), FileKind::Config, &format!("{role}{own}")).expect("parses");
+            let empty = parse(Path::new("/k"), FileKind::Credentials, "").expect("parses");
+            let set = ProfileSet::merge(&config, &empty);
+            let names = sources.names().expect("names");
+            let mut plan = crate::resolve::resolve_with_sources(&set, "r", &names).expect("plan");
+            let keys = sources
+                .start(&mut plan)
+                .await
+                .expect("start")
+                .expect("keys");
+            assert_eq!(keys.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+            assert_eq!(keys.session_token, None);
+            assert_eq!(plan.roles[0].mfa_serial.as_deref(), mfa, "{own}");
+            assert_eq!(plan.region.as_deref(), region, "{own}");
+        }
+    }
 }
