@@ -43,7 +43,11 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module \
  -Cllvm-args=-sanitizer-coverage-trace-compares \
  -Cdebug-assertions -Coverflow-checks"
 echo "fuzz: building $TARGET (into $CARGO_TARGET_DIR)"
-(cd "$ROOT/fuzz" && cargo build --locked --release --target "$HOST" --bin "$TARGET")
+# The fuzz crate's lock file starts as the workspace's, every run: the engine is fuzzed with the
+# dependency versions it ships with, and a dependency added to the engine never leaves a stale
+# lock here (cargo only adds what the fuzz crate alone needs: libfuzzer-sys and its deps).
+cp "$ROOT/Cargo.lock" "$ROOT/fuzz/Cargo.lock"
+(cd "$ROOT/fuzz" && cargo build --release --target "$HOST" --bin "$TARGET")
 BIN=$CARGO_TARGET_DIR/$HOST/release/$TARGET
 
 # Seeds: the profile files of the cross-SDK parser corpus (crates/core/tests/data), so the
