@@ -82,7 +82,15 @@ impl AwsHome {
                 cmd.env_remove(key);
             }
         }
-        cmd.env("HOME", self.home())
+        // RoleKeeper's state, config and caches live in this HOME too, not in the desktop
+        // session's shared XDG dirs: tests running side by side must not see each other's
+        // sessions. (XDG_RUNTIME_DIR stays: it holds the session's sockets.)
+        let home = self.home();
+        cmd.env("HOME", home)
+            .env("XDG_STATE_HOME", home.join(".local/state"))
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env_remove("HTTP_PROXY")

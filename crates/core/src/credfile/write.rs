@@ -47,6 +47,78 @@ fn read_optional(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
+/// Which file, in which version: enough to tell, with one `stat`, whether the file at a path is
+/// still the one that was read. Careful tools replace the file (a new inode); others rewrite it
+/// in place (a new size or modification time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(meta: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn of(meta: &fs::Metadata) -> Self {
+        Self {
+            dev: 0,
+            ino: 0,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+}
+
+/// A file's bytes and the identity of the version they came from (`None`: no file).
+#[derive(Debug, Clone)]
+struct Snapshot {
+    bytes: Vec<u8>,
+    id: Option<FileId>,
+}
+
+/// Read `path` with its identity, taken from the same open file before and after reading; a
+/// file changed in place while being read is read again.
+fn read_snapshot(path: &Path) -> io::Result<Snapshot> {
+    use std::io::Read;
+    for _ in 0..10 {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Snapshot {
+                    bytes: Vec::new(),
+                    id: None,
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        let id = FileId::of(&file.metadata()?);
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        if FileId::of(&file.metadata()?) == id {
+            return Ok(Snapshot {
+                bytes,
+                id: Some(id),
+            });
+        }
+    }
+    Err(io::Error::other(format!(
+        "{} keeps changing while it is read; try again when the other writer is done",
+        path.display()
+    )))
+}
+
 /// An exclusive advisory lock, held until dropped. The lock file sits next to the target
 /// (`.NAME.rolekeeper-lock`), so every RoleKeeper process finds the same one whatever its
 /// environment.
@@ -75,13 +147,13 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     replace(target, None, bytes).map(|_| ())
 }
 
-/// Replace `target`'s content with `bytes` atomically, unless `target` no longer holds
-/// `expected` (then nothing is written and `Ok(false)` is returned).
-pub fn replace_if_unchanged(target: &Path, expected: &[u8], bytes: &[u8]) -> io::Result<bool> {
+/// Replace `target`'s content with `bytes` atomically, unless `target` is no longer the version
+/// in `expected` (then nothing is written and `Ok(false)` is returned).
+fn replace_if_unchanged(target: &Path, expected: &Snapshot, bytes: &[u8]) -> io::Result<bool> {
     replace(target, Some(expected), bytes)
 }
 
-fn replace(target: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result<bool> {
+fn replace(target: &Path, expected: Option<&Snapshot>, bytes: &[u8]) -> io::Result<bool> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -113,15 +185,17 @@ fn replace(target: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result<b
     result
 }
 
-/// Put `temp` in place of `target` only if `target` still holds `expected`.
+/// Put `temp` in place of `target` only if `target` is still the version in `expected`.
 ///
-/// On Linux this is exact: the files are swapped atomically (`RENAME_EXCHANGE`) and the content
+/// On Linux this is exact: the files are swapped atomically (`RENAME_EXCHANGE`) and the file
 /// that came out is checked; if another writer got in first, its file is swapped straight back.
-/// So an edit that lands between RoleKeeper's last read and its commit is never replaced. A new
-/// file is created with `RENAME_NOREPLACE`, so a file made meanwhile is not clobbered either.
-/// Elsewhere, or on a file system without these flags, the content is compared just before a
-/// plain rename.
-fn commit_if_unchanged(temp: &Path, target: &Path, expected: &[u8]) -> io::Result<bool> {
+/// So an edit that lands between RoleKeeper's last read and its commit is never replaced. The
+/// check is one `stat` (the identity of the version read), not a read of the content, so the
+/// moment in which another reader could see RoleKeeper's version before it is swapped back is
+/// as short as it can be. A new file is created with `RENAME_NOREPLACE`, so a file made
+/// meanwhile is not clobbered either. Elsewhere, or on a file system without these flags, the
+/// content is compared just before a plain rename.
+fn commit_if_unchanged(temp: &Path, target: &Path, expected: &Snapshot) -> io::Result<bool> {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{renameat_with, RenameFlags, CWD};
@@ -132,9 +206,11 @@ fn commit_if_unchanged(temp: &Path, target: &Path, expected: &[u8]) -> io::Resul
             RenameFlags::NOREPLACE
         };
         match renameat_with(CWD, temp, CWD, target, flags) {
-            Ok(()) if !exists => return Ok(expected.is_empty()),
+            Ok(()) if !exists => return Ok(expected.id.is_none()),
             Ok(()) => {
-                if fs::read(temp)? == expected {
+                // The exchange itself changes only the old file's name and ctime, not what
+                // FileId compares.
+                if fs::symlink_metadata(temp).map(|m| FileId::of(&m)).ok() == expected.id {
                     return Ok(true);
                 }
                 renameat_with(CWD, temp, CWD, target, RenameFlags::EXCHANGE)?;
@@ -147,7 +223,7 @@ fn commit_if_unchanged(temp: &Path, target: &Path, expected: &[u8]) -> io::Resul
             Err(e) => return Err(e.into()),
         }
     }
-    if read_optional(target)? != expected {
+    if read_optional(target)? != expected.bytes {
         return Ok(false);
     }
     fs::rename(temp, target)?;
@@ -253,7 +329,8 @@ pub fn update_locked<T, E: From<io::Error>>(
     let target = target.to_path_buf();
     remove_stale_temps(&target);
     for attempt in 0..ATTEMPTS {
-        let before = read_optional(&target)?;
+        let snapshot = read_snapshot(&target)?;
+        let before = snapshot.bytes.clone();
         let mut doc = Document::parse(&before);
         let value = edit(&mut doc)?;
         let after = doc.to_bytes();
@@ -266,7 +343,7 @@ pub fn update_locked<T, E: From<io::Error>>(
             });
         }
         before_write(&target, &before)?;
-        if replace_if_unchanged(&target, &before, &after)? {
+        if replace_if_unchanged(&target, &snapshot, &after)? {
             return Ok(Updated {
                 value,
                 before,
