@@ -6,20 +6,54 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rolekeeper_core::{Engine, EngineHandle, Event};
+use rolekeeper_core::{Engine, EngineHandle, Event, Health, HealthMap};
 use tauri::{AppHandle, Manager, RunEvent};
 use tracing_subscriber::EnvFilter;
 
+use crate::notify::Notifier;
 use crate::{commands, tray, windows};
 
-/// What every part of the shell shares: the engine and its running loop.
+/// What every part of the shell shares: the engine, its running loop, the notifications.
 pub struct Desktop {
     pub engine: Arc<Engine>,
     /// `None` once stopping has begun.
     handle: Mutex<Option<EngineHandle>>,
+    pub notifier: Notifier,
+}
+
+/// A session waiting for an MFA code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCode {
+    pub session: String,
+    pub serial: String,
 }
 
 impl Desktop {
+    /// Each active session's health (sessions not listed are fine).
+    pub fn health(&self) -> HealthMap {
+        self.with_handle(EngineHandle::health).unwrap_or_default()
+    }
+
+    /// The first session (by name) waiting for an MFA code.
+    pub fn pending_code(&self) -> Option<PendingCode> {
+        self.health()
+            .into_iter()
+            .find_map(|(session, health)| match health {
+                Health::NeedsMfa { serial, .. } => Some(PendingCode { session, serial }),
+                _ => None,
+            })
+    }
+
+    /// Have the engine re-read the state file (this process renewed a session).
+    pub fn reload(&self) {
+        self.with_handle(EngineHandle::reload);
+    }
+
+    fn with_handle<T>(&self, f: impl FnOnce(&EngineHandle) -> T) -> Option<T> {
+        let guard = self.handle.lock().ok()?;
+        guard.as_ref().map(f)
+    }
+
     /// Ask the running engine to re-read the files and refresh every active session.
     pub fn refresh_all(&self) {
         if let Ok(guard) = self.handle.lock() {
@@ -64,6 +98,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             app.manage(Desktop {
                 engine,
                 handle: Mutex::new(Some(handle)),
+                notifier: Notifier::default(),
             });
             tray::create(app.handle())?;
             follow_engine(app.handle().clone(), events);
@@ -99,6 +134,8 @@ fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Ev
                     if let Event::Problem { message } = &event {
                         tracing::warn!("{message}");
                     }
+                    tracing::info!(?event, "engine event");
+                    app.state::<Desktop>().notifier.on_event(&app, &event);
                     tray::update(&app, Some(&event));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

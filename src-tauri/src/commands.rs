@@ -1,9 +1,12 @@
 //! The IPC commands the windows may call (each window's capability file lists its own). Plain
 //! functions over the engine; errors cross IPC as `{code, message}` and never carry a secret.
 
-use rolekeeper_core::{session_views, SessionView};
+use rolekeeper_core::sts::StsErrorKind;
+use rolekeeper_core::{
+    apply_health, session_views, ActivateOptions, CredentialRequest, MfaPrompt, Secret, SessionView,
+};
 use serde::Serialize;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 use crate::app::Desktop;
 use crate::windows;
@@ -36,7 +39,9 @@ type IpcResult<T> = Result<T, IpcError>;
 #[tauri::command]
 pub fn list_sessions(desktop: State<'_, Desktop>) -> IpcResult<Vec<SessionView>> {
     let engine = &desktop.engine;
-    Ok(session_views(&engine.profiles()?, &engine.sessions()?))
+    let mut views = session_views(&engine.profiles()?, &engine.sessions()?);
+    apply_health(&mut views, &desktop.health());
+    Ok(views)
 }
 
 #[tauri::command]
@@ -75,26 +80,91 @@ pub struct MfaRequest {
     seconds_left: Option<u64>,
 }
 
-/// The session waiting for a code, if any. Nothing waits yet: the MFA plan arrives with the
-/// refresh engine, and then this reads its queue.
+/// The session waiting for a code, if any, with the time its credentials have left.
 #[tauri::command]
-pub fn mfa_request() -> Option<MfaRequest> {
-    None
+pub fn mfa_request(desktop: State<'_, Desktop>) -> Option<MfaRequest> {
+    let pending = desktop.pending_code()?;
+    let seconds_left = desktop.engine.sessions().ok().and_then(|sessions| {
+        sessions
+            .into_iter()
+            .find(|s| s.name == pending.session)
+            .and_then(|s| s.remaining)
+            .map(|left| left.as_secs())
+    });
+    Some(MfaRequest {
+        profile: pending.session,
+        serial: pending.serial,
+        seconds_left,
+    })
 }
 
-/// Checked here, not in the page: the page only collects what was typed.
+/// The code the user typed, for exactly one request: never kept, never retried.
+struct TypedCode(Secret);
+
+impl MfaPrompt for TypedCode {
+    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
+        Some(self.0.clone())
+    }
+}
+
+/// Renew the waiting session with the code. Checked here, not in the page: the page only
+/// collects what was typed. A code STS rejects is reported in its words and not tried again.
 #[tauri::command]
-pub fn submit_mfa_code(code: String) -> IpcResult<()> {
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
+    let code = Secret::new(code);
+    let digits = code.expose();
+    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(IpcError::new(
             "InvalidCode",
             "An MFA code is six digits: type the code your device shows now.",
         ));
     }
-    Err(IpcError::new(
-        "NoRequest",
-        "No session is waiting for a code.",
-    ))
+    let (engine, pending) = {
+        let desktop = app.state::<Desktop>();
+        (
+            std::sync::Arc::clone(&desktop.engine),
+            desktop.pending_code(),
+        )
+    };
+    let Some(pending) = pending else {
+        return Err(IpcError::new(
+            "NoRequest",
+            "No session is waiting for a code.",
+        ));
+    };
+    let renewed = engine
+        .activate(
+            &pending.session,
+            &CredentialRequest::default(),
+            &TypedCode(code),
+            ActivateOptions::default(),
+        )
+        .await;
+    match renewed {
+        Ok(activation) => {
+            tracing::info!(session = %activation.name, "renewed with a typed MFA code");
+            app.state::<Desktop>().reload();
+            // Let the page say "Code accepted" before the dialog goes.
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+                windows::close(&app, windows::MFA);
+            });
+            Ok(())
+        }
+        Err(rolekeeper_core::Error::Sts { cause, .. })
+            if cause.kind == StsErrorKind::AccessDenied =>
+        {
+            Err(IpcError::new(
+                "RejectedCode",
+                format!(
+                    "STS did not accept this code ({}). Wait for the next code on your device and type it.",
+                    cause.detail
+                ),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[tauri::command]

@@ -5,6 +5,7 @@
 
 mod app;
 mod commands;
+mod notify;
 mod tray;
 mod windows;
 

@@ -1,7 +1,7 @@
 //! The tray icon and its menu. The menu is a pure [`MenuModel`] computed from the engine's state,
 //! then drawn; every engine event redraws it, so the tray always says what the engine knows.
 
-use rolekeeper_core::{session_views, Event, SessionView};
+use rolekeeper_core::{apply_health, session_views, Event, SessionView};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -64,8 +64,12 @@ impl MenuModel {
             .collect();
         let mfa_needed = active.iter().any(|v| v.state == "needs MFA code");
         let attention = mfa_needed || active.iter().any(|v| v.state == "expired");
+        let failing = active
+            .iter()
+            .any(|v| v.state.starts_with("failing") || v.state.starts_with("retrying"));
         let state = match (problem, attention, active.is_empty()) {
             (Some(_), _, _) => TrayState::Failing,
+            _ if failing => TrayState::Failing,
             (None, true, _) => TrayState::Attention,
             (None, false, true) => TrayState::Idle,
             (None, false, false) => TrayState::Fresh,
@@ -145,9 +149,11 @@ pub fn update(app: &AppHandle, event: Option<&Event>) {
 fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
     let desktop = app.state::<Desktop>();
     let engine = &desktop.engine;
-    let views = engine
-        .profiles()
-        .and_then(|profiles| Ok(session_views(&profiles, &engine.sessions()?)));
+    let views = engine.profiles().and_then(|profiles| {
+        let mut views = session_views(&profiles, &engine.sessions()?);
+        apply_health(&mut views, &desktop.health());
+        Ok(views)
+    });
     match views {
         Ok(views) => MenuModel::new(&views, problem),
         Err(e) => MenuModel::new(&[], Some(&e.to_string())),
@@ -270,6 +276,13 @@ mod tests {
                 headline: "1 profile · 1 active",
                 state: TrayState::Attention,
                 mfa_enabled: true,
+            },
+            Case {
+                views: vec![view("a", "failing: AccessDenied", true)],
+                problem: None,
+                headline: "1 profile · 1 active",
+                state: TrayState::Failing,
+                mfa_enabled: false,
             },
             Case {
                 views: vec![view("a", "fresh · 47 min", true)],

@@ -47,12 +47,18 @@ fn tray_client() -> PathBuf {
 impl DesktopApp {
     /// Start `rolekeeper-desktop` with HOME at `home`; its log goes to a file in that HOME.
     pub fn start(home: &AwsHome) -> Self {
+        Self::start_with(home, &[])
+    }
+
+    /// [`DesktopApp::start`] with more environment variables.
+    pub fn start_with(home: &AwsHome, vars: &[(&str, &str)]) -> Self {
         require_desktop_session();
         let stderr_log = home.home().join("desktop.log");
         let log = std::fs::File::create(&stderr_log).expect("create log");
         let child = home
             .command(bin("rolekeeper-desktop"))
             .env("ROLEKEEPER_LOG", "info")
+            .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log)

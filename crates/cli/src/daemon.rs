@@ -65,7 +65,7 @@ fn log_event(event: &Event) {
             at = %rolekeeper_core::credentials::isoformat(*at),
             "expires soon and cannot renew by itself; `rolekeeper login {name}` renews it"
         ),
-        Event::MfaNeeded { name, message } => {
+        Event::MfaNeeded { name, message, .. } => {
             tracing::warn!(session = %name, "needs an MFA code: {message}")
         }
         Event::Failed {

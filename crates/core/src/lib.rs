@@ -28,7 +28,7 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use keychain::{SecretStore, Source, SourceInfo};
-pub use runner::{Command, EngineHandle, Event};
+pub use runner::{Command, EngineHandle, Event, Health, HealthMap};
 pub use schedule::Policy;
 pub use secret::Secret;
-pub use words::{human_duration, session_views, SessionView};
+pub use words::{apply_health, human_duration, session_views, SessionView};

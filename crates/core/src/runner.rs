@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{broadcast, mpsc};
+use std::collections::BTreeMap;
+
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::credentials::Credentials;
@@ -24,6 +26,8 @@ pub enum Command {
     /// Re-read the files and refresh every active session now, including those waiting for
     /// the user (this is the user acting).
     RefreshAll,
+    /// Re-read the files and the state file and plan again; refresh only what is due.
+    Reload,
     /// Stop the loop.
     Stop,
 }
@@ -43,8 +47,12 @@ pub enum Event {
     },
     /// A session that cannot renew by itself expires soon (it is waiting for the user).
     Expiring { name: String, at: SystemTime },
-    /// A session needs an MFA code to renew.
-    MfaNeeded { name: String, message: String },
+    /// A session needs an MFA code (from the device `serial`) to renew.
+    MfaNeeded {
+        name: String,
+        serial: String,
+        message: String,
+    },
     /// A refresh failed; `retry_at` is when it is tried again by itself (`None`: it waits for
     /// the user).
     Failed {
@@ -63,11 +71,56 @@ pub enum Event {
     Stopped,
 }
 
+/// How a session stands with the running engine, beyond what the files say: what the tray and
+/// the windows show next to each session. Messages carry no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Refreshed (or not yet due) with no trouble.
+    Fine,
+    /// Failing transiently; tried again by itself at `retry_at`.
+    Retrying {
+        message: String,
+        retry_at: SystemTime,
+    },
+    /// Needs a code from the MFA device `serial`.
+    NeedsMfa { serial: String, message: String },
+    /// Failing in a way only the user can fix (denied, bad keys, a conflict in the file).
+    NeedsUser { message: String },
+}
+
+impl Health {
+    /// `needs MFA code`, `failing: <why>`, `retrying: <why>`; `None` when fine.
+    pub fn in_words(&self) -> Option<String> {
+        let first_clause = |message: &str| {
+            // Enough to recognise the problem in a menu; the window shows the whole message.
+            let clause = message.split(';').next().unwrap_or(message);
+            clause
+                .rsplit(": ")
+                .next()
+                .unwrap_or(clause)
+                .trim()
+                .to_owned()
+        };
+        match self {
+            Health::Fine => None,
+            Health::Retrying { message, .. } => {
+                Some(format!("retrying: {}", first_clause(message)))
+            }
+            Health::NeedsMfa { .. } => Some("needs MFA code".to_owned()),
+            Health::NeedsUser { message } => Some(format!("failing: {}", first_clause(message))),
+        }
+    }
+}
+
+/// Every active session's health, by name. Sessions not in the map are fine.
+pub type HealthMap = BTreeMap<String, Health>;
+
 /// A running engine. Dropping the handle closes the channel, which also stops the loop.
 #[derive(Debug)]
 pub struct EngineHandle {
     commands: mpsc::Sender<Command>,
     events: broadcast::Sender<Event>,
+    health: watch::Receiver<HealthMap>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -81,12 +134,25 @@ impl EngineHandle {
     pub fn spawn_with_policy(engine: Arc<Engine>, policy: Policy) -> Self {
         let (commands, rx) = mpsc::channel(16);
         let (events, _) = broadcast::channel(256);
-        let task = tokio::spawn(run(engine, policy, rx, events.clone()));
+        let (health_tx, health) = watch::channel(HealthMap::new());
+        let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
         Self {
             commands,
             events,
+            health,
             task: Some(task),
         }
+    }
+
+    /// Each session's health now (sessions not listed are fine).
+    pub fn health(&self) -> HealthMap {
+        self.health.borrow().clone()
+    }
+
+    /// Re-read the state file now (after this process changed it, e.g. a session renewed with
+    /// an MFA code) and plan again; refreshes only what is due.
+    pub fn reload(&self) {
+        let _ = self.commands.try_send(Command::Reload);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -132,6 +198,7 @@ struct Loop {
     engine: Arc<Engine>,
     schedule: Schedule,
     events: broadcast::Sender<Event>,
+    health: watch::Sender<HealthMap>,
 }
 
 async fn run(
@@ -139,11 +206,13 @@ async fn run(
     policy: Policy,
     mut commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
+    health: watch::Sender<HealthMap>,
 ) {
     let mut this = Loop {
         engine: Arc::clone(&engine),
         schedule: Schedule::new(policy),
         events,
+        health,
     };
     this.reload();
     loop {
@@ -162,6 +231,7 @@ async fn run(
                 let all: Vec<String> = this.active_names();
                 this.refresh(all).await;
             }
+            Some(Command::Reload) => this.reload(),
             Some(Command::Stop) | None => break,
         }
     }
@@ -179,6 +249,7 @@ async fn sleep_until(engine: &Engine, wake: Option<SystemTime>) {
 impl Loop {
     fn emit(&self, event: Event) {
         tracing::debug!(?event, "engine");
+        self.health.send_modify(|map| track_health(map, &event));
         // No subscriber is fine: the daemon may log only.
         let _ = self.events.send(event);
     }
@@ -195,8 +266,7 @@ impl Loop {
         }
         match self.engine.sessions() {
             Ok(sessions) => {
-                self.schedule
-                    .sync(sessions.iter().map(|s| (s.name.as_str(), s.expires_at)));
+                self.sync(&sessions);
                 for s in sessions {
                     if let Some(by) = s.shadowed_by {
                         self.emit(Event::Shadowed { name: s.name, by });
@@ -220,9 +290,21 @@ impl Loop {
     /// refreshed or stopped a session since the last look.
     fn follow_state(&mut self) {
         if let Ok(sessions) = self.engine.sessions() {
-            self.schedule
-                .sync(sessions.iter().map(|s| (s.name.as_str(), s.expires_at)));
+            self.sync(&sessions);
         }
+    }
+
+    fn sync(&mut self, sessions: &[crate::engine::SessionStatus]) {
+        self.schedule
+            .sync(sessions.iter().map(|s| (s.name.as_str(), s.expires_at)));
+        // A session renewed elsewhere (another process, a code typed in) is fine again; one
+        // deactivated is forgotten.
+        let schedule = &self.schedule;
+        self.health.send_if_modified(|map| {
+            let before = map.len();
+            map.retain(|name, _| schedule.is_waiting_or_retrying(name));
+            map.len() != before
+        });
     }
 
     async fn do_what_is_due(&mut self) {
@@ -323,9 +405,10 @@ impl Loop {
         let now = self.engine.clock().now();
         let message = error.to_string();
         let after = self.schedule.failed(name, kind, now, jitter());
-        let event = match (kind, after) {
-            (FailureKind::NeedsMfa, _) => Event::MfaNeeded {
+        let event = match (error, after) {
+            (Error::MfaCodeUnavailable { serial, .. }, _) => Event::MfaNeeded {
                 name: name.to_owned(),
+                serial: serial.clone(),
                 message,
             },
             (_, AfterFailure::RetryAt(at)) => Event::Failed {
@@ -340,6 +423,51 @@ impl Loop {
             },
         };
         self.emit(event);
+    }
+}
+
+/// Keep the health map in step with what the loop reports.
+fn track_health(map: &mut HealthMap, event: &Event) {
+    let (name, health) = match event {
+        Event::Refreshed { name, .. } | Event::Recovered { name } => (name, Health::Fine),
+        Event::MfaNeeded {
+            name,
+            serial,
+            message,
+        } => (
+            name,
+            Health::NeedsMfa {
+                serial: serial.clone(),
+                message: message.clone(),
+            },
+        ),
+        Event::Failed {
+            name,
+            message,
+            retry_at: Some(at),
+        } => (
+            name,
+            Health::Retrying {
+                message: message.clone(),
+                retry_at: *at,
+            },
+        ),
+        Event::Failed { name, message, .. } | Event::Conflict { name, message } => (
+            name,
+            Health::NeedsUser {
+                message: message.clone(),
+            },
+        ),
+        Event::Reloaded { .. }
+        | Event::Problem { .. }
+        | Event::Expiring { .. }
+        | Event::Shadowed { .. }
+        | Event::Stopped => return,
+    };
+    if health == Health::Fine {
+        map.remove(name);
+    } else {
+        map.insert(name.clone(), health);
     }
 }
 

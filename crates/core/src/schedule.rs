@@ -227,6 +227,13 @@ impl Schedule {
         }
     }
 
+    /// `name` is active and has failed since its last refresh (its health is worth showing).
+    pub fn is_waiting_or_retrying(&self, name: &str) -> bool {
+        self.sessions
+            .get(name)
+            .is_some_and(|e| e.phase != Phase::Scheduled)
+    }
+
     /// Sessions waiting for an MFA code.
     pub fn needing_mfa(&self) -> impl Iterator<Item = &str> {
         self.sessions

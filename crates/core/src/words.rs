@@ -43,6 +43,15 @@ pub struct SessionView {
     pub active: bool,
 }
 
+/// Put what the running engine knows (needs a code, failing) over the state the files show.
+pub fn apply_health(views: &mut [SessionView], health: &crate::runner::HealthMap) {
+    for view in views {
+        if let Some(words) = health.get(&view.name).and_then(|h| h.in_words()) {
+            view.state = words;
+        }
+    }
+}
+
 /// Every profile, active sessions first, each with its state in words.
 pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) -> Vec<SessionView> {
     let mut views: Vec<SessionView> = profiles
@@ -116,6 +125,44 @@ mod tests {
             mfa_serial: None,
             adopted: false,
         }
+    }
+
+    #[test]
+    fn health_reads_as_a_short_state() {
+        use crate::runner::{Health, HealthMap};
+        let mut health = HealthMap::new();
+        health.insert(
+            "a".to_owned(),
+            Health::NeedsMfa {
+                serial: "arn:aws:iam::1:mfa/me".to_owned(),
+                message: "profile `a` needs an MFA code".to_owned(),
+            },
+        );
+        health.insert(
+            "b".to_owned(),
+            Health::NeedsUser {
+                message: "profile `b`: STS AssumeRole failed: AccessDenied; check the trust policy"
+                    .to_owned(),
+            },
+        );
+        let mut views = session_views(
+            &[
+                profile("a", "role"),
+                profile("b", "role"),
+                profile("c", "role"),
+            ],
+            &[
+                status("a", Some(60)),
+                status("b", Some(60)),
+                status("c", Some(60)),
+            ],
+        );
+        apply_health(&mut views, &health);
+        let states: Vec<&str> = views.iter().map(|v| v.state.as_str()).collect();
+        assert_eq!(
+            states,
+            ["needs MFA code", "failing: AccessDenied", "fresh · 1 min"]
+        );
     }
 
     #[test]

@@ -1,0 +1,400 @@
+//! Desktop notifications from engine events, through `notify-rust` (the Tauri notification plugin
+//! has no action buttons on Linux).
+//!
+//! [`Notices`] is the policy, pure and tested: which event deserves a notification, one per
+//! session at a time (a new condition replaces the old one in place, never a stack), nothing for
+//! routine renewals, "fresh again" only after a notification about trouble. [`show`] draws them.
+//! A click on "Enter code" only opens the dialog: it is never taken as authentication, since any
+//! process on the session bus can send that signal.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use notify_rust::{Notification, NotificationHandle, NotificationResponse, Timeout, Urgency};
+use rolekeeper_core::Event;
+use tauri::{AppHandle, Manager};
+
+use crate::windows;
+
+/// The action key of the "Enter code" button.
+pub const ENTER_CODE: &str = "enter-code";
+
+/// How many transient failures in a row before the user hears of them: a blip that the
+/// backoff fixes by itself is not worth an interruption.
+const FAILURES_BEFORE_NOTICE: u32 = 3;
+
+/// The condition a session's notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    NeedsMfa,
+    Expiring,
+    Failing,
+}
+
+/// One notification to draw, replacing the session's earlier one if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub session: String,
+    pub summary: String,
+    pub body: String,
+    /// The "Enter code" button.
+    pub enter_code: bool,
+    /// Stays until dismissed (trouble), or goes by itself (good news).
+    pub sticky: bool,
+}
+
+/// What to do about an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Show(Notice),
+    /// The trouble is over with no news worth telling (e.g. a code was typed): close it.
+    Close {
+        session: String,
+    },
+    Nothing,
+}
+
+/// The notification policy's memory: which condition each session was last notified about, and
+/// transient failures in a row.
+#[derive(Debug, Default)]
+pub struct Notices {
+    shown: BTreeMap<String, Condition>,
+    failures: BTreeMap<String, u32>,
+}
+
+impl Notices {
+    pub fn decide(&mut self, event: &Event) -> Decision {
+        match event {
+            Event::MfaNeeded { name, serial, .. } => self.raise(
+                name,
+                Condition::NeedsMfa,
+                format!("{name} needs an MFA code"),
+                format!("Type a code from {serial} to keep {name} fresh."),
+                true,
+            ),
+            Event::Expiring { name, at } => {
+                let needs_code = self.shown.get(name) == Some(&Condition::NeedsMfa);
+                let left = at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|_| rolekeeper_core::credentials::isoformat(*at))
+                    .unwrap_or_default();
+                self.raise(
+                    name,
+                    Condition::Expiring,
+                    format!("{name} expires soon"),
+                    format!(
+                        "It cannot renew by itself{}. Expires at {left}.",
+                        if needs_code {
+                            ": it needs an MFA code"
+                        } else {
+                            ""
+                        }
+                    ),
+                    needs_code,
+                )
+            }
+            Event::Failed {
+                name,
+                message,
+                retry_at,
+            } => {
+                let count = self.failures.entry(name.clone()).or_default();
+                *count += 1;
+                if retry_at.is_some() && *count < FAILURES_BEFORE_NOTICE {
+                    return Decision::Nothing;
+                }
+                let retrying = if retry_at.is_some() {
+                    " RoleKeeper keeps trying."
+                } else {
+                    ""
+                };
+                self.raise(
+                    name,
+                    Condition::Failing,
+                    format!("{name} cannot refresh"),
+                    format!("{message}.{retrying}"),
+                    false,
+                )
+            }
+            Event::Conflict { name, message } => self.raise(
+                name,
+                Condition::Failing,
+                format!("{name} was not written"),
+                message.clone(),
+                false,
+            ),
+            Event::Refreshed { name, .. } | Event::Recovered { name } => {
+                self.failures.remove(name);
+                match self.shown.remove(name) {
+                    // A code was typed: the user knows, just take the request away.
+                    Some(Condition::NeedsMfa) => Decision::Close {
+                        session: name.clone(),
+                    },
+                    Some(_) => Decision::Show(Notice {
+                        session: name.clone(),
+                        summary: format!("{name} is fresh again"),
+                        body: "RoleKeeper renewed it.".to_owned(),
+                        enter_code: false,
+                        sticky: false,
+                    }),
+                    None => Decision::Nothing,
+                }
+            }
+            Event::Reloaded { .. }
+            | Event::Problem { .. }
+            | Event::Shadowed { .. }
+            | Event::Stopped => Decision::Nothing,
+        }
+    }
+
+    /// One per condition: the same condition again for the same session says nothing new.
+    fn raise(
+        &mut self,
+        session: &str,
+        condition: Condition,
+        summary: String,
+        body: String,
+        enter_code: bool,
+    ) -> Decision {
+        if self.shown.insert(session.to_owned(), condition) == Some(condition) {
+            return Decision::Nothing;
+        }
+        Decision::Show(Notice {
+            session: session.to_owned(),
+            summary,
+            body,
+            enter_code,
+            sticky: true,
+        })
+    }
+}
+
+/// The notifications on screen, by session, so a new notice for the same session replaces the
+/// old one in place (same id) and a solved one can be closed.
+#[derive(Default)]
+pub struct Notifier {
+    policy: Mutex<Notices>,
+    shown: Mutex<BTreeMap<String, Arc<NotificationHandle>>>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier").finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// React to one engine event. Never fails: without a notification server the app still
+    /// works (and `rolekeeper doctor` says why nothing pops up).
+    pub fn on_event(&self, app: &AppHandle, event: &Event) {
+        let decision = match self.policy.lock() {
+            Ok(mut policy) => policy.decide(event),
+            Err(_) => return,
+        };
+        match decision {
+            Decision::Nothing => {}
+            Decision::Show(notice) => {
+                let replaces = self.handle_of(&notice.session).map(|h| h.id());
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    let desktop = app.state::<crate::app::Desktop>();
+                    desktop.notifier.show(&app, notice, replaces).await;
+                });
+            }
+            Decision::Close { session } => {
+                if let Some(handle) = self.take_handle(&session) {
+                    tauri::async_runtime::spawn(async move { handle.close_async().await });
+                }
+            }
+        }
+    }
+
+    fn handle_of(&self, session: &str) -> Option<Arc<NotificationHandle>> {
+        self.shown.lock().ok().and_then(|m| m.get(session).cloned())
+    }
+
+    fn take_handle(&self, session: &str) -> Option<Arc<NotificationHandle>> {
+        self.shown.lock().ok().and_then(|mut m| m.remove(session))
+    }
+
+    async fn show(&self, app: &AppHandle, notice: Notice, replaces: Option<u32>) {
+        let mut notification = Notification::new();
+        notification
+            .appname("RoleKeeper")
+            .summary(&notice.summary)
+            .body(&notice.body)
+            .icon("dialog-password");
+        if let Some(id) = replaces {
+            notification.id(id);
+        }
+        if notice.sticky {
+            notification
+                .urgency(Urgency::Critical)
+                .timeout(Timeout::Never);
+        } else {
+            notification
+                .urgency(Urgency::Normal)
+                .timeout(Timeout::Milliseconds(8_000));
+        }
+        if notice.enter_code {
+            notification.action(ENTER_CODE, "Enter code");
+        }
+        let handle = match notification.show_async().await {
+            Ok(handle) => handle,
+            Err(e) => {
+                tracing::warn!(
+                    "cannot show a notification (is a notification server running?): {e}"
+                );
+                return;
+            }
+        };
+        let handle = Arc::new(handle);
+        tracing::info!(id = handle.id(), session = %notice.session, summary = %notice.summary, "notification shown");
+        if let Ok(mut shown) = self.shown.lock() {
+            shown.insert(notice.session.clone(), Arc::clone(&handle));
+        }
+        if !notice.enter_code {
+            return;
+        }
+        // notify-rust waits forever: bound it, so a notification nobody answers does not keep a
+        // task alive all day.
+        let app = app.clone();
+        let waited = tokio::time::timeout(
+            Duration::from_secs(12 * 3600),
+            handle.wait_for_action_async(|response| {
+                if let NotificationResponse::Action(key) = response {
+                    if key == ENTER_CODE {
+                        tracing::info!(session = %notice.session, "notification: enter code");
+                        windows::show(&app, windows::MFA);
+                    }
+                }
+            }),
+        )
+        .await;
+        if waited.is_err() {
+            handle.close_async().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+    }
+
+    fn failed(name: &str, retry: bool) -> Event {
+        Event::Failed {
+            name: name.to_owned(),
+            message: "STS is throttling".to_owned(),
+            retry_at: retry.then(|| at(60)),
+        }
+    }
+
+    fn summary(decision: &Decision) -> Option<&str> {
+        match decision {
+            Decision::Show(n) => Some(n.summary.as_str()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_code_request_has_an_enter_code_button_and_is_said_once() {
+        let mut notices = Notices::default();
+        let event = Event::MfaNeeded {
+            name: "prod".to_owned(),
+            serial: "arn:aws:iam::1:mfa/me".to_owned(),
+            message: "needs a code".to_owned(),
+        };
+        let Decision::Show(notice) = notices.decide(&event) else {
+            panic!("a code request is shown");
+        };
+        assert!(notice.enter_code && notice.sticky);
+        assert!(notice.body.contains("arn:aws:iam::1:mfa/me"));
+        assert_eq!(
+            notices.decide(&event),
+            Decision::Nothing,
+            "one per condition"
+        );
+        // Expiring while waiting for a code replaces it, still with the button.
+        let Decision::Show(expiring) = notices.decide(&Event::Expiring {
+            name: "prod".to_owned(),
+            at: at(600),
+        }) else {
+            panic!("expiring is shown");
+        };
+        assert!(expiring.enter_code, "{expiring:?}");
+        // The code was typed: the notice goes, with no news.
+        assert_eq!(
+            notices.decide(&Event::Refreshed {
+                name: "prod".to_owned(),
+                expires: Some(at(4000)),
+            }),
+            Decision::Show(Notice {
+                session: "prod".to_owned(),
+                summary: "prod is fresh again".to_owned(),
+                body: "RoleKeeper renewed it.".to_owned(),
+                enter_code: false,
+                sticky: false,
+            })
+        );
+    }
+
+    #[test]
+    fn routine_renewals_and_blips_stay_quiet() {
+        let mut notices = Notices::default();
+        let refreshed = Event::Refreshed {
+            name: "a".to_owned(),
+            expires: Some(at(3600)),
+        };
+        assert_eq!(notices.decide(&refreshed), Decision::Nothing);
+        assert_eq!(notices.decide(&failed("a", true)), Decision::Nothing);
+        assert_eq!(notices.decide(&failed("a", true)), Decision::Nothing);
+        assert_eq!(
+            summary(&notices.decide(&failed("a", true))),
+            Some("a cannot refresh"),
+            "the third failure in a row is worth telling"
+        );
+        assert_eq!(notices.decide(&failed("a", true)), Decision::Nothing);
+        assert_eq!(
+            summary(&notices.decide(&Event::Recovered {
+                name: "a".to_owned()
+            })),
+            Some("a is fresh again")
+        );
+        assert_eq!(notices.decide(&refreshed), Decision::Nothing);
+    }
+
+    #[test]
+    fn failures_that_wait_for_the_user_are_told_at_once() {
+        let mut notices = Notices::default();
+        assert_eq!(
+            summary(&notices.decide(&failed("b", false))),
+            Some("b cannot refresh")
+        );
+    }
+
+    #[test]
+    fn a_code_typed_closes_the_request_without_news() {
+        let mut notices = Notices::default();
+        notices.decide(&Event::MfaNeeded {
+            name: "m".to_owned(),
+            serial: "s".to_owned(),
+            message: String::new(),
+        });
+        assert_eq!(
+            notices.decide(&Event::Refreshed {
+                name: "m".to_owned(),
+                expires: None
+            }),
+            Decision::Close {
+                session: "m".to_owned()
+            }
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! A session that needs an MFA code, as a person meets it on the desktop: the tray says so and
+//! enables "Enter MFA code…", a notification with an "Enter code" button appears (seen from
+//! outside, on the session bus), invoking the button opens the dialog, a code typed with real X
+//! key events renews the session in the credentials file, and the tray says it is fresh.
+//!
+//! Runs inside scripts/with-desktop-session.sh, one test at a time with the other desktop suites
+//! (.config/nextest.toml).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use rolekeeper_tests::desktop::{eventually, screenshot, windows_titled, DesktopApp};
+use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome};
+
+const CONFIG: &str = "\
+[profile live]
+role_arn = arn:aws:iam::123456789012:role/Live
+source_profile = dev
+duration_seconds = 3600
+region = us-east-1
+";
+const CREDENTIALS: &str = "\
+[dev]
+aws_access_key_id = AKIADESKTOPMFA000001
+aws_secret_access_key = desktopMfaTestSecret000000000000000000000
+";
+const SERIAL: &str = "arn:aws:iam::123456789012:mfa/tester";
+/// A code that appears nowhere else (not in the account id), so finding it in a log means it leaked.
+const CODE: &str = "975310";
+
+fn live_key(home: &AwsHome) -> String {
+    botocore_view(home, &["live"])["keys"]["live"]
+        .as_str()
+        .expect("a key for live")
+        .to_owned()
+}
+
+/// The id the notification server gave the `Notify` call whose summary is `summary`, read from
+/// the session's `dbus-monitor` log: the call's serial, then the reply to that serial.
+fn notification_id(summary: &str) -> Option<u32> {
+    let log = std::fs::read_to_string(require_env("WDS_NOTIFY_LOG")).ok()?;
+    let lines: Vec<&str> = log.lines().collect();
+    let call = lines.iter().enumerate().find_map(|(i, line)| {
+        let is_notify = line.starts_with("method call") && line.contains("member=Notify");
+        let ours = lines[i + 1..]
+            .iter()
+            .take_while(|l| l.starts_with(' '))
+            .any(|l| l.contains(&format!("\"{summary}\"")));
+        if is_notify && ours {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("serial="))
+                .map(str::to_owned)
+        } else {
+            None
+        }
+    })?;
+    let reply = lines.iter().position(|l| {
+        l.starts_with("method return") && l.contains(&format!("reply_serial={call}"))
+    })?;
+    lines
+        .get(reply + 1)?
+        .trim()
+        .strip_prefix("uint32 ")?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_session_needing_a_code_is_renewed_from_the_notification_and_the_dialog() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    // A 900 s session now; the profile asks for an hour at the next renewal.
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["activate", "live", "--duration", "900s"])
+        .output()
+        .expect("activate");
+    assert!(out.status.success(), "activate: {}", describe(&out));
+    let first_key = live_key(&home);
+    // From now on the role needs a code (the profile is the last section of the file).
+    let mut config = std::fs::read_to_string(home.config_path()).unwrap();
+    config.push_str(&format!("mfa_serial = {SERIAL}\n"));
+    std::fs::write(home.config_path(), config).unwrap();
+
+    // Renew 895 s before expiry: due about 5 s after the tray starts.
+    let mut app = DesktopApp::start_with(&home, &[("ROLEKEEPER_REFRESH_BEFORE", "895s")]);
+    let menu = app.wait_for_menu("the tray to say live needs a code", |m| {
+        m.iter().any(|i| i.label == "live — needs MFA code")
+    });
+    assert!(
+        menu.iter()
+            .any(|i| i.label == "Enter MFA code…" && i.enabled),
+        "Enter MFA code… is enabled when a session needs one: {menu:?}"
+    );
+
+    let mut id = None;
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            id = notification_id("live needs an MFA code");
+            id.is_some()
+        }),
+        "no notification on the bus\n{}",
+        app.log()
+    );
+    let monitor = std::fs::read_to_string(require_env("WDS_NOTIFY_LOG")).unwrap();
+    assert!(
+        monitor.contains("\"enter-code\""),
+        "the notification has an Enter code button"
+    );
+    assert!(
+        monitor.contains(SERIAL),
+        "the notification names the MFA device"
+    );
+    // notify-rust listens for the button only once the notification is up.
+    std::thread::sleep(Duration::from_millis(800));
+    let click = Command::new("wds-notify-invoke")
+        .args([&id.unwrap().to_string(), "enter-code"])
+        .output()
+        .expect("wds-notify-invoke (from with-desktop-session.sh)");
+    assert!(click.status.success(), "{}", describe(&click));
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled(
+            "Enter MFA code"
+        )
+        .is_empty()),
+        "Enter code opens the MFA dialog\n{}",
+        app.log()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    screenshot("mfa-dialog");
+
+    // Type a code as a person would (real X key events); it submits itself at six digits.
+    let window = windows_titled("Enter MFA code").remove(0);
+    let _ = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &window])
+        .status();
+    let typed = Command::new("xdotool")
+        .args(["type", "--delay", "60", CODE])
+        .status()
+        .expect("xdotool");
+    assert!(typed.success());
+
+    app.wait_for_menu("the tray to say live is fresh", |m| {
+        m.iter().any(|i| i.label.starts_with("live — fresh"))
+    });
+    assert_ne!(
+        live_key(&home),
+        first_key,
+        "botocore reads the credentials renewed with the code"
+    );
+    let log = app.log();
+    assert!(!log.contains(CODE), "the typed code is never logged");
+
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
