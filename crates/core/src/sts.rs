@@ -58,6 +58,33 @@ pub struct AssumeRoleRequest {
     pub mfa: Option<(String, Secret)>,
 }
 
+/// What a `GetSessionToken` call asks for: an MFA session (with a code) for the caller's long-term
+/// keys.
+#[derive(Debug, Clone)]
+pub struct SessionTokenRequest {
+    /// `None`: STS's default of 12 h.
+    pub duration: Option<Duration>,
+    /// The MFA device and its current code.
+    pub mfa: Option<(String, Secret)>,
+}
+
+/// `GetSessionToken`'s bounds: 15 min to 36 h.
+pub const MIN_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(900);
+pub const MAX_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(36 * 3600);
+/// What RoleKeeper asks for when nothing says otherwise (STS's own default).
+pub const DEFAULT_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(12 * 3600);
+
+pub fn validate_session_token_duration(d: Duration) -> Result<(), String> {
+    if d < MIN_SESSION_TOKEN_DURATION || d > MAX_SESSION_TOKEN_DURATION {
+        return Err(format!(
+            "an MFA session lasts from {} s (15 min) to {} s (36 h)",
+            MIN_SESSION_TOKEN_DURATION.as_secs(),
+            MAX_SESSION_TOKEN_DURATION.as_secs()
+        ));
+    }
+    Ok(())
+}
+
 /// An STS failure, classified so callers can decide whether to retry and users know what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StsErrorKind {
@@ -189,28 +216,65 @@ impl Sts {
             .role_arn(&request.role_arn)
             .role_session_name(&request.session_name)
             .set_external_id(request.external_id.clone())
-            .set_duration_seconds(
-                request
-                    .duration
-                    .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
-            );
+            .set_duration_seconds(seconds(request.duration));
         if let Some((serial, code)) = &request.mfa {
             call = call.serial_number(serial).token_code(code.expose());
         }
         let output = call.send().await.map_err(|e| classify(e, &action))?;
-        let c = output.credentials().ok_or_else(|| StsError {
-            kind: StsErrorKind::Other,
-            code: None,
-            detail: "the answer had no credentials".to_owned(),
-            action: action.clone(),
-        })?;
-        Ok(Credentials {
-            access_key_id: c.access_key_id().to_owned(),
-            secret_access_key: Secret::new(c.secret_access_key()),
-            session_token: Some(Secret::new(c.session_token())),
-            expiration: SystemTime::try_from(*c.expiration()).ok(),
-        })
+        to_credentials(output.credentials(), &action)
     }
+
+    /// An MFA session for the caller's long-term keys. The duration is checked here, before any
+    /// call, so a bad value is reported in RoleKeeper's words rather than STS's.
+    pub async fn get_session_token(
+        &self,
+        request: &SessionTokenRequest,
+    ) -> Result<Credentials, StsError> {
+        let action = match &request.mfa {
+            Some((serial, _)) => format!("GetSessionToken with MFA device {serial}"),
+            None => "GetSessionToken".to_owned(),
+        };
+        if let Some(d) = request.duration {
+            validate_session_token_duration(d).map_err(|detail| StsError {
+                kind: StsErrorKind::InvalidRequest,
+                code: None,
+                detail,
+                action: action.clone(),
+            })?;
+        }
+        let mut call = self
+            .client
+            .get_session_token()
+            .set_duration_seconds(seconds(request.duration));
+        if let Some((serial, code)) = &request.mfa {
+            call = call.serial_number(serial).token_code(code.expose());
+        }
+        let output = call.send().await.map_err(|e| classify(e, &action))?;
+        to_credentials(output.credentials(), &action)
+    }
+}
+
+/// `DurationSeconds` as the SDK takes it (validated durations always fit).
+fn seconds(duration: Option<Duration>) -> Option<i32> {
+    duration.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
+}
+
+fn to_credentials(
+    c: Option<&aws_sdk_sts::types::Credentials>,
+    action: &str,
+) -> Result<Credentials, StsError> {
+    let c = c.ok_or_else(|| StsError {
+        kind: StsErrorKind::Other,
+        code: None,
+        detail: "the answer had no credentials".to_owned(),
+        action: action.to_owned(),
+    })?;
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Some(Secret::new(c.session_token())),
+        expiration: SystemTime::try_from(*c.expiration()).ok(),
+    })
 }
 
 fn classify<E>(error: SdkError<E, HttpResponse>, action: &str) -> StsError
@@ -309,4 +373,23 @@ fn chain_text(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_token_durations_are_15_min_to_36_h() {
+        for (seconds, ok) in [
+            (899, false),
+            (900, true),
+            (12 * 3600, true),
+            (36 * 3600, true),
+            (36 * 3600 + 1, false),
+        ] {
+            let got = validate_session_token_duration(Duration::from_secs(seconds));
+            assert_eq!(got.is_ok(), ok, "{seconds}: {got:?}");
+        }
+    }
 }
