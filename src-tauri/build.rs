@@ -5,10 +5,20 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_sessions",
         "refresh_all",
-        "diagnostics",
         "mfa_request",
         "submit_mfa_code",
         "cancel_mfa",
+        "activate_session",
+        "deactivate_session",
+        "refresh_session",
+        "list_sources",
+        "add_source",
+        "remove_source",
+        "importable_profiles",
+        "import_source",
+        "get_settings",
+        "set_settings",
+        "diagnostics",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri-build: {e:#}"));

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rolekeeper_core::{Engine, EngineHandle, Event, Health, HealthMap};
+use rolekeeper_core::{Engine, EngineHandle, Event, Health, HealthMap, Settings, SettingsStore};
 use tauri::{AppHandle, Manager, RunEvent};
 use tracing_subscriber::EnvFilter;
 
 use crate::notify::Notifier;
-use crate::{commands, tray, windows};
+use crate::{commands, manager, tray, windows};
 
 /// What every part of the shell shares: the engine, its running loop, the notifications.
 pub struct Desktop {
@@ -42,6 +42,12 @@ impl Desktop {
                 Health::NeedsMfa { serial, .. } => Some(PendingCode { session, serial }),
                 _ => None,
             })
+    }
+
+    /// Apply saved settings: the engine's policy and whether notifications pop up.
+    pub fn apply_settings(&self, settings: &Settings) {
+        self.with_handle(|h| h.set_policy(settings.policy()));
+        self.notifier.set_enabled(settings.notifications);
     }
 
     /// Have the engine re-read the state file (this process renewed a session).
@@ -81,13 +87,27 @@ pub fn run() -> anyhow::Result<ExitCode> {
             tracing::info!("another launch: opening the manager window");
             windows::show(app, windows::MAIN);
         }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .invoke_handler(tauri::generate_handler![
             commands::list_sessions,
             commands::refresh_all,
-            commands::diagnostics,
             commands::mfa_request,
             commands::submit_mfa_code,
             commands::cancel_mfa,
+            manager::activate_session,
+            manager::deactivate_session,
+            manager::refresh_session,
+            manager::list_sources,
+            manager::add_source,
+            manager::remove_source,
+            manager::importable_profiles,
+            manager::import_source,
+            manager::get_settings,
+            manager::set_settings,
+            manager::diagnostics,
         ])
         .setup(|app| {
             let engine = Arc::new(Engine::system());
@@ -95,10 +115,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let handle =
                 tauri::async_runtime::block_on(async { EngineHandle::spawn(Arc::clone(&engine)) });
             let events = handle.subscribe();
+            let settings = SettingsStore::from_env(engine.env())
+                .load()
+                .unwrap_or_else(|e| {
+                    tracing::warn!("{e}");
+                    Settings::default()
+                });
+            let notifier = Notifier::default();
+            notifier.set_enabled(settings.notifications);
             app.manage(Desktop {
                 engine,
                 handle: Mutex::new(Some(handle)),
-                notifier: Notifier::default(),
+                notifier,
             });
             tray::create(app.handle())?;
             follow_engine(app.handle().clone(), events);

@@ -19,7 +19,7 @@ pub struct IpcError {
 }
 
 impl IpcError {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -34,7 +34,7 @@ impl From<rolekeeper_core::Error> for IpcError {
     }
 }
 
-type IpcResult<T> = Result<T, IpcError>;
+pub type IpcResult<T> = Result<T, IpcError>;
 
 #[tauri::command]
 pub fn list_sessions(desktop: State<'_, Desktop>) -> IpcResult<Vec<SessionView>> {
@@ -47,29 +47,6 @@ pub fn list_sessions(desktop: State<'_, Desktop>) -> IpcResult<Vec<SessionView>>
 #[tauri::command]
 pub fn refresh_all(desktop: State<'_, Desktop>) {
     desktop.refresh_all();
-}
-
-/// What the diagnostics view shows: which files are read, and every problem in them.
-#[derive(Debug, Serialize)]
-pub struct Diagnostics {
-    config_file: String,
-    credentials_file: String,
-    problems: Vec<String>,
-}
-
-#[tauri::command]
-pub fn diagnostics(desktop: State<'_, Desktop>) -> Diagnostics {
-    let engine = &desktop.engine;
-    let locations = engine.locations();
-    let problems = match engine.load_profiles() {
-        Ok(set) => set.warnings().iter().map(ToString::to_string).collect(),
-        Err(e) => vec![e.to_string()],
-    };
-    Diagnostics {
-        config_file: locations.config.display().to_string(),
-        credentials_file: locations.credentials.display().to_string(),
-        problems,
-    }
 }
 
 /// A session waiting for an MFA code, as the dialog shows it.

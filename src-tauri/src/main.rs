@@ -5,6 +5,7 @@
 
 mod app;
 mod commands;
+mod manager;
 mod notify;
 mod tray;
 mod windows;

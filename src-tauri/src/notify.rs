@@ -177,6 +177,9 @@ impl Notices {
 pub struct Notifier {
     policy: Mutex<Notices>,
     shown: Mutex<BTreeMap<String, Arc<NotificationHandle>>>,
+    /// Off in the settings: the policy still follows events (so turning it back on does not
+    /// replay old news), nothing pops up.
+    muted: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -188,11 +191,22 @@ impl std::fmt::Debug for Notifier {
 impl Notifier {
     /// React to one engine event. Never fails: without a notification server the app still
     /// works (and `rolekeeper doctor` says why nothing pops up).
+    pub fn set_enabled(&self, enabled: bool) {
+        self.muted
+            .store(!enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn on_event(&self, app: &AppHandle, event: &Event) {
         let decision = match self.policy.lock() {
             Ok(mut policy) => policy.decide(event),
             Err(_) => return,
         };
+        if self.muted.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Decision::Close { session } = &decision {
+                self.take_handle(session);
+            }
+            return;
+        }
         match decision {
             Decision::Nothing => {}
             Decision::Show(notice) => {

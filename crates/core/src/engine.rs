@@ -153,6 +153,16 @@ impl Engine {
         self
     }
 
+    /// Ask the keychain for an entry that never exists: `NotFound` means it answers, unlocked.
+    pub async fn probe_keychain(&self) -> std::result::Result<(), crate::keychain::KeychainError> {
+        crate::keychain::call(
+            &self.secrets,
+            crate::keychain::KEYCHAIN_TIMEOUT,
+            |store| store.get("rolekeeper-probe").map(|_| ()),
+        )
+        .await
+    }
+
     /// Keychain sources: keys in the keychain, names beside the state file.
     pub fn sources(&self) -> Sources {
         Sources::new(

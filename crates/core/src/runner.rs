@@ -28,6 +28,8 @@ pub enum Command {
     RefreshAll,
     /// Re-read the files and the state file and plan again; refresh only what is due.
     Reload,
+    /// Plan with another policy from now on (the user changed the settings).
+    SetPolicy(Policy),
     /// Stop the loop.
     Stop,
 }
@@ -149,6 +151,11 @@ impl EngineHandle {
         self.health.borrow().clone()
     }
 
+    /// Plan with `policy` from now on.
+    pub fn set_policy(&self, policy: Policy) {
+        let _ = self.commands.try_send(Command::SetPolicy(policy));
+    }
+
     /// Re-read the state file now (after this process changed it, e.g. a session renewed with
     /// an MFA code) and plan again; refreshes only what is due.
     pub fn reload(&self) {
@@ -179,9 +186,16 @@ impl EngineHandle {
     }
 }
 
-/// `ROLEKEEPER_REFRESH_BEFORE` (e.g. `890s`, `15m`) overrides the default lead of 15 min.
+/// The saved settings' policy (defaults when none), with `ROLEKEEPER_REFRESH_BEFORE` (e.g.
+/// `890s`, `15m`) overriding the lead.
 pub fn policy_from_env(engine: &Engine) -> Policy {
-    let mut policy = Policy::default();
+    let mut policy = match crate::settings::SettingsStore::from_env(engine.env()).load() {
+        Ok(settings) => settings.policy(),
+        Err(e) => {
+            tracing::warn!("{e}");
+            Policy::default()
+        }
+    };
     if let Some(text) = engine.env().non_empty("ROLEKEEPER_REFRESH_BEFORE") {
         match parse_lead(&text) {
             Some(lead) => policy.lead = lead,
@@ -232,6 +246,7 @@ async fn run(
                 this.refresh(all).await;
             }
             Some(Command::Reload) => this.reload(),
+            Some(Command::SetPolicy(policy)) => this.schedule.set_policy(policy),
             Some(Command::Stop) | None => break,
         }
     }

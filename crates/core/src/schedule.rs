@@ -87,6 +87,11 @@ impl Schedule {
         self.policy
     }
 
+    /// Plan with `policy` from now on; each session's next time follows at once.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
     /// Make the plan match the active sessions (from the state file): new ones are scheduled on
     /// their expiry, gone ones forgotten, known ones keep their retry state unless their expiry
     /// changed (someone refreshed them, e.g. `rolekeeper activate` from another process).

@@ -1,0 +1,174 @@
+//! The user's settings: how early to refresh, when to warn, notifications, start at login. Kept
+//! as JSON in `$XDG_CONFIG_HOME/rolekeeper/settings.json` (by default `~/.config/rolekeeper/`),
+//! written only by RoleKeeper (the manager window); no secret is ever in it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credfile::write::{create_private_dir, write_atomic};
+use crate::env::Env;
+use crate::files::home_dir;
+use crate::schedule::Policy;
+
+/// The settings, with the defaults a new user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Renew a session this many minutes before it expires (botocore's advisory window is 15).
+    pub refresh_before_minutes: u32,
+    /// Warn this many minutes before a session that cannot renew by itself expires.
+    pub warn_before_minutes: u32,
+    /// Desktop notifications (the tray shows states either way).
+    pub notifications: bool,
+    /// Start the tray app when the user logs in.
+    pub start_at_login: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            refresh_before_minutes: 15,
+            warn_before_minutes: 10,
+            notifications: true,
+            start_at_login: false,
+        }
+    }
+}
+
+/// Settings RoleKeeper cannot use, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{what} must be between 1 and 60 minutes, not {minutes}")]
+    OutOfRange { what: &'static str, minutes: u32 },
+
+    #[error("RoleKeeper's settings file {path} cannot be used: {cause}; fix or delete it (the defaults are used meanwhile)")]
+    File { path: PathBuf, cause: String },
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        for (what, minutes) in [
+            ("the refresh lead", self.refresh_before_minutes),
+            ("the expiry warning", self.warn_before_minutes),
+        ] {
+            if !(1..=60).contains(&minutes) {
+                return Err(SettingsError::OutOfRange { what, minutes });
+            }
+        }
+        Ok(())
+    }
+
+    /// The refresh policy these settings ask for.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            lead: Duration::from_secs(u64::from(self.refresh_before_minutes) * 60),
+            warn_before: Duration::from_secs(u64::from(self.warn_before_minutes) * 60),
+            ..Policy::default()
+        }
+    }
+}
+
+/// Where the settings file is.
+#[derive(Debug, Clone)]
+pub struct SettingsStore {
+    path: PathBuf,
+}
+
+impl SettingsStore {
+    /// `$XDG_CONFIG_HOME/rolekeeper/settings.json`, else `~/.config/rolekeeper/settings.json`.
+    pub fn from_env(env: &dyn Env) -> Self {
+        let dir = env
+            .non_empty("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home_dir(env).unwrap_or_default().join(".config"));
+        Self {
+            path: dir.join("rolekeeper").join("settings.json"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The saved settings; the defaults when there is no file yet.
+    pub fn load(&self) -> Result<Settings, SettingsError> {
+        let err = |cause: String| SettingsError::File {
+            path: self.path.clone(),
+            cause,
+        };
+        match std::fs::read(&self.path) {
+            Ok(bytes) => {
+                let settings: Settings =
+                    serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+                settings.validate().map_err(|e| err(e.to_string()))?;
+                Ok(settings)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(err(e.to_string())),
+        }
+    }
+
+    pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
+        settings.validate()?;
+        let err = |cause: String| SettingsError::File {
+            path: self.path.clone(),
+            cause,
+        };
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir).map_err(|e| err(e.to_string()))?;
+        }
+        let mut bytes = serde_json::to_vec_pretty(settings).map_err(|e| err(e.to_string()))?;
+        bytes.push(b'\n');
+        write_atomic(&self.path, &bytes).map_err(|e| err(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::MapEnv;
+
+    #[test]
+    fn out_of_range_minutes_are_refused_in_words() {
+        for (refresh, warn, ok) in [(15, 10, true), (1, 60, true), (0, 10, false), (15, 61, false)]
+        {
+            let settings = Settings {
+                refresh_before_minutes: refresh,
+                warn_before_minutes: warn,
+                ..Settings::default()
+            };
+            assert_eq!(settings.validate().is_ok(), ok, "{refresh} / {warn}");
+        }
+        let e = Settings {
+            refresh_before_minutes: 0,
+            ..Settings::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the refresh lead must be between 1 and 60 minutes, not 0"
+        );
+    }
+
+    #[test]
+    fn settings_round_trip_and_default_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = MapEnv::default().with("XDG_CONFIG_HOME", dir.path().to_str().unwrap());
+        let store = SettingsStore::from_env(&env);
+        assert_eq!(store.load().unwrap(), Settings::default());
+        let mine = Settings {
+            refresh_before_minutes: 20,
+            warn_before_minutes: 5,
+            notifications: false,
+            start_at_login: true,
+        };
+        store.save(&mine).unwrap();
+        assert_eq!(store.load().unwrap(), mine);
+        assert_eq!(mine.policy().lead, Duration::from_secs(1200));
+        std::fs::write(store.path(), "{ not json").unwrap();
+        assert!(store.load().unwrap_err().to_string().contains("fix or delete it"));
+    }
+}

@@ -1,0 +1,251 @@
+//! The manager window's commands: sessions, sources, settings, diagnostics. Plain functions over
+//! the engine; errors cross IPC as `{code, message}` (see `commands::IpcError`), and no secret
+//! ever goes back to the web view: a source's secret comes in once, as an argument, and is
+//! dropped here.
+
+use std::sync::Arc;
+
+use rolekeeper_core::doctor::{self, Check, Outcome};
+use rolekeeper_core::{
+    ActivateOptions, CredentialRequest, Engine, NoMfaPrompt, Secret, Settings, SettingsStore,
+    Source,
+};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_autostart::ManagerExt;
+
+use crate::app::Desktop;
+use crate::commands::{IpcError, IpcResult};
+
+fn engine(app: &AppHandle) -> Arc<Engine> {
+    Arc::clone(&app.state::<Desktop>().engine)
+}
+
+/// Errors of session actions, by what the user can do about them.
+fn session_error(e: rolekeeper_core::Error) -> IpcError {
+    match e {
+        rolekeeper_core::Error::MfaCodeUnavailable { .. } => IpcError::new(
+            "NeedsMfa",
+            format!("{e}. Activate it once from a terminal (`rolekeeper activate NAME`), then RoleKeeper asks for codes here."),
+        ),
+        rolekeeper_core::Error::Conflict { .. } => IpcError::new("Conflict", e.to_string()),
+        other => other.into(),
+    }
+}
+
+#[tauri::command]
+pub async fn activate_session(app: AppHandle, name: String) -> IpcResult<()> {
+    engine(&app)
+        .activate(
+            &name,
+            &CredentialRequest::default(),
+            &NoMfaPrompt,
+            ActivateOptions::default(),
+        )
+        .await
+        .map_err(session_error)?;
+    app.state::<Desktop>().reload();
+    Ok(())
+}
+
+/// Renew one session now (as the engine would when due).
+#[tauri::command]
+pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<()> {
+    activate_session(app, name).await
+}
+
+#[tauri::command]
+pub fn deactivate_session(desktop: State<'_, Desktop>, name: String) -> IpcResult<()> {
+    desktop
+        .engine
+        .deactivate(&name, false)
+        .map_err(session_error)?;
+    desktop.reload();
+    Ok(())
+}
+
+/// A source as the window shows it: never key material.
+#[derive(Debug, Serialize)]
+pub struct SourceView {
+    name: String,
+    mfa_serial: Option<String>,
+    region: Option<String>,
+}
+
+#[tauri::command]
+pub fn list_sources(desktop: State<'_, Desktop>) -> IpcResult<Vec<SourceView>> {
+    Ok(desktop
+        .engine
+        .sources()
+        .list()?
+        .into_iter()
+        .map(|s| SourceView {
+            name: s.name,
+            mfa_serial: s.mfa_serial,
+            region: s.region,
+        })
+        .collect())
+}
+
+fn empty_to_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Store long-term keys in the keychain. The secret arrives once and goes straight into a
+/// [`Secret`]; nothing about it is returned or logged.
+#[tauri::command]
+pub async fn add_source(
+    app: AppHandle,
+    name: String,
+    access_key_id: String,
+    secret_access_key: String,
+    mfa_serial: Option<String>,
+    region: Option<String>,
+) -> IpcResult<()> {
+    let source = Source {
+        name: name.trim().to_owned(),
+        access_key_id: access_key_id.trim().to_owned(),
+        secret_access_key: Secret::new(secret_access_key.trim()),
+        mfa_serial: empty_to_none(mfa_serial),
+        region: empty_to_none(region),
+    };
+    source
+        .validate()
+        .map_err(|e| IpcError::new("InvalidInput", e.to_string()))?;
+    engine(&app)
+        .sources()
+        .add(source)
+        .await
+        .map_err(|e| IpcError::new("Keychain", e.to_string()))?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn remove_source(app: AppHandle, name: String) -> IpcResult<()> {
+    engine(&app)
+        .sources()
+        .remove(&name)
+        .await
+        .map_err(|e| IpcError::new("Keychain", e.to_string()))
+}
+
+/// Profiles of the credentials file that hold plain long-term keys: what import can move.
+#[tauri::command]
+pub fn importable_profiles(desktop: State<'_, Desktop>) -> IpcResult<Vec<String>> {
+    Ok(desktop
+        .engine
+        .profiles()?
+        .into_iter()
+        .filter(|p| p.kind == "static")
+        .map(|p| p.name)
+        .collect())
+}
+
+#[tauri::command]
+pub fn import_source(profile: String, as_name: Option<String>) -> IpcResult<()> {
+    let name = empty_to_none(as_name).unwrap_or_else(|| profile.clone());
+    Err(IpcError::new(
+        "NotAvailable",
+        format!("Importing from the window is not there yet: run `rolekeeper source import {profile} --as {name}` in a terminal."),
+    ))
+}
+
+#[tauri::command]
+pub fn get_settings(desktop: State<'_, Desktop>) -> IpcResult<Settings> {
+    SettingsStore::from_env(desktop.engine.env())
+        .load()
+        .map_err(|e| IpcError::new("Settings", e.to_string()))
+}
+
+/// Save the settings and apply them at once: the engine's policy, notifications, start at login.
+#[tauri::command]
+pub fn set_settings(app: AppHandle, settings: Settings) -> IpcResult<()> {
+    settings
+        .validate()
+        .map_err(|e| IpcError::new("InvalidInput", e.to_string()))?;
+    let desktop = app.state::<Desktop>();
+    SettingsStore::from_env(desktop.engine.env())
+        .save(&settings)
+        .map_err(|e| IpcError::new("Settings", e.to_string()))?;
+    desktop.apply_settings(&settings);
+    let autostart = app.autolaunch();
+    let applied = if settings.start_at_login {
+        autostart.enable()
+    } else if autostart.is_enabled().unwrap_or(false) {
+        autostart.disable()
+    } else {
+        Ok(())
+    };
+    applied.map_err(|e| {
+        IpcError::new(
+            "Settings",
+            format!("saved, but start at login could not be changed: {e}"),
+        )
+    })
+}
+
+/// What the diagnostics view shows: the files read, every problem in them, and the checks.
+#[derive(Debug, Serialize)]
+pub struct Diagnostics {
+    config_file: String,
+    credentials_file: String,
+    problems: Vec<String>,
+    checks: Vec<Check>,
+}
+
+#[tauri::command]
+pub async fn diagnostics(app: AppHandle) -> Diagnostics {
+    let engine = engine(&app);
+    let locations = engine.locations();
+    let problems = match engine.load_profiles() {
+        Ok(set) => set.warnings().iter().map(ToString::to_string).collect(),
+        Err(e) => vec![e.to_string()],
+    };
+    let mut checks = doctor::checks(&engine);
+    checks.push(doctor::keychain_check(&engine).await);
+    checks.push(notification_check().await);
+    Diagnostics {
+        config_file: locations.config.display().to_string(),
+        credentials_file: locations.credentials.display().to_string(),
+        problems,
+        checks,
+    }
+}
+
+/// Whether a notification server answers, and whether it can show buttons.
+async fn notification_check() -> Check {
+    const NAME: &str = "notification server";
+    // notify-rust's queries block: keep them off the async threads.
+    let asked = tokio::task::spawn_blocking(|| {
+        let info = notify_rust::get_server_information()?;
+        let caps = notify_rust::get_capabilities()?;
+        Ok::<_, notify_rust::error::Error>((info, caps))
+    })
+    .await;
+    let answer = match asked {
+        Ok(answer) => answer.map_err(|e| e.to_string()),
+        Err(join) => Err(join.to_string()),
+    };
+    match answer {
+        Ok((info, caps)) => {
+            let actions = caps.iter().any(|c| c == "actions");
+            let found = format!("{} {} by {}", info.name, info.version, info.vendor);
+            if actions {
+                Check::new(NAME, Outcome::Ok, found)
+            } else {
+                Check::new(
+                    NAME,
+                    Outcome::Warn,
+                    format!("{found} shows no buttons, so \"Enter code\" is missing from notifications"),
+                )
+                .fix("use Enter MFA code… in the tray menu")
+            }
+        }
+        Err(e) => Check::new(
+            NAME,
+            Outcome::Warn,
+            format!("no notification server answers ({e}), so nothing pops up"),
+        )
+        .fix("start your desktop's notification daemon; the tray still shows every state"),
+    }
+}
