@@ -376,7 +376,7 @@ fn chain_text(error: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod session_token_tests {
     use super::*;
 
     #[test]
