@@ -1,25 +1,33 @@
+import { initDiagnosticsTab } from "./diagnostics-tab";
+import { el, Listeners, setStatus } from "./dom";
 import { callWith, type InvokeFn } from "./ipc";
-import { EMPTY_MESSAGE, formatRow, type Diagnostics, type SessionView } from "./sessions";
+import { initSessionsTab } from "./sessions-tab";
+import { initSettingsTab } from "./settings-tab";
+import { initSourcesTab } from "./sources-tab";
+import { initTabs, isTabId, type TabId } from "./tabs";
 
 export interface ManagerPage {
-  /** Resolves once the first list and diagnostics have been shown. */
+  /** Resolves once the first list and diagnostics (and the initial tab) have been shown. */
   ready: Promise<void>;
   refreshAll: () => Promise<void>;
+  /** Re-list the sessions. */
   reload: () => Promise<void>;
+  /** Show a tab and load what it shows. Resolves when it is loaded. */
+  show: (tab: TabId) => Promise<void>;
   dispose: () => void;
 }
 
 export interface ManagerPageOptions {
   /** Re-list every this many ms so states like "fresh · 47 min" stay current. 0 disables. */
   pollMs?: number;
+  /** How long "Really remove?" waits for the second click, ms. */
+  confirmMs?: number;
 }
 
-function el<T extends HTMLElement>(doc: Document, id: string): T {
-  const found = doc.getElementById(id);
-  if (!found) throw new Error(`manager page: missing #${id}`);
-  return found as T;
-}
-
+/**
+ * The manager window: Sessions, Sources, Settings and Diagnostics tabs. The initial tab can
+ * be named in the URL's fragment (index.html#settings). Sources and Settings load when shown.
+ */
 export function initManagerPage(
   doc: Document,
   invoke: InvokeFn,
@@ -27,104 +35,39 @@ export function initManagerPage(
 ): ManagerPage {
   const win = doc.defaultView ?? window;
   const pollMs = opts.pollMs ?? 30_000;
+  const refreshBtn = el<HTMLButtonElement>(doc, "refresh", "manager page");
+  const listStatus = el<HTMLElement>(doc, "list-status", "manager page");
+  const listeners = new Listeners();
 
-  const table = el<HTMLTableElement>(doc, "sessions");
-  const tbody = el<HTMLTableSectionElement>(doc, "sessions-body");
-  const empty = el<HTMLElement>(doc, "empty");
-  const listStatus = el<HTMLElement>(doc, "list-status");
-  const refreshBtn = el<HTMLButtonElement>(doc, "refresh");
-  const configFile = el<HTMLElement>(doc, "config-file");
-  const credentialsFile = el<HTMLElement>(doc, "credentials-file");
-  const problems = el<HTMLUListElement>(doc, "problems");
-  const diagStatus = el<HTMLElement>(doc, "diag-status");
+  const sessions = initSessionsTab(doc, invoke);
+  const sources = initSourcesTab(doc, invoke, { confirmMs: opts.confirmMs });
+  const settings = initSettingsTab(doc, invoke);
+  const diagnostics = initDiagnosticsTab(doc, invoke);
 
-  function setStatus(
-    node: HTMLElement,
-    text: string,
-    tone: "info" | "ok" | "warn" | "error" = "info",
-  ): void {
-    node.textContent = text;
-    node.dataset.tone = tone;
-  }
-
-  function cell(tr: HTMLTableRowElement, text: string, cls?: string): HTMLTableCellElement {
-    const td = doc.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    tr.appendChild(td);
-    return td;
-  }
-
-  function render(list: SessionView[]): void {
-    tbody.replaceChildren();
-    if (list.length === 0) {
-      table.hidden = true;
-      empty.hidden = false;
-      empty.textContent = EMPTY_MESSAGE;
-      return;
-    }
-    empty.hidden = true;
-    table.hidden = false;
-    for (const s of list) {
-      const row = formatRow(s);
-      const tr = doc.createElement("tr");
-      if (!row.active) tr.classList.add("inactive");
-      const name = cell(tr, row.name, "name");
-      if (row.mfa) {
-        const badge = doc.createElement("span");
-        badge.className = "badge";
-        badge.textContent = "MFA";
-        badge.title = s.mfa_serial ?? "";
-        name.append(" ", badge);
-      }
-      const role = cell(tr, row.role, s.role_arn ? "role arn" : "role");
-      role.title = row.role;
-      cell(tr, row.source, "source");
-      const state = cell(tr, row.state, "state");
-      state.dataset.tone = row.tone;
-      tbody.appendChild(tr);
+  function loadTab(tab: TabId): Promise<void> {
+    switch (tab) {
+      case "sessions":
+        return sessions.reload();
+      case "sources":
+        return sources.load();
+      case "settings":
+        return settings.load();
+      case "diagnostics":
+        return diagnostics.load();
     }
   }
 
-  let listFailed = false;
-  async function reload(): Promise<void> {
-    const res = await callWith<SessionView[]>(invoke, "list_sessions");
-    if (res.ok) {
-      render(Array.isArray(res.value) ? res.value : []);
-      if (listFailed) setStatus(listStatus, "");
-      listFailed = false;
-    } else {
-      listFailed = true;
-      setStatus(listStatus, `Could not list sessions: ${res.error.message}`, "error");
-    }
-  }
+  const hash = win.location.hash.replace(/^#/, "");
+  const initial: TabId = isTabId(hash) ? hash : "sessions";
+  let selected: Promise<void> = Promise.resolve();
+  const tabs = initTabs(doc, initial, (tab) => {
+    selected = loadTab(tab);
+  });
 
-  async function loadDiagnostics(): Promise<void> {
-    const res = await callWith<Diagnostics>(invoke, "diagnostics");
-    problems.replaceChildren();
-    if (!res.ok) {
-      configFile.textContent = "—";
-      credentialsFile.textContent = "—";
-      setStatus(diagStatus, `Could not run diagnostics: ${res.error.message}`, "error");
-      return;
-    }
-    const d = res.value;
-    configFile.textContent = d.config_file;
-    credentialsFile.textContent = d.credentials_file;
-    if (d.problems.length === 0) {
-      setStatus(diagStatus, "No problems found.", "ok");
-    } else {
-      setStatus(
-        diagStatus,
-        d.problems.length === 1 ? "1 problem found:" : `${d.problems.length} problems found:`,
-        "warn",
-      );
-      for (const p of d.problems) {
-        const li = doc.createElement("li");
-        li.textContent = p;
-        problems.appendChild(li);
-      }
-    }
+  function show(tab: TabId): Promise<void> {
+    if (tabs.current() === tab) return loadTab(tab);
+    tabs.select(tab); // loads it through the callback above
+    return selected;
   }
 
   let refreshing = false;
@@ -138,30 +81,39 @@ export function initManagerPage(
     const res = await callWith<unknown>(invoke, "refresh_all");
     if (res.ok) setStatus(listStatus, "Refreshed.", "ok");
     else setStatus(listStatus, `Refresh failed: ${res.error.message}`, "error");
-    await Promise.all([reload(), loadDiagnostics()]);
+    await Promise.all([sessions.reload(), diagnostics.load()]);
     refreshBtn.textContent = label;
     refreshBtn.disabled = false;
     refreshing = false;
   }
 
-  const onClick = (): void => void refreshAll();
-  refreshBtn.addEventListener("click", onClick);
+  listeners.on(refreshBtn, "click", () => void refreshAll());
 
-  const onFocus = (): void => void reload();
-  win.addEventListener("focus", onFocus);
+  // Keep the Sessions tab's states current while it is shown.
+  const reloadIfShown = (): void => {
+    if (tabs.current() === "sessions") void sessions.reload();
+  };
+  listeners.on(win, "focus", reloadIfShown);
+  const poll = pollMs > 0 ? win.setInterval(reloadIfShown, pollMs) : undefined;
 
-  const poll = pollMs > 0 ? win.setInterval(() => void reload(), pollMs) : undefined;
-
-  const ready = Promise.all([reload(), loadDiagnostics()]).then(() => undefined);
+  // Sessions and diagnostics (for the tab's attention mark) always; the initial tab too.
+  const first: Array<Promise<void>> = [sessions.reload(), diagnostics.load()];
+  if (initial === "sources" || initial === "settings") first.push(loadTab(initial));
+  const ready = Promise.all(first).then(() => undefined);
 
   return {
     ready,
     refreshAll,
-    reload,
+    reload: sessions.reload,
+    show,
     dispose(): void {
-      refreshBtn.removeEventListener("click", onClick);
-      win.removeEventListener("focus", onFocus);
+      listeners.dispose();
       if (poll !== undefined) win.clearInterval(poll);
+      tabs.dispose();
+      sessions.dispose();
+      sources.dispose();
+      settings.dispose();
+      diagnostics.dispose();
     },
   };
 }

@@ -9,11 +9,7 @@ export interface SessionView {
   active: boolean;
 }
 
-export interface Diagnostics {
-  config_file: string;
-  credentials_file: string;
-  problems: string[];
-}
+export type { Diagnostics } from "./diagnostics";
 
 /** Text cells for one table row. */
 export interface SessionRow {
@@ -63,4 +59,35 @@ export function formatRow(s: SessionView): SessionRow {
     mfa: s.mfa_serial !== null && s.mfa_serial !== "",
     active: s.active,
   };
+}
+
+/** A per-row action and the command it calls with `{ name }`. */
+export interface SessionAction {
+  command: "refresh_session" | "deactivate_session" | "activate_session";
+  label: string;
+  /** Accessible name, which says which session: "Refresh prod now". */
+  ariaLabel: string;
+}
+
+/** What a row offers: an active session can be refreshed or deactivated, an inactive one activated. */
+export function sessionActions(s: Pick<SessionView, "name" | "active">): SessionAction[] {
+  if (s.active) {
+    return [
+      { command: "refresh_session", label: "Refresh now", ariaLabel: `Refresh ${s.name} now` },
+      { command: "deactivate_session", label: "Deactivate", ariaLabel: `Deactivate ${s.name}` },
+    ];
+  }
+  return [{ command: "activate_session", label: "Activate", ariaLabel: `Activate ${s.name}` }];
+}
+
+/** The extra line shown under a failed action's message, by error code. */
+export function sessionErrorHint(code: string): string | null {
+  switch (code) {
+    case "Conflict":
+      return "Remove or rename that section, or activate from the command line with --force.";
+    case "NeedsMfa":
+      return "Use Enter MFA code… in the tray.";
+    default:
+      return null;
+  }
 }

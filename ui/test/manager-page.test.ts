@@ -52,8 +52,8 @@ describe("manager page", () => {
       [...tr.querySelectorAll("td")].map((td) => td.textContent),
     );
     expect(rows).toEqual([
-      ["default", "static keys", "—", "off"],
-      ["prod MFA", "arn:aws:iam::123456789012:role/Admin", "default", "fresh · 47 min"],
+      ["default", "static keys", "—", "off", "Activate"],
+      ["prod MFA", "arn:aws:iam::123456789012:role/Admin", "default", "fresh · 47 min", "Refresh nowDeactivate"],
     ]);
     expect(($("sessions") as HTMLTableElement).hidden).toBe(false);
     expect($("empty").hidden).toBe(true);
@@ -106,5 +106,93 @@ describe("manager page", () => {
     await page.ready;
     expect($("list-status").textContent).toBe("Could not list sessions: config unreadable");
     expect($("diag-status").textContent).toBe("Could not run diagnostics: config unreadable");
+  });
+});
+
+describe("manager page: tabs", () => {
+  const everything = () =>
+    vi.fn(async (cmd: string) => {
+      switch (cmd) {
+        case "list_sessions":
+          return sessions;
+        case "diagnostics":
+          return diag;
+        case "list_sources":
+          return [];
+        case "importable_profiles":
+          return [];
+        case "get_settings":
+          return { refresh_before_minutes: 10, warn_before_minutes: 5, notifications: true, start_at_login: false };
+        default:
+          throw { code: "Internal", message: `unexpected ${cmd}` };
+      }
+    });
+  const cmds = (inv: ReturnType<typeof everything>) => inv.mock.calls.map(([c]) => c);
+
+  afterEach(() => {
+    window.location.hash = "";
+    vi.useRealTimers();
+  });
+
+  it("loads Sources and Settings only when their tab is shown", async () => {
+    const inv = everything();
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    expect(new Set(cmds(inv))).toEqual(new Set(["list_sessions", "diagnostics"]));
+    expect($("panel-sessions").hidden).toBe(false);
+
+    inv.mockClear();
+    ($("tab-sources") as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(cmds(inv)).toEqual(["list_sources", "importable_profiles"]));
+    expect($("panel-sources").hidden).toBe(false);
+    expect($("panel-sessions").hidden).toBe(true);
+
+    inv.mockClear();
+    await page.show("settings");
+    expect(cmds(inv)).toEqual(["get_settings"]);
+    expect(($("refresh-before") as HTMLInputElement).value).toBe("10");
+
+    inv.mockClear();
+    await page.show("sessions");
+    expect(cmds(inv)).toEqual(["list_sessions"]);
+  });
+
+  it.each([
+    ["#settings", "settings", "get_settings"],
+    ["#sources", "sources", "list_sources"],
+    ["#nonsense", "sessions", "list_sessions"],
+  ])("URL fragment %s opens on %s", async (hash, tab, cmd) => {
+    window.location.hash = hash;
+    const inv = everything();
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    expect($(`tab-${tab}`).getAttribute("aria-selected")).toBe("true");
+    expect($(`panel-${tab}`).hidden).toBe(false);
+    expect(cmds(inv)).toContain(cmd);
+  });
+
+  it("re-lists every 30 s and on focus, only while Sessions is shown", async () => {
+    vi.useFakeTimers();
+    const inv = everything();
+    page = initManagerPage(document, inv);
+    await page.ready;
+    inv.mockClear();
+    await vi.advanceTimersByTimeAsync(30_000);
+    window.dispatchEvent(new Event("focus"));
+    expect(cmds(inv)).toEqual(["list_sessions", "list_sessions"]);
+
+    await page.show("settings");
+    inv.mockClear();
+    await vi.advanceTimersByTimeAsync(60_000);
+    window.dispatchEvent(new Event("focus"));
+    expect(cmds(inv)).toEqual([]);
+  });
+
+  it("marks the Diagnostics tab when there are problems", async () => {
+    const inv = everything();
+    page = initManagerPage(document, inv, { pollMs: 0 });
+    await page.ready;
+    expect($("diag-flag").hidden).toBe(false);
+    expect($("diag-flag").textContent).toBe("1");
   });
 });

@@ -2,23 +2,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import mfaHtml from "../mfa.html?raw";
 import { initMfaPage, type MfaPage, type MfaRequest } from "../src/mfa-page";
-import { loadBody, paste, typeValue } from "./dom";
+import { fakeInvoke, loadBody, paste, typeValue } from "./dom";
 
 const request: MfaRequest = {
   profile: "prod-admin",
   serial: "arn:aws:iam::123456789012:mfa/alice",
   seconds_left: null,
 };
-
-type Handler = (args?: Record<string, unknown>) => unknown;
-
-function fakeInvoke(handlers: Record<string, Handler>) {
-  return vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
-    const h = handlers[cmd];
-    if (!h) throw { code: "Internal", message: `unexpected command ${cmd}` };
-    return h(args);
-  });
-}
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const submitCalls = (inv: ReturnType<typeof fakeInvoke>) =>

@@ -1,0 +1,151 @@
+import { button, cell, el, Listeners, setStatus } from "./dom";
+import { callWith, type IpcError, type InvokeFn } from "./ipc";
+import {
+  EMPTY_MESSAGE,
+  formatRow,
+  sessionActions,
+  sessionErrorHint,
+  type SessionAction,
+  type SessionView,
+} from "./sessions";
+
+export interface SessionsTab {
+  /** Re-list the sessions (keeps keyboard focus on the same row's action). */
+  reload: () => Promise<void>;
+  /** Run one row action, then re-list. */
+  run: (name: string, command: SessionAction["command"]) => Promise<void>;
+  dispose: () => void;
+}
+
+const DONE: Record<SessionAction["command"], string> = {
+  refresh_session: "refreshed",
+  deactivate_session: "deactivated",
+  activate_session: "activated",
+};
+
+/** The Sessions tab: the table of profiles and their per-row actions. */
+export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
+  const page = "sessions tab";
+  const table = el<HTMLTableElement>(doc, "sessions", page);
+  const tbody = el<HTMLTableSectionElement>(doc, "sessions-body", page);
+  const empty = el<HTMLElement>(doc, "empty", page);
+  const listStatus = el<HTMLElement>(doc, "list-status", page);
+  const errorBox = el<HTMLElement>(doc, "session-error", page);
+  const errorMessage = el<HTMLElement>(doc, "session-error-message", page);
+  const errorHint = el<HTMLElement>(doc, "session-error-hint", page);
+  const listeners = new Listeners();
+  const busy = new Set<string>();
+
+  function showError(name: string, err: IpcError | null): void {
+    if (err === null) {
+      errorBox.hidden = true;
+      errorMessage.textContent = "";
+      errorHint.textContent = "";
+      return;
+    }
+    errorMessage.textContent = `${name}: ${err.message}`;
+    const hint = sessionErrorHint(err.code);
+    errorHint.textContent = hint ?? "";
+    errorHint.hidden = hint === null;
+    errorBox.hidden = false;
+  }
+
+  function render(list: SessionView[]): void {
+    // A re-render replaces the buttons: remember which one had the focus.
+    const focused = doc.activeElement;
+    const keep =
+      focused instanceof HTMLElement && tbody.contains(focused)
+        ? { name: focused.dataset.name, command: focused.dataset.command }
+        : null;
+
+    tbody.replaceChildren();
+    if (list.length === 0) {
+      table.hidden = true;
+      empty.hidden = false;
+      empty.textContent = EMPTY_MESSAGE;
+      return;
+    }
+    empty.hidden = true;
+    table.hidden = false;
+    for (const s of list) {
+      const row = formatRow(s);
+      const tr = doc.createElement("tr");
+      tr.dataset.name = s.name;
+      if (!row.active) tr.classList.add("inactive");
+      const name = cell(doc, tr, row.name, "name");
+      if (row.mfa) {
+        const badge = doc.createElement("span");
+        badge.className = "badge";
+        badge.textContent = "MFA";
+        badge.title = s.mfa_serial ?? "";
+        name.append(" ", badge);
+      }
+      const role = cell(doc, tr, row.role, s.role_arn ? "role arn" : "role");
+      role.title = row.role;
+      cell(doc, tr, row.source, "source");
+      const state = cell(doc, tr, row.state, "state");
+      state.dataset.tone = row.tone;
+      const actions = cell(doc, tr, "", "actions");
+      for (const a of sessionActions(s)) {
+        const b = button(doc, a.label, a.ariaLabel, "small");
+        b.dataset.name = s.name;
+        b.dataset.command = a.command;
+        b.disabled = busy.has(s.name);
+        actions.appendChild(b);
+      }
+      tbody.appendChild(tr);
+    }
+    if (keep) {
+      const same = [...tbody.querySelectorAll<HTMLButtonElement>("button")];
+      const target =
+        same.find((b) => b.dataset.name === keep.name && b.dataset.command === keep.command) ??
+        same.find((b) => b.dataset.name === keep.name);
+      target?.focus();
+    }
+  }
+
+  let listFailed = false;
+  async function reload(): Promise<void> {
+    const res = await callWith<SessionView[]>(invoke, "list_sessions");
+    if (res.ok) {
+      render(Array.isArray(res.value) ? res.value : []);
+      if (listFailed) setStatus(listStatus, "");
+      listFailed = false;
+    } else {
+      listFailed = true;
+      setStatus(listStatus, `Could not list sessions: ${res.error.message}`, "error");
+    }
+  }
+
+  function setRowBusy(name: string, on: boolean): void {
+    if (on) busy.add(name);
+    else busy.delete(name);
+    for (const b of tbody.querySelectorAll<HTMLButtonElement>("button")) {
+      if (b.dataset.name === name) b.disabled = on;
+    }
+  }
+
+  async function run(name: string, command: SessionAction["command"]): Promise<void> {
+    if (busy.has(name)) return;
+    setRowBusy(name, true);
+    showError(name, null);
+    setStatus(listStatus, `${name}: working…`);
+    const res = await callWith<unknown>(invoke, command, { name });
+    setRowBusy(name, false);
+    if (res.ok) {
+      setStatus(listStatus, `${name}: ${DONE[command]}.`, "ok");
+    } else {
+      setStatus(listStatus, "");
+      showError(name, res.error);
+    }
+    await reload();
+  }
+
+  listeners.on(tbody, "click", (ev: MouseEvent) => {
+    const b = (ev.target as HTMLElement | null)?.closest?.("button");
+    if (!b || !b.dataset.name || !b.dataset.command) return;
+    void run(b.dataset.name, b.dataset.command as SessionAction["command"]);
+  });
+
+  return { reload, run, dispose: () => listeners.dispose() };
+}

@@ -1,0 +1,146 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import indexHtml from "../index.html?raw";
+import { initSessionsTab, type SessionsTab } from "../src/sessions-tab";
+import type { SessionView } from "../src/sessions";
+import { callsTo, fakeInvoke, loadBody } from "./dom";
+
+const view = (name: string, active: boolean, state: string): SessionView => ({
+  name,
+  kind: "role",
+  role_arn: `arn:aws:iam::123456789012:role/${name}`,
+  source_profile: "work",
+  mfa_serial: null,
+  state,
+  active,
+});
+
+const sessions = [view("prod", true, "fresh · 47 min"), view("dev", false, "off")];
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const rowButtons = (name: string) =>
+  [...document.querySelectorAll<HTMLButtonElement>(`#sessions-body tr[data-name="${name}"] button`)];
+
+let tab: SessionsTab | undefined;
+beforeEach(() => loadBody(indexHtml));
+afterEach(() => {
+  tab?.dispose();
+  tab = undefined;
+});
+
+describe("sessions tab", () => {
+  it.each([
+    [true, "fresh · 47 min", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "ok"],
+    [false, "off", ["Activate"], ["Activate x"], "off"],
+    [true, "needs MFA code", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "attention"],
+    [true, "failing: AccessDenied", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "error"],
+  ])("active %j, state %j → buttons %j", async (active, state, labels, names, tone) => {
+    const inv = fakeInvoke({ list_sessions: () => [view("x", active, state)] });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    const buttons = rowButtons("x");
+    expect(buttons.map((b) => b.textContent)).toEqual(labels);
+    expect(buttons.map((b) => b.getAttribute("aria-label"))).toEqual(names);
+    const stateCell = document.querySelector<HTMLElement>('#sessions-body tr[data-name="x"] td.state')!;
+    expect(stateCell.textContent).toBe(state);
+    expect(stateCell.dataset.tone).toBe(tone);
+  });
+
+  it.each([
+    ["prod", "Refresh now", "refresh_session"],
+    ["prod", "Deactivate", "deactivate_session"],
+    ["dev", "Activate", "activate_session"],
+  ])("%s: %s calls %s({name}) and re-lists", async (name, label, command) => {
+    const inv = fakeInvoke({ list_sessions: () => sessions, [command]: () => null });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    inv.mockClear();
+    rowButtons(name).find((b) => b.textContent === label)!.click();
+    await vi.waitFor(() => expect(callsTo(inv, "list_sessions")).toHaveLength(1));
+    expect(inv.mock.calls.map(([c]) => c)).toEqual([command, "list_sessions"]);
+    expect(callsTo(inv, command)).toEqual([{ name }]);
+    expect($("list-status").textContent).toMatch(new RegExp(`^${name}: `));
+    expect($("session-error").hidden).toBe(true);
+  });
+
+  it.each([
+    ["Conflict", "Remove or rename that section, or activate from the command line with --force."],
+    ["NeedsMfa", "Use Enter MFA code… in the tray."],
+    ["Engine", null],
+  ])("error %s: message inline (role=alert) with hint %j, then re-lists", async (code, hint) => {
+    const inv = fakeInvoke({
+      list_sessions: () => sessions,
+      activate_session: () => {
+        throw { code, message: "It went wrong." };
+      },
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    inv.mockClear();
+    await tab.run("dev", "activate_session");
+    const box = $("session-error");
+    expect(box.getAttribute("role")).toBe("alert");
+    expect(box.hidden).toBe(false);
+    expect($("session-error-message").textContent).toBe("dev: It went wrong.");
+    expect($("session-error-hint").hidden).toBe(hint === null);
+    expect($("session-error-hint").textContent).toBe(hint ?? "");
+    expect(callsTo(inv, "list_sessions")).toHaveLength(1);
+    expect(rowButtons("dev").every((b) => !b.disabled)).toBe(true);
+  });
+
+  it("a later success clears the error", async () => {
+    let fail = true;
+    const inv = fakeInvoke({
+      list_sessions: () => sessions,
+      activate_session: () => {
+        if (fail) throw { code: "Conflict", message: "Section exists." };
+        return null;
+      },
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    await tab.run("dev", "activate_session");
+    expect($("session-error").hidden).toBe(false);
+    fail = false;
+    await tab.run("dev", "activate_session");
+    expect($("session-error").hidden).toBe(true);
+  });
+
+  it("keeps keyboard focus on the row's button across a re-list", async () => {
+    let list = sessions;
+    const inv = fakeInvoke({
+      list_sessions: () => list,
+      activate_session: () => {
+        list = [sessions[0], view("dev", true, "fresh · 60 min")];
+        return null;
+      },
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    const activate = rowButtons("dev")[0];
+    activate.focus();
+    await tab.run("dev", "activate_session");
+    // Activate became Refresh now / Deactivate: the focus stays on that row.
+    expect((document.activeElement as HTMLElement).dataset.name).toBe("dev");
+    await tab.reload();
+    expect((document.activeElement as HTMLElement).dataset.name).toBe("dev");
+  });
+
+  it("disables the row's buttons while its action runs", async () => {
+    let finish: () => void = () => {};
+    const inv = fakeInvoke({
+      list_sessions: () => sessions,
+      refresh_session: () => new Promise<void>((r) => (finish = r)),
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    const running = tab.run("prod", "refresh_session");
+    expect(rowButtons("prod").every((b) => b.disabled)).toBe(true);
+    expect(rowButtons("dev").every((b) => !b.disabled)).toBe(true);
+    await tab.run("prod", "refresh_session"); // ignored while busy
+    finish();
+    await running;
+    expect(callsTo(inv, "refresh_session")).toHaveLength(1);
+    expect(rowButtons("prod").every((b) => !b.disabled)).toBe(true);
+  });
+});
