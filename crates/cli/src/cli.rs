@@ -47,8 +47,86 @@ pub enum Command {
     Doctor,
     /// Keep an IAM user's long-term keys in the OS keychain, as a source for role profiles
     /// (`source_profile = NAME`), instead of in ~/.aws/credentials.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rolekeeper source add dev --mfa-serial arn:aws:iam::123456789012:mfa/alice\n  \
+                      rolekeeper source list"
+    )]
     Source(SourceCommand),
+    /// Print credentials as the credential_process document the AWS CLI and SDKs read (an
+    /// active session is served from the credentials file without calling STS). Never prompts
+    /// on stdout or stderr: an MFA code is asked for on the terminal, if there is one.
+    #[command(after_help = "Example, in ~/.aws/config:\n  [profile prod]\n  \
+                      credential_process = rolekeeper credential-process prodaccess")]
+    CredentialProcess(CredentialProcessArgs),
+    /// Run a command with a profile's credentials in its environment (AWS_ACCESS_KEY_ID, ...),
+    /// or, with --server, served fresh on a loopback endpoint for as long as it runs. Exits with
+    /// the command's exit code.
+    #[command(after_help = "Example:\n  rolekeeper exec prodaccess -- aws s3 ls\n  \
+                            rolekeeper exec prodaccess --server -- python long_job.py")]
+    Exec(ExecArgs),
+    /// Obtain credentials now (asking for an MFA code if needed): renews an active session in
+    /// the credentials file, or checks that a profile works.
+    #[command(after_help = "Example:\n  rolekeeper login prodaccess\n  \
+                            rolekeeper login prodaccess --mfa-code 123456 --duration 4h")]
+    Login(LoginArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  rolekeeper completions bash > ~/.local/share/bash-completion/completions/rolekeeper\n  \
+                            rolekeeper completions zsh > \"${fpath[1]}/_rolekeeper\"\n  \
+                            rolekeeper completions fish > ~/.config/fish/completions/rolekeeper.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  rolekeeper man | man -l -\n  \
+                            rolekeeper man > ~/.local/share/man/man1/rolekeeper.1")]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    /// The RoleKeeper session or profile.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The RoleKeeper session or profile.
+    pub name: String,
+    /// Session length for a role, e.g. 3600, 90m, 2h (900 s to 12 h).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Serve credentials on a loopback endpoint in the ECS container format
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN), renewed before
+    /// they expire, instead of setting them as variables: for commands that outlive a session.
+    #[arg(long)]
+    pub server: bool,
+    /// The command and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        value_name = "CMD",
+        num_args = 1..
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The RoleKeeper session or profile.
+    pub name: String,
+    /// The MFA code (six digits), instead of asking for it on the terminal.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+    /// Session length for a role, e.g. 3600, 90m, 2h (900 s to 12 h).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]

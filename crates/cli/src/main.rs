@@ -1,12 +1,19 @@
 //! `rolekeeper`: the command line over the RoleKeeper engine.
 //!
 //! Exit codes: 0 success, 1 the request failed (the one-line error says why and what to do),
-//! 2 the command line itself was wrong.
+//! 2 the command line itself was wrong; `exec` exits as its command did.
 
 mod cli;
+mod completions;
+mod credential_process;
 mod daemon;
 mod doctor;
+mod exec;
+mod exec_server;
 mod export;
+mod login;
+mod prompt;
+mod serve;
 mod sessions;
 mod source;
 mod status;
@@ -35,6 +42,14 @@ fn main() -> ExitCode {
         cli::Command::Daemon => daemon::run(),
         cli::Command::Doctor => doctor::run(),
         cli::Command::Source(c) => source::run(c),
+        cli::Command::CredentialProcess(a) => credential_process::run(a),
+        cli::Command::Login(a) => login::run(a),
+        cli::Command::Completions(a) => completions::completions(a),
+        cli::Command::Man => completions::man(),
+        cli::Command::Exec(a) => match exec::run(a) {
+            Ok(code) => return code,
+            Err(error) => Err(error),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,37 @@
+//! Where a command finds an MFA code when a role needs one, beyond asking on the terminal
+//! (`tty.rs`).
+
+use rolekeeper_core::{MfaPrompt, Secret};
+
+use crate::tty::TtyPrompt;
+
+/// A code given on the command line (`login --mfa-code`).
+#[derive(Debug)]
+pub struct GivenCode(pub Secret);
+
+impl MfaPrompt for GivenCode {
+    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
+        Some(self.0.clone())
+    }
+}
+
+/// Whether `code` is what an MFA device shows: six digits.
+pub fn is_six_digits(code: &Secret) -> bool {
+    let digits = code.expose();
+    digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The sources tried in order for a command whose stdout and stderr are read by a program
+/// (`credential-process`, `exec --server`), so it may never ask there: the first that answers
+/// gives the code; none, and the engine fails with a one-line error saying what to do.
+#[derive(Debug, Default)]
+pub struct Unattended;
+
+impl MfaPrompt for Unattended {
+    fn code(&self, profile: &str, serial: &str) -> Option<Secret> {
+        // The order the issue asks for. Only the terminal exists so far; the tray app's MFA
+        // dialog (a Unix socket in XDG_RUNTIME_DIR) goes first and the profile's `mfa_process`
+        // last, when they are built.
+        TtyPrompt.code(profile, serial)
+    }
+}

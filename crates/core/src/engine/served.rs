@@ -1,0 +1,199 @@
+//! Serving an active session to a caller that wants credentials now (`credential-process`,
+//! `export`, `exec`, `login`): from the credentials file while the session there is good, else
+//! obtained now and, for an active session, written back so the next caller is fast again.
+//!
+//! The read path is synchronous and touches no network, no async runtime and no TLS: it is what
+//! `credential_process` runs on every SDK refresh, so it must start and finish in a few
+//! milliseconds.
+
+use std::time::Duration;
+
+use super::{CredentialRequest, Engine, MfaPrompt};
+use crate::credentials::{parse_isoformat, Credentials};
+use crate::credfile::managed::{fingerprint, ownership, Ownership};
+use crate::credfile::write::resolve_target;
+use crate::credfile::Document;
+use crate::delivery;
+use crate::error::{Error, Result};
+use crate::runner::policy_from_env;
+use crate::secret::Secret;
+
+/// Never hand out credentials with less than this left, whatever the lead: the caller must have
+/// time to use them.
+const MIN_LEFT: Duration = Duration::from_secs(60);
+
+impl Engine {
+    /// Whether `name` is a session RoleKeeper keeps fresh in the credentials file.
+    pub fn is_active(&self, name: &str) -> Result<bool> {
+        Ok(self.state_store().load()?.active.contains(name))
+    }
+
+    /// How long credentials served from the file must still be valid: the refresh lead
+    /// (`ROLEKEEPER_REFRESH_BEFORE`, 15 min by default), at least a minute. Serving nothing the
+    /// refresh engine would already renew keeps every caller on the same schedule.
+    pub fn serving_margin(&self) -> Duration {
+        policy_from_env(self).lead.max(MIN_LEFT)
+    }
+
+    /// The active session `name` as the credentials file holds it, if it is still valid for more
+    /// than [`Engine::serving_margin`]. `Ok(None)` when `name` is not active, its section is
+    /// missing, was edited by someone else, or is about to expire: the caller then obtains new
+    /// credentials. Reads two small files; never calls STS.
+    pub fn cached_session(&self, name: &str) -> Result<Option<Credentials>> {
+        let state = self.state_store().load()?;
+        if !state.active.contains(name) {
+            return Ok(None);
+        }
+        let path = self.locations().credentials;
+        let target = resolve_target(&path).unwrap_or(path);
+        let Some(entry) = state
+            .files
+            .get(&target.display().to_string())
+            .and_then(|record| record.sections.get(name))
+        else {
+            return Ok(None);
+        };
+        // Long-term keys are never written as sessions; no expiry means nothing to trust.
+        let Some(expires) = entry.expires.as_deref().and_then(parse_isoformat) else {
+            return Ok(None);
+        };
+        let left = expires.duration_since(self.clock.now()).unwrap_or_default();
+        if left <= self.serving_margin() {
+            return Ok(None);
+        }
+        let bytes = self.fs.read(&target).map_err(|cause| Error::Io {
+            path: target.clone(),
+            cause,
+        })?;
+        let doc = Document::parse(&bytes.unwrap_or_default());
+        let Ownership::Managed(span) = ownership(&doc, name) else {
+            return Ok(None);
+        };
+        // The expiry in the state file belongs to exactly the section RoleKeeper last wrote: a
+        // section edited since, or written by a refresh whose state is not saved yet, is not
+        // served (the caller obtains new credentials instead).
+        if fingerprint(&doc.span_text(&span)) != entry.record.fingerprint {
+            return Ok(None);
+        }
+        let mut key_id = None;
+        let mut secret = None;
+        let mut token = None;
+        for line in span.header + 1..span.end {
+            let text = doc.line_text(line);
+            let Some((key, value)) = text.split_once('=') else {
+                continue;
+            };
+            let value = value.trim();
+            match key.trim() {
+                "aws_access_key_id" => key_id = Some(value.to_owned()),
+                "aws_secret_access_key" => secret = Some(Secret::new(value)),
+                "aws_session_token" => token = Some(Secret::new(value)),
+                _ => {}
+            }
+        }
+        Ok(match (key_id, secret) {
+            (Some(access_key_id), Some(secret_access_key)) => Some(Credentials {
+                access_key_id,
+                secret_access_key,
+                session_token: token,
+                expiration: Some(expires),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Obtain `name`'s credentials now; an active session's new credentials replace its section
+    /// of the credentials file (as the refresh engine would), so the next caller reads them from
+    /// there.
+    pub async fn renew(
+        &self,
+        name: &str,
+        request: &CredentialRequest,
+        mfa: &dyn MfaPrompt,
+    ) -> Result<Credentials> {
+        let credentials = self.credentials(name, request, mfa).await?;
+        if self.is_active(name)? {
+            let stamp = delivery::stamp(self.clock.now());
+            delivery::write_session(
+                &self.locations().credentials,
+                &self.state_store(),
+                name,
+                &credentials,
+                false,
+                &stamp,
+            )?;
+        }
+        Ok(credentials)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::env::{MapEnv, RealFs};
+
+    fn session(expires_in: u64) -> Credentials {
+        Credentials {
+            access_key_id: "ASIASERVEDTEST000001".into(),
+            secret_access_key: Secret::new("served-secret"),
+            session_token: Some(Secret::new("served-token")),
+            expiration: Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000 + expires_in)),
+        }
+    }
+
+    /// An engine over a temp dir whose credentials file holds the active session `s`.
+    fn engine_with_session(dir: &std::path::Path, expires_in: u64, lead: &str) -> Engine {
+        let env = MapEnv::default()
+            .with("HOME", &dir.display().to_string())
+            .with("ROLEKEEPER_REFRESH_BEFORE", lead);
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let engine = Engine::new(Arc::new(env), Arc::new(RealFs), Arc::new(clock));
+        delivery::write_session(
+            &engine.locations().credentials,
+            &engine.state_store(),
+            "s",
+            &session(expires_in),
+            false,
+            "stamp",
+        )
+        .expect("write session");
+        engine
+    }
+
+    #[test]
+    fn a_fresh_active_session_is_read_back_from_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let engine = engine_with_session(dir.path(), 3600, "15m");
+        let served = engine.cached_session("s").expect("read").expect("served");
+        assert_eq!(served.access_key_id, "ASIASERVEDTEST000001");
+        assert_eq!(served.secret_access_key.expose(), "served-secret");
+        assert_eq!(
+            served.session_token.as_ref().map(Secret::expose),
+            Some("served-token")
+        );
+        assert_eq!(served.expiration, session(3600).expiration);
+        assert!(engine.cached_session("other").expect("read").is_none());
+    }
+
+    #[test]
+    fn a_session_inside_the_lead_or_edited_is_not_served() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // 10 min left, 15 min lead: renew instead.
+        let engine = engine_with_session(dir.path(), 600, "15m");
+        assert!(engine.cached_session("s").expect("read").is_none());
+        // Lead below a minute still keeps a minute.
+        let engine = engine_with_session(dir.path(), 50, "10s");
+        assert_eq!(engine.serving_margin(), MIN_LEFT);
+        assert!(engine.cached_session("s").expect("read").is_none());
+
+        let engine = engine_with_session(dir.path(), 3600, "15m");
+        let path = engine.locations().credentials;
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.replace("served-secret", "edited")).expect("edit");
+        assert!(engine.cached_session("s").expect("read").is_none());
+    }
+}
