@@ -25,6 +25,9 @@ use crate::secret::Secret;
 use crate::state::StateStore;
 use crate::sts::{AssumeRoleRequest, Sts, StsSettings};
 
+/// Serving sessions from the credentials file (`cached_session`, `renew`).
+mod served;
+
 /// One file as [`Engine::examine`] read it.
 struct Examined {
     /// `false`: missing, read as empty.
