@@ -23,7 +23,6 @@ use crate::profile::{
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
 use crate::state::StateStore;
-use crate::sts::{AssumeRoleRequest, Sts, StsSettings};
 
 /// Serving sessions from the credentials file (`cached_session`, `renew`).
 mod served;
@@ -172,6 +171,11 @@ impl Engine {
             Arc::clone(&self.secrets),
             SourceIndex::in_dir(self.state_store().dir()),
         )
+    }
+
+    /// The keychain, for the session cache.
+    pub(crate) fn secret_store(&self) -> Arc<dyn SecretStore> {
+        Arc::clone(&self.secrets)
     }
 
     /// The engine over the real environment, file system and clock.
@@ -370,63 +374,12 @@ impl Engine {
                 why,
             })?;
         }
-        let mut plan = self.plan(name)?;
-        let mut current = match self.sources().start(&mut plan).await? {
-            Some(keys) => keys,
-            None => self.base_credentials(&plan.base)?,
-        };
-        let last = plan.roles.len().saturating_sub(1);
-        for (index, step) in plan.roles.iter().enumerate() {
-            let region = step.region.as_deref().or(plan.region.as_deref());
-            let settings = StsSettings::from_env(self.env.as_ref(), region);
-            let mfa_code = match &step.mfa_serial {
-                None => None,
-                Some(serial) => {
-                    let code = mfa.code(&step.profile, serial).ok_or_else(|| {
-                        Error::MfaCodeUnavailable {
-                            profile: step.profile.clone(),
-                            serial: serial.clone(),
-                        }
-                    })?;
-                    let digits = code.expose().trim();
-                    if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
-                        return Err(Error::MfaCodeMalformed {
-                            profile: step.profile.clone(),
-                            length: digits.len(),
-                        });
-                    }
-                    Some((serial.clone(), Secret::new(digits)))
-                }
-            };
-            let duration = if index == last {
-                request.duration.or(step.duration)
-            } else {
-                step.duration
-            };
-            let assume = AssumeRoleRequest {
-                role_arn: step.role_arn.clone(),
-                session_name: step
-                    .session_name
-                    .clone()
-                    .unwrap_or_else(|| self.default_session_name()),
-                external_id: step.external_id.clone(),
-                duration,
-                mfa: mfa_code,
-            };
-            tracing::debug!(profile = %step.profile, role_arn = %step.role_arn, ?duration, "assuming role");
-            current = Sts::new(&settings, &current)
-                .assume_role(&assume)
-                .await
-                .map_err(|cause| Error::Sts {
-                    profile: step.profile.clone(),
-                    cause,
-                })?;
-        }
-        Ok(current)
+        // The MFA plan, the session cache and the chain: `mfa::obtain`.
+        crate::mfa::obtain::obtain(self, self.plan(name)?, request, mfa).await
     }
 
     /// The credentials a chain starts from.
-    fn base_credentials(&self, base: &Base) -> Result<Credentials> {
+    pub(crate) fn base_credentials(&self, base: &Base) -> Result<Credentials> {
         match base {
             Base::Keys(keys) => Ok(Credentials {
                 access_key_id: keys.access_key_id.clone(),
@@ -591,7 +544,7 @@ impl Engine {
     }
 
     /// `rolekeeper-<unix seconds>`, like botocore's `botocore-session-<seconds>`.
-    fn default_session_name(&self) -> String {
+    pub(crate) fn default_session_name(&self) -> String {
         let seconds = self
             .clock
             .now()

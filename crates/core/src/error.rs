@@ -78,11 +78,21 @@ pub enum Error {
     #[error("--duration {seconds}s is not valid: {why}")]
     InvalidDuration { seconds: u64, why: String },
 
-    #[error("profile `{profile}` needs an MFA code for {serial}, and there is no terminal to ask on; run the command in a terminal")]
+    #[error("profile `{profile}` needs an MFA code for {serial}, and there is no terminal to ask on; run the command in a terminal, or set mfa_process in the profile to a command that prints the code")]
     MfaCodeUnavailable { profile: String, serial: String },
 
     #[error("profile `{profile}`: MFA code must be six digits; got {length} characters")]
     MfaCodeMalformed { profile: String, length: usize },
+
+    #[error("profile `{profile}`: mfa_process `{command}` {why}; run the command by hand: it must print the current six-digit code and nothing else")]
+    MfaProcess {
+        profile: String,
+        command: String,
+        why: String,
+    },
+
+    #[error("profile `{profile}`: STS already rejected this code for {serial}, so it is not sent again; wait for your device to show the next code and try again")]
+    MfaCodeReused { profile: String, serial: String },
 
     #[error("profile `{profile}`: {cause}")]
     Sts { profile: String, cause: StsError },

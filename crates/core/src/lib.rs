@@ -13,6 +13,7 @@ pub mod env;
 pub mod error;
 pub mod files;
 pub mod keychain;
+pub mod mfa;
 pub mod profile;
 pub mod resolve;
 pub mod runner;
