@@ -19,6 +19,8 @@ pub struct Desktop {
     /// `None` once stopping has begun.
     handle: Mutex<Option<EngineHandle>>,
     pub notifier: Notifier,
+    /// "Pause all": the engine refreshes nothing until "Resume".
+    paused: std::sync::atomic::AtomicBool,
 }
 
 /// A session waiting for an MFA code.
@@ -42,6 +44,16 @@ impl Desktop {
                 Health::NeedsMfa { serial, .. } => Some(PendingCode { session, serial }),
                 _ => None,
             })
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused
+            .store(paused, std::sync::atomic::Ordering::Relaxed);
+        self.with_handle(|h| h.set_paused(paused));
     }
 
     /// Apply saved settings: the engine's policy and whether notifications pop up.
@@ -87,6 +99,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             tracing::info!("another launch: opening the manager window");
             windows::show(app, windows::MAIN);
         }))
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
@@ -127,6 +140,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 engine,
                 handle: Mutex::new(Some(handle)),
                 notifier,
+                paused: std::sync::atomic::AtomicBool::new(false),
             });
             tray::create(app.handle())?;
             follow_engine(app.handle().clone(), events);

@@ -25,6 +25,10 @@ impl IpcError {
             message: message.into(),
         }
     }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<rolekeeper_core::Error> for IpcError {

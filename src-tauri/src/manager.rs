@@ -236,7 +236,9 @@ async fn notification_check() -> Check {
                 Check::new(
                     NAME,
                     Outcome::Warn,
-                    format!("{found} shows no buttons, so \"Enter code\" is missing from notifications"),
+                    format!(
+                        "{found} shows no buttons, so \"Enter code\" is missing from notifications"
+                    ),
                 )
                 .fix("use Enter MFA code… in the tray menu")
             }

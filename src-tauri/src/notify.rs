@@ -225,6 +225,24 @@ impl Notifier {
         }
     }
 
+    /// A one-off message (e.g. a tray action that failed), gone by itself after a while.
+    pub fn tell(&self, summary: String, body: String) {
+        if self.muted.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        tauri::async_runtime::spawn(async move {
+            let mut notification = Notification::new();
+            notification
+                .appname("RoleKeeper")
+                .summary(&summary)
+                .body(&body)
+                .timeout(Timeout::Milliseconds(10_000));
+            if let Err(e) = notification.show_async().await {
+                tracing::warn!("cannot show a notification: {e}");
+            }
+        });
+    }
+
     fn handle_of(&self, session: &str) -> Option<Arc<NotificationHandle>> {
         self.shown.lock().ok().and_then(|m| m.get(session).cloned())
     }

@@ -3,7 +3,7 @@
 
 use rolekeeper_core::{apply_health, session_views, Event, SessionView};
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
@@ -17,7 +17,10 @@ mod id {
     pub const REFRESH_ALL: &str = "refresh_all";
     pub const ENTER_MFA: &str = "enter_mfa";
     pub const OPEN: &str = "open";
+    pub const PAUSE: &str = "pause";
     pub const QUIT: &str = "quit";
+    /// `session:<name>:<action>`.
+    pub const SESSION: &str = "session:";
 }
 
 /// The tray icon shows the worst state of all sessions.
@@ -49,19 +52,41 @@ impl TrayState {
 pub struct MenuModel {
     /// First line, not clickable: how things stand overall.
     pub headline: String,
-    /// One line per active session: `prodaccess — fresh · 47 min`.
-    pub sessions: Vec<String>,
+    /// One submenu per profile, active first: `prodaccess — fresh · 47 min`.
+    pub sessions: Vec<SessionRow>,
+    /// Profiles not listed (the menu stays short; the window lists all).
+    pub more: usize,
     pub mfa_needed: bool,
+    pub paused: bool,
     pub state: TrayState,
 }
 
+/// One session's submenu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub name: String,
+    pub label: String,
+    pub active: bool,
+}
+
+/// More than this many profiles and the menu lists the first ones and points at the window.
+const MENU_SESSIONS: usize = 15;
+
 impl MenuModel {
-    pub fn new(views: &[SessionView], problem: Option<&str>) -> Self {
+    pub fn new(views: &[SessionView], problem: Option<&str>, paused: bool) -> Self {
         let active: Vec<&SessionView> = views.iter().filter(|v| v.active).collect();
-        let sessions = active
+        // `views` come active first (session_views), so the cut keeps every active session
+        // before any inactive one.
+        let sessions = views
             .iter()
-            .map(|v| format!("{} — {}", v.name, v.state))
+            .take(MENU_SESSIONS)
+            .map(|v| SessionRow {
+                name: v.name.clone(),
+                label: format!("{} — {}", v.name, v.state),
+                active: v.active,
+            })
             .collect();
+        let more = views.len().saturating_sub(MENU_SESSIONS);
         let mfa_needed = active.iter().any(|v| v.state == "needs MFA code");
         let attention = mfa_needed || active.iter().any(|v| v.state == "expired");
         let failing = active
@@ -76,6 +101,7 @@ impl MenuModel {
         };
         let headline = match problem {
             Some(message) => format!("Problem: {}", shorten(message, 90)),
+            None if paused => "Paused: nothing is refreshed".to_owned(),
             None => match (views.len(), active.len()) {
                 (0, _) => "No AWS profiles found".to_owned(),
                 (n, 0) => format!("{n} {} · none active", plural(n, "profile", "profiles")),
@@ -85,7 +111,9 @@ impl MenuModel {
         Self {
             headline,
             sessions,
+            more,
             mfa_needed,
+            paused,
             state,
         }
     }
@@ -154,60 +182,53 @@ fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
         apply_health(&mut views, &desktop.health());
         Ok(views)
     });
+    let paused = desktop.is_paused();
     match views {
-        Ok(views) => MenuModel::new(&views, problem),
-        Err(e) => MenuModel::new(&[], Some(&e.to_string())),
+        Ok(views) => MenuModel::new(&views, problem, paused),
+        Err(e) => MenuModel::new(&[], Some(&e.to_string()), paused),
     }
+}
+
+fn item(app: &AppHandle, id: &str, text: &str, enabled: bool) -> tauri::Result<MenuItem<Wry>> {
+    MenuItem::with_id(app, id, text, enabled, None::<&str>)
+}
+
+fn session_menu(app: &AppHandle, row: &SessionRow) -> tauri::Result<Submenu<Wry>> {
+    let action = |what: &str| format!("{}{}:{what}", id::SESSION, row.name);
+    let submenu = Submenu::new(app, &row.label, true)?;
+    if row.active {
+        submenu.append(&item(app, &action("refresh"), "Refresh now", true)?)?;
+        submenu.append(&item(app, &action("deactivate"), "Deactivate", true)?)?;
+    } else {
+        submenu.append(&item(app, &action("activate"), "Activate", true)?)?;
+    }
+    submenu.append(&item(app, &action("copy"), "Copy export lines", true)?)?;
+    Ok(submenu)
 }
 
 fn build_menu(app: &AppHandle, model: &MenuModel) -> tauri::Result<Menu<Wry>> {
     let menu = Menu::new(app)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        "headline",
-        &model.headline,
-        false,
-        None::<&str>,
-    )?)?;
-    for (i, line) in model.sessions.iter().enumerate() {
-        menu.append(&MenuItem::with_id(
-            app,
-            format!("session:{i}"),
-            line,
-            false,
-            None::<&str>,
-        )?)?;
+    menu.append(&item(app, "headline", &model.headline, false)?)?;
+    for row in &model.sessions {
+        menu.append(&session_menu(app, row)?)?;
+    }
+    if model.more > 0 {
+        let more = format!("{} more in Open RoleKeeper…", model.more);
+        menu.append(&item(app, "more", &more, false)?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        id::REFRESH_ALL,
-        "Refresh all now",
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&MenuItem::with_id(
+    menu.append(&item(app, id::REFRESH_ALL, "Refresh all now", true)?)?;
+    menu.append(&item(
         app,
         id::ENTER_MFA,
         "Enter MFA code…",
         model.mfa_needed,
-        None::<&str>,
     )?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        id::OPEN,
-        "Open RoleKeeper…",
-        true,
-        None::<&str>,
-    )?)?;
+    menu.append(&item(app, id::OPEN, "Open RoleKeeper…", true)?)?;
+    let pause = if model.paused { "Resume" } else { "Pause all" };
+    menu.append(&item(app, id::PAUSE, pause, true)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        id::QUIT,
-        "Quit",
-        true,
-        None::<&str>,
-    )?)?;
+    menu.append(&item(app, id::QUIT, "Quit", true)?)?;
     Ok(menu)
 }
 
@@ -217,8 +238,20 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         id::REFRESH_ALL => app.state::<Desktop>().refresh_all(),
         id::ENTER_MFA => windows::show(app, windows::MFA),
         id::OPEN => windows::show(app, windows::MAIN),
+        id::PAUSE => {
+            let desktop = app.state::<Desktop>();
+            desktop.set_paused(!desktop.is_paused());
+            update(app, None);
+        }
         id::QUIT => app.exit(0),
-        _ => {}
+        other => {
+            if let Some((name, action)) = other
+                .strip_prefix(id::SESSION)
+                .and_then(|rest| rest.rsplit_once(':'))
+            {
+                crate::actions::run(app, name.to_owned(), action.to_owned());
+            }
+        }
     }
 }
 
@@ -293,7 +326,7 @@ mod tests {
             },
         ];
         for case in cases {
-            let model = MenuModel::new(&case.views, case.problem);
+            let model = MenuModel::new(&case.views, case.problem, false);
             assert_eq!(model.headline, case.headline);
             assert_eq!(model.state, case.state, "{}", case.headline);
             assert_eq!(model.mfa_needed, case.mfa_enabled, "{}", case.headline);
@@ -308,14 +341,35 @@ mod tests {
                 view("dev", "off", false),
             ],
             None,
+            false,
         );
-        assert_eq!(model.sessions, ["prod — fresh · 47 min"]);
+        let labels: Vec<(&str, bool)> = model
+            .sessions
+            .iter()
+            .map(|r| (r.label.as_str(), r.active))
+            .collect();
+        assert_eq!(
+            labels,
+            [("prod — fresh · 47 min", true), ("dev — off", false)]
+        );
+        assert_eq!(model.more, 0);
+    }
+
+    #[test]
+    fn long_lists_point_at_the_window_and_pausing_is_said() {
+        let views: Vec<SessionView> = (0..20)
+            .map(|i| view(&format!("p{i:02}"), "off", false))
+            .collect();
+        let model = MenuModel::new(&views, None, true);
+        assert_eq!(model.sessions.len(), MENU_SESSIONS);
+        assert_eq!(model.more, 5);
+        assert_eq!(model.headline, "Paused: nothing is refreshed");
     }
 
     #[test]
     fn long_problems_are_shortened() {
         let long = "x".repeat(200);
-        let model = MenuModel::new(&[], Some(&long));
+        let model = MenuModel::new(&[], Some(&long), false);
         assert_eq!(model.headline.chars().count(), "Problem: ".len() + 90);
         assert!(model.headline.ends_with('…'));
     }

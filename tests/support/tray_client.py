@@ -2,7 +2,8 @@
 """Read and click a tray icon's menu from outside the app, as a tray host does.
 
   tray_client.py --pid PID layout          the menu as JSON: [{"id", "label", "enabled", "visible", "type"}]
-  tray_client.py --pid PID click LABEL     dbusmenu Event(id, "clicked") on the item with that label
+  tray_client.py --pid PID click LABEL     dbusmenu Event(id, "clicked") on the item with that label;
+                                           "SUBMENU>ITEM" picks ITEM inside the submenu SUBMENU
 
 The item is the StatusNotifierItem registered (with org.kde.StatusNotifierWatcher) by the D-Bus
 connection of process PID, so several apps on one bus never get mixed up. Exit status 3: no such
@@ -45,21 +46,23 @@ def menu_of(bus, name, path):
     _, layout = menu.GetLayout(0, -1, dbus.Array([], signature="s"), dbus_interface=DBUSMENU)
     items = []
 
-    def walk(node):
+    def walk(node, parent):
         mid, props, children = node
+        # GTK mnemonics come through with underscores
+        label = str(props.get("label", "")).replace("_", "")
         if int(mid) != 0:  # 0 is the invisible root
             items.append({
                 "id": int(mid),
-                # GTK mnemonics come through with underscores
-                "label": str(props.get("label", "")).replace("_", ""),
+                "label": label,
+                "parent": parent,
                 "enabled": bool(props.get("enabled", True)),
                 "visible": bool(props.get("visible", True)),
                 "type": str(props.get("type", "standard")),
             })
         for child in children:
-            walk(child)
+            walk(child, label if int(mid) != 0 else None)
 
-    walk(layout)
+    walk(layout, None)
     return menu, items
 
 
@@ -78,7 +81,9 @@ def main():
     if args.command == "layout":
         print(json.dumps(items))
         return 0
-    ids = [i["id"] for i in items if i["label"] == args.label]
+    parent, _, label = args.label.rpartition(">")
+    ids = [i["id"] for i in items
+           if i["label"] == label and (not parent or i["parent"] == parent)]
     if not ids:
         print(f"no menu item labelled {args.label!r}; the menu has {[i['label'] for i in items]}",
               file=sys.stderr)

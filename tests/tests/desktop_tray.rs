@@ -147,3 +147,80 @@ fn a_second_launch_hands_over_to_the_first() {
     first.click("Quit");
     assert_eq!(first.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
+
+/// Per-session items act on the session and the menu follows: activate against moto, copy the
+/// `export` lines to the clipboard (from Rust), pause and resume, deactivate.
+#[test]
+fn session_items_activate_copy_pause_and_deactivate() {
+    rolekeeper_tests::require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let original = std::fs::read(home.credentials_path()).unwrap();
+    let mut app = DesktopApp::start(&home);
+    let menu = app.wait_for_menu("the tray menu", engine_loaded);
+    assert!(item(&menu, "prodaccess — off").enabled, "{menu:?}");
+
+    app.click("prodaccess — off>Activate");
+    let menu = app.wait_for_menu("prodaccess to be active", |m| {
+        m.iter().any(|i| i.label.starts_with("prodaccess — fresh"))
+    });
+    assert!(
+        menu.iter().any(|i| i.label == "2 profiles · 1 active"),
+        "{menu:?}"
+    );
+    let written = std::fs::read_to_string(home.credentials_path()).unwrap();
+    assert!(written.contains("[prodaccess]"), "{written}");
+    let prodaccess = menu
+        .iter()
+        .find(|i| i.label.starts_with("prodaccess — fresh"))
+        .unwrap()
+        .label
+        .clone();
+
+    app.click(&format!("{prodaccess}>Copy export lines"));
+    let mut clipboard = String::new();
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            let out = std::process::Command::new("xclip")
+                .args(["-o", "-selection", "clipboard"])
+                .output()
+                .expect("xclip (apt: xclip)");
+            clipboard = String::from_utf8_lossy(&out.stdout).into_owned();
+            clipboard.contains("export AWS_ACCESS_KEY_ID=ASIA")
+        }),
+        "the clipboard has the export lines, got {clipboard:?}\n{}",
+        app.log()
+    );
+    assert!(clipboard.contains("export AWS_SESSION_TOKEN="));
+
+    app.click("Pause all");
+    app.wait_for_menu("the paused headline", |m| {
+        m.iter().any(|i| i.label == "Paused: nothing is refreshed")
+            && m.iter().any(|i| i.label == "Resume")
+    });
+    app.click("Resume");
+    app.wait_for_menu("the headline after Resume", |m| {
+        m.iter().any(|i| i.label == "2 profiles · 1 active")
+    });
+
+    app.click(&format!("{prodaccess}>Deactivate"));
+    app.wait_for_menu("prodaccess to be off again", |m| {
+        m.iter().any(|i| i.label == "prodaccess — off")
+    });
+    assert_eq!(
+        std::fs::read(home.credentials_path()).unwrap(),
+        original,
+        "deactivating gives the credentials file back byte for byte"
+    );
+    // Nothing secret reached the app's log on the way.
+    let log = app.log();
+    for line in clipboard.lines() {
+        if let Some((_, value)) = line.split_once('=') {
+            if value.len() > 20 {
+                assert!(!log.contains(value), "a credential value is in the log");
+            }
+        }
+    }
+
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}

@@ -30,6 +30,9 @@ pub enum Command {
     Reload,
     /// Plan with another policy from now on (the user changed the settings).
     SetPolicy(Policy),
+    /// `true`: refresh nothing by itself until `false` ("Pause all" / "Resume"). An explicit
+    /// `RefreshAll` still runs.
+    Pause(bool),
     /// Stop the loop.
     Stop,
 }
@@ -151,6 +154,11 @@ impl EngineHandle {
         self.health.borrow().clone()
     }
 
+    /// Pause (or resume) refreshing by schedule.
+    pub fn set_paused(&self, paused: bool) {
+        let _ = self.commands.try_send(Command::Pause(paused));
+    }
+
     /// Plan with `policy` from now on.
     pub fn set_policy(&self, policy: Policy) {
         let _ = self.commands.try_send(Command::SetPolicy(policy));
@@ -229,9 +237,16 @@ async fn run(
         health,
     };
     this.reload();
+    let mut paused = false;
     loop {
-        this.do_what_is_due().await;
-        let wake = this.schedule.next_wake();
+        if !paused {
+            this.do_what_is_due().await;
+        }
+        let wake = if paused {
+            None
+        } else {
+            this.schedule.next_wake()
+        };
         tracing::debug!(?wake, sessions = this.schedule.len(), "sleeping");
         let command = tokio::select! {
             command = commands.recv() => command,
@@ -247,6 +262,10 @@ async fn run(
             }
             Some(Command::Reload) => this.reload(),
             Some(Command::SetPolicy(policy)) => this.schedule.set_policy(policy),
+            Some(Command::Pause(pause)) => {
+                tracing::info!(paused = pause, "refreshing by schedule");
+                paused = pause;
+            }
             Some(Command::Stop) | None => break,
         }
     }

@@ -132,8 +132,12 @@ mod tests {
 
     #[test]
     fn out_of_range_minutes_are_refused_in_words() {
-        for (refresh, warn, ok) in [(15, 10, true), (1, 60, true), (0, 10, false), (15, 61, false)]
-        {
+        for (refresh, warn, ok) in [
+            (15, 10, true),
+            (1, 60, true),
+            (0, 10, false),
+            (15, 61, false),
+        ] {
             let settings = Settings {
                 refresh_before_minutes: refresh,
                 warn_before_minutes: warn,
@@ -169,6 +173,10 @@ mod tests {
         assert_eq!(store.load().unwrap(), mine);
         assert_eq!(mine.policy().lead, Duration::from_secs(1200));
         std::fs::write(store.path(), "{ not json").unwrap();
-        assert!(store.load().unwrap_err().to_string().contains("fix or delete it"));
+        assert!(store
+            .load()
+            .unwrap_err()
+            .to_string()
+            .contains("fix or delete it"));
     }
 }
