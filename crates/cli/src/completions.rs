@@ -15,12 +15,26 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
     write_stdout(&out)
 }
 
+/// The page for `rolekeeper`, then one for each command (`rolekeeper-export(1)`, ...) with its
+/// options and example, in one stream: `rolekeeper man | man -l -` shows them all.
 pub fn man() -> anyhow::Result<()> {
+    let mut command = Cli::command();
+    command.build();
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .context("cannot render the manual page")?;
+    render(&command, command.get_name(), &mut out)?;
     write_stdout(&out)
+}
+
+fn render(command: &clap::Command, title: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    clap_mangen::Man::new(command.clone())
+        .title(title.to_owned())
+        .render(out)
+        .context("cannot render the manual page")?;
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        // Named as the parent's page refers to it: `rolekeeper-source-add`.
+        render(sub, &format!("{title}-{}", sub.get_name()), out)?;
+    }
+    Ok(())
 }
 
 fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
