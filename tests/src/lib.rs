@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod desktop;
+pub mod proxy;
 
 /// A variable that `scripts/test.sh` exports; its absence fails the test with instructions.
 pub fn require_env(name: &str) -> String {

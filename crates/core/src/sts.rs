@@ -131,8 +131,17 @@ impl StsError {
         )
     }
 
+    /// STS refused the MFA code itself (an AccessDenied whose message says so).
+    pub fn is_mfa_code_rejected(&self) -> bool {
+        self.kind == StsErrorKind::AccessDenied
+            && self.detail.contains("MultiFactorAuthentication failed")
+    }
+
     fn advice(&self) -> &'static str {
         match self.kind {
+            StsErrorKind::AccessDenied if self.is_mfa_code_rejected() => {
+                "STS rejected the MFA code; wait for the next code on your device and enter that"
+            }
             StsErrorKind::AccessDenied => {
                 "check the role's trust policy, the external_id and the MFA code"
             }
@@ -143,7 +152,7 @@ impl StsError {
                 "ask for a shorter duration or raise the role's MaxSessionDuration"
             }
             StsErrorKind::InvalidRequest => "fix the profile's settings",
-            StsErrorKind::Throttled => "STS is throttling; RoleKeeper retries later",
+            StsErrorKind::Throttled => "STS is throttling requests; try again later",
             StsErrorKind::ServerError => "STS had an internal error; try again shortly",
             StsErrorKind::Unreachable => "check the network, the region and AWS_ENDPOINT_URL_STS",
             StsErrorKind::Timeout => "STS did not answer in time; check the network and try again",
@@ -285,7 +294,8 @@ where
         SdkError::ServiceError(service) => {
             let e = service.err();
             let code = e.code().map(str::to_owned);
-            let message = e.message().map(str::to_owned);
+            // Trimmed: STS ends some messages with a space ("...one time pass code. ").
+            let message = e.message().map(|m| m.trim().to_owned());
             let kind = match code.as_deref() {
                 Some("AccessDenied") => StsErrorKind::AccessDenied,
                 Some(
@@ -294,9 +304,8 @@ where
                     | "ExpiredToken"
                     | "UnrecognizedClientException",
                 ) => StsErrorKind::InvalidCredentials,
-                Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
-                    StsErrorKind::Throttled
-                }
+                Some(code) if THROTTLING_CODES.contains(&code) => StsErrorKind::Throttled,
+                Some("RequestTimeout" | "RequestTimeoutException") => StsErrorKind::Timeout,
                 Some(
                     "ValidationError"
                     | "MalformedPolicyDocument"
@@ -350,6 +359,25 @@ where
     }
 }
 
+/// The codes the SDK's retry classifier treats as throttling (aws-runtime's `THROTTLING_ERRORS`),
+/// so what the SDK retried as throttling is reported as throttling.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
 /// Classify by HTTP status when STS sent no usable error code (moto's auth errors, proxies).
 fn status_kind(status: u16) -> StsErrorKind {
     match status {
@@ -391,5 +419,100 @@ mod session_token_tests {
             let got = validate_session_token_duration(Duration::from_secs(seconds));
             assert_eq!(got.is_ok(), ok, "{seconds}: {got:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// An STS error answer as the SDK hands it over.
+    fn service_error(status: u16, code: &str, message: &str) -> StsError {
+        let err =
+            AssumeRoleError::generic(ErrorMetadata::builder().code(code).message(message).build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        classify(
+            SdkError::service_error(err, raw),
+            "AssumeRole arn:aws:iam::123456789012:role/R",
+        )
+    }
+
+    #[test]
+    fn errors_are_classified_by_code_then_status() {
+        let cases = [
+            (400, "Throttling", "Rate exceeded", StsErrorKind::Throttled),
+            (400, "ThrottlingException", "x", StsErrorKind::Throttled),
+            (400, "RequestLimitExceeded", "x", StsErrorKind::Throttled),
+            (503, "SlowDown", "x", StsErrorKind::Throttled),
+            (500, "InternalFailure", "x", StsErrorKind::ServerError),
+            (503, "ServiceUnavailable", "x", StsErrorKind::ServerError),
+            (403, "AccessDenied", "x", StsErrorKind::AccessDenied),
+            (400, "ExpiredToken", "x", StsErrorKind::InvalidCredentials),
+            (
+                403,
+                "InvalidClientTokenId",
+                "x",
+                StsErrorKind::InvalidCredentials,
+            ),
+            (408, "RequestTimeout", "x", StsErrorKind::Timeout),
+            (
+                400,
+                "ValidationError",
+                "DurationSeconds exceeds the MaxSessionDuration",
+                StsErrorKind::DurationTooLong,
+            ),
+            (400, "ValidationError", "x", StsErrorKind::InvalidRequest),
+            (403, "SomethingNew", "x", StsErrorKind::AccessDenied),
+            (502, "SomethingNew", "x", StsErrorKind::ServerError),
+        ];
+        for (status, code, message, kind) in cases {
+            let e = service_error(status, code, message);
+            assert_eq!(e.kind, kind, "{status} {code}");
+            assert_eq!(e.code.as_deref(), Some(code));
+            assert_eq!(
+                e.is_transient(),
+                matches!(
+                    kind,
+                    StsErrorKind::Throttled | StsErrorKind::ServerError | StsErrorKind::Timeout
+                ),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn throttling_says_to_try_later() {
+        let e = service_error(400, "Throttling", "Rate exceeded");
+        assert_eq!(
+            e.to_string(),
+            "STS AssumeRole arn:aws:iam::123456789012:role/R failed: Throttling: Rate exceeded; \
+             STS is throttling requests; try again later"
+        );
+    }
+
+    #[test]
+    fn a_rejected_mfa_code_is_said_in_words() {
+        let e = service_error(
+            403,
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+        );
+        assert_eq!(e.kind, StsErrorKind::AccessDenied);
+        assert!(e.is_mfa_code_rejected());
+        assert!(!e.is_transient());
+        assert!(
+            e.to_string().ends_with(
+                "STS rejected the MFA code; wait for the next code on your device and enter that"
+            ),
+            "{e}"
+        );
+        let denied = service_error(403, "AccessDenied", "User: x is not authorized");
+        assert!(!denied.is_mfa_code_rejected());
+        assert!(denied
+            .to_string()
+            .ends_with("check the role's trust policy, the external_id and the MFA code"));
     }
 }
