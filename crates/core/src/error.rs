@@ -94,6 +94,13 @@ pub enum Error {
     #[error("profile `{profile}`: STS already rejected this code for {serial}, so it is not sent again; wait for your device to show the next code and try again")]
     MfaCodeReused { profile: String, serial: String },
 
+    #[error("cannot import profile `{profile}` from {path}: {why}; the files were not changed")]
+    ImportRefused {
+        profile: String,
+        path: PathBuf,
+        why: String,
+    },
+
     #[error("profile `{profile}`: {cause}")]
     Sts { profile: String, cause: StsError },
 

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod env;
 pub mod error;
 pub mod files;
+pub mod import;
 pub mod keychain;
 pub mod mfa;
 pub mod profile;

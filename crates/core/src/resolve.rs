@@ -148,6 +148,9 @@ pub fn resolve_with_sources(
             }
         }
         let Some(role_arn) = profile.get("role_arn").filter(|v| !v.text.is_empty()) else {
+            if let Some(base) = imported_source(profile, sources) {
+                break base;
+            }
             break terminal_base(set, profile)?;
         };
         let step = role_step(profile, &role_arn.text, &role_arn.origin)?;
@@ -215,6 +218,36 @@ pub fn resolve_with_sources(
         base,
         roles,
         region,
+    })
+}
+
+/// What `rolekeeper source import` writes in place of a profile's keys.
+pub fn imported_source_line(source: &str) -> String {
+    format!("credential_process = rolekeeper credential-process {source}")
+}
+
+/// The source a `credential_process` written by `source import` names, if it is one.
+pub fn imported_source_name(command: &str) -> Option<&str> {
+    let mut words = command.split_whitespace();
+    match (words.next(), words.next(), words.next(), words.next()) {
+        (Some(program), Some("credential-process"), Some(name), None)
+            if program == "rolekeeper" || program.ends_with("/rolekeeper") =>
+        {
+            Some(name)
+        }
+        _ => None,
+    }
+}
+
+/// A profile whose keys `source import` moved to the keychain is that keychain source: its keys
+/// are read directly rather than by running RoleKeeper again as a process.
+fn imported_source(profile: &Profile, sources: &BTreeSet<String>) -> Option<Base> {
+    let v = profile.get("credential_process")?;
+    let name = imported_source_name(&v.text).filter(|n| sources.contains(*n))?;
+    Some(Base::KeychainSource {
+        profile: profile.name.clone(),
+        name: name.to_owned(),
+        origin: v.origin.clone(),
     })
 }
 
@@ -547,6 +580,32 @@ mod tests {
         );
         let e = resolve(&set("", ""), "ghost").expect_err("unknown");
         assert!(e.to_string().contains("profile `ghost` not found"), "{e}");
+    }
+
+    #[test]
+    fn a_profile_imported_by_rolekeeper_is_its_keychain_source() {
+        let config = "[profile dev]\ncredential_process = rolekeeper credential-process kc\n[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = dev\n";
+        let sources: BTreeSet<String> = ["kc".to_owned()].into();
+        for (name, roles) in [("dev", 0), ("r", 1)] {
+            let plan = resolve_with_sources(&set(config, ""), name, &sources).expect("ok");
+            assert!(
+                matches!(&plan.base, Base::KeychainSource { name, .. } if name == "kc"),
+                "{name}: {:?}",
+                plan.base
+            );
+            assert_eq!(plan.roles.len(), roles);
+        }
+        // Without such a source it stays a credential process, as for the AWS tools.
+        let plan = resolve(&set(config, ""), "dev").expect("ok");
+        assert!(matches!(plan.base, Base::Process { .. }));
+        for (command, name) in [
+            ("rolekeeper credential-process kc", Some("kc")),
+            ("/usr/bin/rolekeeper  credential-process kc", Some("kc")),
+            ("rolekeeper credential-process kc --x", None),
+            ("aws-vault exec kc", None),
+        ] {
+            assert_eq!(imported_source_name(command), name, "{command}");
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub const ADOPTED_KEYS: &[&str] = &[
 ];
 
 /// Whether a config-file section header's inner text names profile `name`.
-fn names_profile(inner: &str, name: &str) -> bool {
+pub(crate) fn names_profile(inner: &str, name: &str) -> bool {
     if inner == "default" {
         return name == "default";
     }
