@@ -145,6 +145,21 @@ pub enum SourceCommand {
     /// Delete a source's keys from the keychain and forget it.
     #[command(after_help = "Example:\n  rolekeeper source remove dev")]
     Remove(SourceRemoveArgs),
+    /// Move a profile's plain-text keys from ~/.aws/credentials into the keychain (after a 0600
+    /// backup); ~/.aws/config then gets `credential_process = rolekeeper credential-process NAME`
+    /// so the AWS CLI and SDKs keep working with that profile.
+    #[command(after_help = "Example:\n  rolekeeper source import dev\n  \
+                            rolekeeper source import default --as me")]
+    Import(SourceImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SourceImportArgs {
+    /// The profile in the credentials file whose keys move.
+    pub profile: String,
+    /// The source's name in the keychain (default: the profile's name).
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
-//! `rolekeeper source add|list|remove`: long-term keys in the OS keychain, as sources for role
-//! profiles. The secret is read without echo from the terminal (or from a pipe) and handed to the
-//! engine as a `Secret` at once; it is never printed.
+//! `rolekeeper source add|list|remove|import`: long-term keys in the OS keychain, as sources for
+//! role profiles. The secret is read without echo from the terminal (or from a pipe) and handed to
+//! the engine as a `Secret` at once; it is never printed.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -10,7 +10,9 @@ use rolekeeper_core::keychain::{
 };
 use rolekeeper_core::{Engine, Secret, Source};
 
-use crate::cli::{SourceAddArgs, SourceCommand, SourceListArgs, SourceRemoveArgs};
+use crate::cli::{
+    SourceAddArgs, SourceCommand, SourceImportArgs, SourceListArgs, SourceRemoveArgs,
+};
 
 pub fn run(command: SourceCommand) -> anyhow::Result<()> {
     let engine = Engine::system();
@@ -18,7 +20,28 @@ pub fn run(command: SourceCommand) -> anyhow::Result<()> {
         SourceCommand::Add(args) => add(&engine, args),
         SourceCommand::List(args) => list(&engine, args),
         SourceCommand::Remove(args) => remove(&engine, args),
+        SourceCommand::Import(args) => import(&engine, args),
     }
+}
+
+fn import(engine: &Engine, args: SourceImportArgs) -> anyhow::Result<()> {
+    let done = block_on(engine.import_source(&args.profile, args.as_name.as_deref()))??;
+    let section = if done.section_removed {
+        "its section was removed"
+    } else {
+        "its other lines stay"
+    };
+    eprintln!(
+        "Moved the keys of profile `{}` into keychain source `{}`: {}: {section}; {} now runs \
+         `rolekeeper credential-process {}` for it. Backup: {}",
+        done.profile,
+        done.source,
+        done.credentials_path.display(),
+        done.config_path.display(),
+        done.source,
+        done.backup.display()
+    );
+    Ok(())
 }
 
 /// Run one keychain operation. The runtime is shut down without waiting: a keychain call that

@@ -1,7 +1,11 @@
 //! `rolekeeper status`: active sessions with their expiry, and the profiles RoleKeeper can serve.
 
-use rolekeeper_core::{human_duration, Engine};
+use std::collections::BTreeMap;
 use std::io::Write;
+
+use anyhow::Context;
+use rolekeeper_core::mfa::MfaOutlook;
+use rolekeeper_core::{human_duration, Engine, SessionStatus};
 
 use crate::cli::StatusArgs;
 
@@ -11,12 +15,14 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let locations = engine.locations();
     let sessions = engine.sessions()?;
     let profiles = engine.profiles()?;
+    let mfa = mfa_outlooks(&engine, &sessions)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = serde_json::json!({
             "config_file": locations.config,
             "credentials_file": locations.credentials,
             "sessions": sessions,
+            "mfa": mfa,
             "profiles": profiles,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
@@ -43,6 +49,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             _ => "long-term keys".to_owned(),
         };
         writeln!(out, "  {:width$}  {state}", s.name)?;
+        if let Some(outlook) = mfa.get(&s.name) {
+            writeln!(out, "  {:width$}  {}", "", outlook.words)?;
+        }
         if let Some(by) = &s.shadowed_by {
             writeln!(out, "  {:width$}  shadowed by {by}", "")?;
         }
@@ -66,4 +75,31 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
         writeln!(out, "  {:width$}  {:6}  {detail}", p.name, p.kind)?;
     }
     Ok(())
+}
+
+/// Each session's MFA plan, by name. A session whose plan cannot be worked out (a profile since
+/// broken) is left out: its expiry line still shows.
+fn mfa_outlooks(
+    engine: &Engine,
+    sessions: &[SessionStatus],
+) -> anyhow::Result<BTreeMap<String, MfaOutlook>> {
+    if sessions.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outlooks = runtime.block_on(async {
+        let mut outlooks = BTreeMap::new();
+        for s in sessions {
+            if let Ok(outlook) = engine.mfa_outlook(&s.name, s.expires_at).await {
+                outlooks.insert(s.name.clone(), outlook);
+            }
+        }
+        outlooks
+    });
+    // A keychain call that timed out may still hold a blocking thread: do not wait for it.
+    runtime.shutdown_background();
+    Ok(outlooks)
 }

@@ -1,0 +1,262 @@
+//! The MFA plan end to end: the real binary, moto as STS, gnome-keyring (the private bus of
+//! `scripts/with-desktop-session.sh`) as the keychain, and an `mfa_process` that counts its runs.
+//! moto does not check codes: what is checked is how often a code is asked for and what the
+//! keychain holds. Also `source import`, read back with botocore and `secret-tool`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rolekeeper_tests::{bin, bin_dir, botocore_view, describe, require_env, AwsHome};
+
+const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+const KEY_ID: &str = "AKIAMFATESTEXAMPLE01";
+
+/// Held while a test uses the keyring: shared, so the test that locks the keyring (which holds
+/// these exclusively) never runs beside it. Both lock names in use are taken.
+struct KeyringUse(#[allow(dead_code)] Vec<File>);
+
+fn keyring_use() -> KeyringUse {
+    let ok = std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok_and(|v| !v.is_empty())
+        && std::env::var("WDS_DIR").is_ok_and(|v| !v.is_empty());
+    assert!(
+        ok,
+        "no private D-Bus session with gnome-keyring: run this suite inside \
+         scripts/with-desktop-session.sh (./scripts/test.sh does this)"
+    );
+    let dir = PathBuf::from(std::env::var("WDS_DIR").unwrap());
+    let files = ["cli_source.lock", "keyring-use.lock"]
+        .iter()
+        .map(|name| {
+            let file = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join(name))
+                .expect("lock file");
+            file.lock_shared().expect("lock shared");
+            file
+        })
+        .collect();
+    KeyringUse(files)
+}
+
+/// Names no other test (nor run) uses: keychain entries are shared by the whole session.
+fn unique(tag: &str) -> String {
+    format!("t{}-{tag}", std::process::id())
+}
+
+/// `rolekeeper ARGS` in a new session, without a controlling terminal: no code can be typed,
+/// so codes come from mfa_process.
+fn rolekeeper(home: &AwsHome, args: &[&str]) -> Output {
+    home.command("setsid")
+        .arg("-w")
+        .arg(bin("rolekeeper"))
+        .args(args)
+        .env(
+            "AWS_ENDPOINT_URL_STS",
+            require_env("ROLEKEEPER_TEST_STS_URL"),
+        )
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run rolekeeper")
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}", describe(&out));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn runs(counter: &Path) -> usize {
+    std::fs::read_to_string(counter)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+fn key_id(exported: &str) -> String {
+    exported
+        .lines()
+        .find_map(|l| l.strip_prefix("export AWS_ACCESS_KEY_ID="))
+        .expect("key id")
+        .to_owned()
+}
+
+fn secret_tool(args: &[&str]) -> Output {
+    Command::new("secret-tool")
+        .args(args)
+        .output()
+        .expect("secret-tool (apt: libsecret-tools) must be installed")
+}
+
+fn lookup(entry: &str) -> Output {
+    secret_tool(&["lookup", "service", "rolekeeper", "username", entry])
+}
+
+fn config(role: &str, source: &str, counter: &Path, extra: &str) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/mfa_code.sh");
+    format!(
+        "[profile {role}]\nrole_arn = arn:aws:iam::123456789012:role/{role}\nsource_profile = \
+         {source}\nmfa_serial = {SERIAL}\nmfa_process = {} {}\n{extra}",
+        script.display(),
+        counter.display()
+    )
+}
+
+#[test]
+fn a_short_role_renews_from_a_cached_mfa_session_across_processes() {
+    let _keyring = keyring_use();
+    let (role, source) = (unique("short"), unique("short-src"));
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("runs");
+    let home = AwsHome::new(
+        &config(&role, &source, &counter, ""),
+        &format!("[{source}]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = s3cr3tMFA\n"),
+    );
+    let first = ok(rolekeeper(&home, &["export", &role]));
+    assert_eq!(runs(&counter), 1, "one code for GetSessionToken");
+    assert!(lookup(&format!("mfa:{source}:{SERIAL}")).status.success());
+    assert!(lookup(&format!("session:{role}")).status.success());
+
+    // A new process: the role session itself is still good.
+    let second = ok(rolekeeper(&home, &["export", &role]));
+    assert_eq!(runs(&counter), 1);
+    assert_eq!(key_id(&first), key_id(&second));
+
+    // Without the role session, a new one is assumed from the cached MFA session: no code.
+    let cleared = secret_tool(&[
+        "clear",
+        "service",
+        "rolekeeper",
+        "username",
+        &format!("session:{role}"),
+    ]);
+    assert!(cleared.status.success(), "{}", describe(&cleared));
+    let third = ok(rolekeeper(&home, &["export", &role]));
+    assert_eq!(
+        runs(&counter),
+        1,
+        "renewed from the MFA session with no code"
+    );
+    assert_ne!(key_id(&first), key_id(&third));
+
+    ok(rolekeeper(&home, &["activate", &role]));
+    let status = ok(rolekeeper(&home, &["status"]));
+    assert!(status.contains("MFA session until "), "{status}");
+    assert!(status.contains(", then a code"), "{status}");
+    assert_eq!(runs(&counter), 1);
+    for entry in [format!("mfa:{source}:{SERIAL}"), format!("session:{role}")] {
+        secret_tool(&["clear", "service", "rolekeeper", "username", &entry]);
+    }
+}
+
+#[test]
+fn a_long_role_takes_a_code_at_each_renewal() {
+    let _keyring = keyring_use();
+    let (role, source) = (unique("long"), unique("long-src"));
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("runs");
+    let home = AwsHome::new(
+        &config(&role, &source, &counter, "duration_seconds = 7200\n"),
+        &format!("[{source}]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = s3cr3tMFA\n"),
+    );
+    let session = format!("session:{role}");
+    for renewal in 1..=2 {
+        ok(rolekeeper(&home, &["export", &role]));
+        assert_eq!(runs(&counter), renewal);
+        // The next renewal: the role session is gone (as when it is about to end).
+        secret_tool(&["clear", "service", "rolekeeper", "username", &session]);
+    }
+    assert!(
+        !lookup(&format!("mfa:{source}:{SERIAL}")).status.success(),
+        "no MFA session for a role of more than 1 h"
+    );
+    ok(rolekeeper(&home, &["activate", &role]));
+    let status = ok(rolekeeper(&home, &["status"]));
+    assert!(status.contains("code at each renewal"), "{status}");
+    secret_tool(&["clear", "service", "rolekeeper", "username", &session]);
+}
+
+#[test]
+fn source_import_moves_only_the_keys_into_the_keychain() {
+    let _keyring = keyring_use();
+    let name = unique("imp");
+    let secret = format!("impSecret{}K7MDENGbPxRfiCYEXAMPLEKEY", std::process::id());
+    let credentials = format!(
+        "# my keys\r\n[other]\r\naws_access_key_id = AKIAOTHEREXAMPLE0001\r\naws_secret_access_key = o\r\n\r\n\
+         [{name}]\r\n; work account\r\naws_access_key_id = {KEY_ID}\r\naws_secret_access_key = {secret}\r\n\
+         region = eu-west-1\r\n\r\n[last]\r\nk = v\r\n"
+    );
+    let config = format!("# config\n[profile {name}]\noutput = json\n");
+    let home = AwsHome::new(&config, &credentials);
+    let out = rolekeeper(&home, &["source", "import", &name]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let after = std::fs::read_to_string(home.credentials_path()).unwrap();
+    let want = credentials
+        .replace(&format!("aws_access_key_id = {KEY_ID}\r\n"), "")
+        .replace(&format!("aws_secret_access_key = {secret}\r\n"), "");
+    assert_eq!(after, want, "only the two key lines left");
+    let config_after = std::fs::read_to_string(home.config_path()).unwrap();
+    assert_eq!(
+        config_after,
+        format!("{config}credential_process = rolekeeper credential-process {name}\n")
+    );
+    let stored = lookup(&format!("source:{name}"));
+    assert!(stored.status.success(), "{}", describe(&stored));
+    assert!(String::from_utf8_lossy(&stored.stdout).contains(&secret));
+
+    let backups = home.home().join(".local/state/rolekeeper/backups");
+    let backup = std::fs::read_dir(&backups)
+        .expect("backups")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("credentials."))
+        .expect("a backup of the credentials file")
+        .path();
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), credentials);
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    // botocore reads both files; the keys are gone from the credentials file, and the profile
+    // resolves through `rolekeeper credential-process` to the same key id.
+    let view = botocore_view(&home, &[]);
+    assert!(
+        view["credentials"][&name]
+            .get("aws_access_key_id")
+            .is_none(),
+        "{view}"
+    );
+    assert_eq!(
+        view["credentials"]["other"]["aws_access_key_id"],
+        "AKIAOTHEREXAMPLE0001"
+    );
+    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/aws_view.py");
+    let resolved = home
+        .command(require_env("ROLEKEEPER_TEST_PYTHON"))
+        .arg(script)
+        .arg(&name)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let resolved: serde_json::Value = serde_json::from_str(&ok(resolved)).unwrap();
+    assert_eq!(resolved["keys"][&name], KEY_ID);
+
+    let again = rolekeeper(&home, &["source", "import", &name]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("imported already"),
+        "{}",
+        describe(&again)
+    );
+    let plain = rolekeeper(&home, &["source", "import", "last"]);
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("no aws_access_key_id"),
+        "{}",
+        describe(&plain)
+    );
+    ok(rolekeeper(&home, &["source", "remove", &name]));
+}
