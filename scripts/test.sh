@@ -4,7 +4,7 @@
 # On a fresh Debian 12 / Ubuntu machine, as root or as a user with sudo, with no stdin, and
 # as often as you like (every step skips what is already done), it:
 #   1. installs the Debian packages the tests need      (scripts/install-deps.sh test)
-#   2. checks the Rust toolchain; installs cargo-nextest if missing (from crates.io)
+#   2. checks the Rust toolchain; installs cargo-nextest and tauri-driver if missing (crates.io)
 #   3. makes the Python venv: moto, boto3/botocore, selenium (scripts/start-sts.sh install)
 #   4. builds the UI (npm ci + npm run build in ui/) when ui/package.json exists
 #   5. cargo fmt --check, cargo build and cargo clippy -D warnings over the whole workspace
@@ -100,6 +100,14 @@ fatal_step "system packages" 01-install-deps.log "$ROOT/scripts/install-deps.sh"
 # (ensure_cargo runs in this shell, so a ~/.cargo/bin it finds stays on PATH)
 fatal_step "rust toolchain" 02-toolchain.log ensure_cargo rustfmt clippy
 fatal_step "cargo-nextest" 03-nextest.log install_nextest
+# tauri-driver: the WebDriver server the window tests drive the app through (with Debian's
+# WebKitWebDriver). 2.1.0 is the newest that builds with the toolchain of rust-version.
+install_tauri_driver() {
+  if command -v tauri-driver >/dev/null 2>&1; then tauri-driver --help >/dev/null 2>&1 && return 0; fi
+  echo "tauri-driver is missing: installing it from crates.io"
+  cargo install tauri-driver --version 2.1.0 --locked
+}
+if step "tauri-driver" 03b-tauri-driver.log install_tauri_driver; then :; else CHECKS+=("tauri-driver install=fail"); fi
 fatal_step "python venv (moto, botocore)" 04-venv.log "$ROOT/scripts/start-sts.sh" install
 
 # ---------------------------------------------------------------- 4: UI

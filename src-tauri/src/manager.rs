@@ -141,13 +141,26 @@ pub fn importable_profiles(desktop: State<'_, Desktop>) -> IpcResult<Vec<String>
         .collect())
 }
 
+/// Move a plain-keys profile of the credentials file into the keychain (a backup first; only
+/// its key lines leave the file; the profile keeps working through `credential_process`).
 #[tauri::command]
-pub fn import_source(profile: String, as_name: Option<String>) -> IpcResult<()> {
-    let name = empty_to_none(as_name).unwrap_or_else(|| profile.clone());
-    Err(IpcError::new(
-        "NotAvailable",
-        format!("Importing from the window is not there yet: run `rolekeeper source import {profile} --as {name}` in a terminal."),
-    ))
+pub async fn import_source(
+    app: AppHandle,
+    profile: String,
+    as_name: Option<String>,
+) -> IpcResult<()> {
+    let as_name = empty_to_none(as_name);
+    engine(&app)
+        .import_source(&profile, as_name.as_deref())
+        .await
+        .map_err(|e| match e {
+            rolekeeper_core::Error::ImportRefused { .. } => {
+                IpcError::new("InvalidInput", e.to_string())
+            }
+            other => other.into(),
+        })?;
+    app.state::<Desktop>().reload();
+    Ok(())
 }
 
 #[tauri::command]

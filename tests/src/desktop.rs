@@ -80,25 +80,7 @@ impl DesktopApp {
 
     /// The tray menu, once the app has registered its tray item.
     pub fn menu(&self) -> Option<Vec<MenuItem>> {
-        let out = Command::new("/usr/bin/python3")
-            .arg(tray_client())
-            .args(["--pid", &self.pid().to_string(), "layout"])
-            .output()
-            .expect("run tray_client.py (needs Debian's python3-dbus)");
-        if !out.status.success() {
-            return None;
-        }
-        let items: Vec<Value> = serde_json::from_slice(&out.stdout).expect("layout JSON");
-        Some(
-            items
-                .iter()
-                .filter(|i| i["type"] != "separator" && i["visible"] == true)
-                .map(|i| MenuItem {
-                    label: i["label"].as_str().unwrap_or_default().to_owned(),
-                    enabled: i["enabled"] == true,
-                })
-                .collect(),
-        )
+        menu_of(self.pid())
     }
 
     /// Wait until the tray menu satisfies `ready`, and return it.
@@ -130,18 +112,9 @@ impl DesktopApp {
         );
     }
 
-    /// Click the menu item `label` as a tray host does.
+    /// Click the menu item `label` (`SUBMENU>ITEM` inside a submenu) as a tray host does.
     pub fn click(&self, label: &str) {
-        let out = Command::new("/usr/bin/python3")
-            .arg(tray_client())
-            .args(["--pid", &self.pid().to_string(), "click", label])
-            .output()
-            .expect("run tray_client.py");
-        assert!(
-            out.status.success(),
-            "clicking {label:?}: {}",
-            crate::describe(&out)
-        );
+        click_in(self.pid(), label);
     }
 
     /// Wait for the app to exit, at most `timeout`.
@@ -169,6 +142,52 @@ impl DesktopApp {
             .filter(|comm| comm.contains("WebKit"))
             .collect()
     }
+}
+
+/// The tray menu of process `pid`, once it has registered its tray item.
+pub fn menu_of(pid: u32) -> Option<Vec<MenuItem>> {
+    let out = Command::new("/usr/bin/python3")
+        .arg(tray_client())
+        .args(["--pid", &pid.to_string(), "layout"])
+        .output()
+        .expect("run tray_client.py (needs Debian's python3-dbus)");
+    if !out.status.success() {
+        return None;
+    }
+    let items: Vec<Value> = serde_json::from_slice(&out.stdout).expect("layout JSON");
+    Some(
+        items
+            .iter()
+            .filter(|i| i["type"] != "separator" && i["visible"] == true)
+            .map(|i| MenuItem {
+                label: i["label"].as_str().unwrap_or_default().to_owned(),
+                enabled: i["enabled"] == true,
+            })
+            .collect(),
+    )
+}
+
+/// Click the tray menu item `label` of process `pid`.
+pub fn click_in(pid: u32, label: &str) {
+    let out = Command::new("/usr/bin/python3")
+        .arg(tray_client())
+        .args(["--pid", &pid.to_string(), "click", label])
+        .output()
+        .expect("run tray_client.py");
+    assert!(
+        out.status.success(),
+        "clicking {label:?}: {}",
+        crate::describe(&out)
+    );
+}
+
+/// The first process below `ancestor` whose name starts with `comm` (names are cut to 15
+/// bytes by the kernel).
+pub fn descendant_named(ancestor: u32, comm: &str) -> Option<u32> {
+    descendants(ancestor).into_iter().find(|pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|c| comm.starts_with(c.trim()) || c.trim().starts_with(comm))
+    })
 }
 
 /// Every process below `pid`, from `/proc/*/stat` parent links.

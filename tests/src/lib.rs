@@ -224,3 +224,34 @@ pub fn botocore_view(home: &AwsHome, profiles: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("JSON from aws_view.py")
 }
+
+/// Held while a test uses the session's keyring: shared by every such test, exclusive by the one
+/// that locks the keyring (tests/tests/cli_source.rs), so no test meets a keyring another test
+/// locked. The lock file lives in the desktop session's directory.
+#[derive(Debug)]
+pub struct KeyringUse(#[allow(dead_code)] std::fs::File);
+
+pub fn keyring_use(exclusive: bool) -> KeyringUse {
+    let ok = std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok_and(|v| !v.is_empty())
+        && std::env::var("WDS_DIR").is_ok_and(|v| !v.is_empty());
+    assert!(
+        ok,
+        "no private D-Bus session with gnome-keyring: run this suite inside \
+         scripts/with-desktop-session.sh, e.g. \
+         `scripts/with-desktop-session.sh cargo nextest run -p rolekeeper-tests` \
+         (./scripts/test.sh does this)"
+    );
+    let dir = require_env("WDS_DIR");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(Path::new(&dir).join("keyring-use.lock"))
+        .expect("keyring lock file");
+    if exclusive {
+        file.lock().expect("lock");
+    } else {
+        file.lock_shared().expect("lock shared");
+    }
+    KeyringUse(file)
+}

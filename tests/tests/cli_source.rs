@@ -7,46 +7,12 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use rolekeeper_tests::{bin, describe, require_env, AwsHome};
-
-/// The shared keyring, or a failure that says how to get one (never a skip).
-fn require_keyring() -> PathBuf {
-    let ok = std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok_and(|v| !v.is_empty())
-        && std::env::var("WDS_DIR").is_ok_and(|v| !v.is_empty());
-    assert!(
-        ok,
-        "no private D-Bus session with gnome-keyring: run this suite inside \
-         scripts/with-desktop-session.sh, e.g. \
-         `scripts/with-desktop-session.sh cargo nextest run -p rolekeeper-tests --test cli_source` \
-         (./scripts/test.sh does this)"
-    );
-    PathBuf::from(std::env::var("WDS_DIR").unwrap())
-}
-
-/// Held while a test uses the keyring: shared by most tests, exclusive by the one that locks it.
-struct KeyringUse(#[allow(dead_code)] File);
-
-fn keyring_use(exclusive: bool) -> KeyringUse {
-    let path = require_keyring().join("cli_source.lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .expect("lock file");
-    if exclusive {
-        file.lock().expect("lock");
-    } else {
-        file.lock_shared().expect("lock shared");
-    }
-    KeyringUse(file)
-}
 
 /// A name and a secret no other test (nor run) uses.
 fn unique(tag: &str) -> (String, String) {
@@ -136,7 +102,7 @@ fn role_config(source: &str) -> String {
 fn a_source_is_stored_listed_used_for_a_role_and_removed() {
     require_env("ROLEKEEPER_TEST_STS_URL");
     let py = require_env("ROLEKEEPER_TEST_PYTHON");
-    let _keyring = keyring_use(false);
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let (name, secret) = unique("roundtrip");
     let home = AwsHome::new(&role_config(&name), "");
 
@@ -226,7 +192,7 @@ fn a_source_is_stored_listed_used_for_a_role_and_removed() {
 
 #[test]
 fn list_shows_the_mfa_device_and_never_key_material() {
-    let _keyring = keyring_use(false);
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let (name, secret) = unique("mfa");
     let home = AwsHome::new("", "");
     let arn = "arn:aws:iam::123456789012:mfa/alice";
@@ -246,7 +212,7 @@ fn list_shows_the_mfa_device_and_never_key_material() {
 
 #[test]
 fn bad_input_and_unknown_names_give_clear_errors() {
-    let _keyring = keyring_use(false);
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let (name, secret) = unique("bad");
     let home = AwsHome::new(&role_config(&name), "");
     // (arguments, stdin, what stderr says)
@@ -321,7 +287,7 @@ fn with_locked_keyring(f: impl FnOnce()) {
 
 #[test]
 fn a_locked_keychain_fails_fast_and_clearly_then_recovers() {
-    let _keyring = keyring_use(true);
+    let _keyring = rolekeeper_tests::keyring_use(true);
     let (name, secret) = unique("locked");
     let home = AwsHome::new(&role_config(&name), "");
     let out = add(&home, &name, &secret, &[]);

@@ -69,6 +69,8 @@ fn notification_id(summary: &str) -> Option<u32> {
 #[test]
 fn a_session_needing_a_code_is_renewed_from_the_notification_and_the_dialog() {
     require_env("ROLEKEEPER_TEST_STS_URL");
+    // MFA sessions are cached in the keychain: no other test may lock it meanwhile.
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let home = AwsHome::new(CONFIG, CREDENTIALS);
     // A 900 s session now; the profile asks for an hour at the next renewal.
     let out = home
