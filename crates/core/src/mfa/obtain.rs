@@ -23,8 +23,9 @@ pub fn margin(engine: &Engine) -> Duration {
     crate::runner::policy_from_env(engine).lead + Duration::from_secs(60)
 }
 
-/// What a role session is obtained for: its source and roles. A cached session bound to anything
-/// else (keys replaced, profile edited, another duration asked for) is not used.
+/// What a role session is obtained for: its files, STS endpoint, source and roles. A cached
+/// session bound to anything else (other files, keys replaced, profile edited, another duration
+/// asked for) is not used: the keychain is one per user, profiles are per file.
 fn session_bound(engine: &Engine, plan: &Plan, request: &CredentialRequest) -> String {
     let source = match &plan.base {
         Base::Keys(keys) => format!("keys:{}", keys.access_key_id),
@@ -42,7 +43,14 @@ fn session_bound(engine: &Engine, plan: &Plan, request: &CredentialRequest) -> S
     let duration = request
         .duration
         .or(plan.final_role().and_then(|r| r.duration));
-    format!("{source}|{}|{duration:?}", roles.join(","))
+    let files = engine.locations();
+    let endpoint = StsSettings::from_env(engine.env(), plan.region.as_deref()).endpoint_url;
+    format!(
+        "{}|{}|{endpoint:?}|{source}|{}|{duration:?}",
+        files.config.display(),
+        files.credentials.display(),
+        roles.join(",")
+    )
 }
 
 /// The name an MFA session is kept under: the keychain source or the profile whose long-term keys
