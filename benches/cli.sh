@@ -14,8 +14,8 @@ command -v hyperfine >/dev/null || { echo "hyperfine not found: apt-get install 
 eval "$("$ROOT/scripts/test-services.sh" env)"    # moto, the boto3 venv, the AWS CLI v2 path
 AWS=${ROLEKEEPER_TEST_AWS_CLI:-/usr/bin/aws}
 PY=$ROLEKEEPER_TEST_PYTHON
-(cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper) >&2
-RK=$CARGO_TARGET_DIR/release/rolekeeper
+[ -n "${ROLEKEEPER_BENCH_BIN:-}" ] || (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper) >&2
+RK=${ROLEKEEPER_BENCH_BIN:-$CARGO_TARGET_DIR/release/rolekeeper}
 
 # A private HOME: the user's own profiles and sessions are never touched.
 H=$(mktemp -d)
