@@ -5,18 +5,34 @@
 #                               credentials file, and botocore parsing the same file
 #   scripts/bench.sh cli        hyperfine: credential-process and export of an active session
 #                               against the AWS CLI v2 and a boto3 script (benches/cli.sh)
+#   scripts/bench.sh desktop [benches/desktop.py options]
+#                               the release rolekeeper-desktop inside a private desktop session
+#                               (scripts/with-desktop-session.sh): start-up to tray registered,
+#                               PSS idle / window open / window closed, idle CPU and wake-ups;
+#                               e.g. `scripts/bench.sh desktop --starts 10 --cycles 3 --json out.json`
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/rolekeeper/target}
-"$ROOT/scripts/start-sts.sh" install >&2   # the venv with botocore
-PYTHON=$("$ROOT/scripts/start-sts.sh" python)
-case "${1:-credfile}" in
+mode=${1:-credfile}
+[ $# -gt 0 ] && shift
+case "$mode" in
   credfile)
+    "$ROOT/scripts/start-sts.sh" install >&2   # the venv with botocore
+    PYTHON=$("$ROOT/scripts/start-sts.sh" python)
     (cd "$ROOT" && cargo bench -p rolekeeper-core --bench credfile)
     "$PYTHON" "$ROOT/benches/botocore_parse.py" "$CARGO_TARGET_DIR/bench-credentials" 30
     ;;
-  cli)
-    "$ROOT/benches/cli.sh" "${@:2}"
+  desktop)
+    # shellcheck source=scripts/common.sh
+    source "$ROOT/scripts/common.sh"
+    ensure_cargo
+    ui_build >&2                                  # ui/dist is embedded in the binary
+    (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper-desktop) >&2
+    "$ROOT/scripts/with-desktop-session.sh" /usr/bin/python3 "$ROOT/benches/desktop.py" \
+      --bin "$CARGO_TARGET_DIR/release/rolekeeper-desktop" "$@"
     ;;
-  *) echo "usage: $0 credfile" >&2; exit 2 ;;
+  cli)
+    "$ROOT/benches/cli.sh" "$@"
+    ;;
+  *) echo "usage: $0 credfile | desktop [benches/desktop.py options]" >&2; exit 2 ;;
 esac
