@@ -10,6 +10,7 @@ use rolekeeper_core::{Engine, EngineHandle, Event, Health, HealthMap, Settings, 
 use tauri::{AppHandle, Manager, RunEvent};
 use tracing_subscriber::EnvFilter;
 
+use crate::ipc::External;
 use crate::notify::Notifier;
 use crate::{commands, manager, tray, windows};
 
@@ -21,6 +22,8 @@ pub struct Desktop {
     pub notifier: Notifier,
     /// "Pause all": the engine refreshes nothing until "Resume".
     paused: std::sync::atomic::AtomicBool,
+    /// A code another process asked for (`rolekeeper credential-process`), shown first.
+    external: Mutex<Option<External>>,
 }
 
 /// A session waiting for an MFA code.
@@ -36,8 +39,30 @@ impl Desktop {
         self.with_handle(EngineHandle::health).unwrap_or_default()
     }
 
-    /// The first session (by name) waiting for an MFA code.
+    /// Put (or clear) the code request of another process; one at a time.
+    pub fn set_external(&self, request: Option<External>) {
+        if let Ok(mut slot) = self.external.lock() {
+            *slot = request;
+        }
+    }
+
+    /// The code request of another process, taken to be answered.
+    pub fn take_external(&self) -> Option<External> {
+        self.external.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    /// What the dialog asks for: another process's request first (it is waiting on the user
+    /// right now), else the first session (by name) the engine found needing a code.
     pub fn pending_code(&self) -> Option<PendingCode> {
+        let external = self.external.lock().ok().and_then(|slot| {
+            slot.as_ref().map(|e| PendingCode {
+                session: e.profile.clone(),
+                serial: e.serial.clone(),
+            })
+        });
+        if external.is_some() {
+            return external;
+        }
         self.health()
             .into_iter()
             .find_map(|(session, health)| match health {
@@ -141,11 +166,26 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 handle: Mutex::new(Some(handle)),
                 notifier,
                 paused: std::sync::atomic::AtomicBool::new(false),
+                external: Mutex::new(None),
             });
             tray::create(app.handle())?;
+            crate::ipc::serve(app.handle());
             follow_engine(app.handle().clone(), events);
             tracing::info!(pid = std::process::id(), "tray app ready");
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // The user closed the dialog with a request of another process still open: that is
+            // a cancel, told at once instead of after the asker's timeout. (RoleKeeper's own
+            // closes destroy the window without this event, so a late event can never cancel
+            // the next request.)
+            if window.label() == windows::MFA
+                && matches!(event, tauri::WindowEvent::CloseRequested { .. })
+            {
+                if let Some(external) = window.app_handle().state::<Desktop>().take_external() {
+                    external.answer(None);
+                }
+            }
         })
         .build(tauri::generate_context!())
         .context(

@@ -100,6 +100,13 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
             "An MFA code is six digits: type the code your device shows now.",
         ));
     }
+    // Another process asked for this code: it is that process's to use, not ours.
+    if let Some(external) = app.state::<Desktop>().take_external() {
+        tracing::info!(profile = %external.profile, "code handed to the command that asked");
+        external.answer(Some(code));
+        close_soon(&app);
+        return Ok(());
+    }
     let (engine, pending) = {
         let desktop = app.state::<Desktop>();
         (
@@ -125,12 +132,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         Ok(activation) => {
             tracing::info!(session = %activation.name, "renewed with a typed MFA code");
             app.state::<Desktop>().reload();
-            // Let the page say "Code accepted" before the dialog goes.
-            let app = app.clone();
-            tauri::async_runtime::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-                windows::close(&app, windows::MFA);
-            });
+            close_soon(&app);
             Ok(())
         }
         Err(rolekeeper_core::Error::Sts { cause, .. })
@@ -148,7 +150,19 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     }
 }
 
+/// Let the page say "Code accepted" before the dialog goes.
+fn close_soon(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        windows::close(&app, windows::MFA);
+    });
+}
+
 #[tauri::command]
 pub fn cancel_mfa(app: AppHandle) {
+    if let Some(external) = app.state::<Desktop>().take_external() {
+        external.answer(None);
+    }
     windows::close(&app, windows::MFA);
 }

@@ -6,6 +6,7 @@
 mod actions;
 mod app;
 mod commands;
+mod ipc;
 mod manager;
 mod notify;
 mod tray;

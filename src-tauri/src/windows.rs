@@ -41,10 +41,11 @@ fn create(app: &AppHandle, label: &str) -> tauri::Result<WebviewWindow> {
     WebviewWindowBuilder::from_config(app, &config)?.build()
 }
 
-/// Close the window `label` if it is open; its web view is destroyed with it.
+/// Close the window `label` if it is open; its web view is destroyed with it. (Destroyed, not
+/// closed: `CloseRequested` stays the user's own gesture.)
 pub fn close(app: &AppHandle, label: &str) {
     if let Some(window) = app.get_webview_window(label) {
-        if let Err(e) = window.close() {
+        if let Err(e) = window.destroy() {
             tracing::warn!("cannot close the {label} window: {e}");
         }
     }

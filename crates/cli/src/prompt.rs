@@ -1,6 +1,8 @@
 //! Where a command finds an MFA code when a role needs one, beyond asking on the terminal
 //! (`tty.rs`).
 
+use rolekeeper_core::env::ProcessEnv;
+use rolekeeper_core::tray_ipc::TrayPrompt;
 use rolekeeper_core::{MfaPrompt, Secret};
 
 use crate::tty::TtyPrompt;
@@ -29,9 +31,11 @@ pub struct Unattended;
 
 impl MfaPrompt for Unattended {
     fn code(&self, profile: &str, serial: &str) -> Option<Secret> {
-        // The order the issue asks for. Only the terminal exists so far; the tray app's MFA
-        // dialog (a Unix socket in XDG_RUNTIME_DIR) goes first and the profile's `mfa_process`
-        // last, when they are built.
-        TtyPrompt.code(profile, serial)
+        // The running tray app's dialog first (the user is at the desktop, and this process
+        // may have no terminal at all), then the terminal; the engine tries the profile's
+        // `mfa_process` after both.
+        TrayPrompt::from_env(&ProcessEnv)
+            .code(profile, serial)
+            .or_else(|| TtyPrompt.code(profile, serial))
     }
 }

@@ -157,11 +157,9 @@ impl Engine {
 
     /// Ask the keychain for an entry that never exists: `NotFound` means it answers, unlocked.
     pub async fn probe_keychain(&self) -> std::result::Result<(), crate::keychain::KeychainError> {
-        crate::keychain::call(
-            &self.secrets,
-            crate::keychain::KEYCHAIN_TIMEOUT,
-            |store| store.get("rolekeeper-probe").map(|_| ()),
-        )
+        crate::keychain::call(&self.secrets, crate::keychain::KEYCHAIN_TIMEOUT, |store| {
+            store.get("rolekeeper-probe").map(|_| ())
+        })
         .await
     }
 

@@ -23,6 +23,8 @@ pub mod secret;
 pub mod settings;
 pub mod state;
 pub mod sts;
+#[cfg(unix)]
+pub mod tray_ipc;
 pub mod words;
 
 pub use credentials::{Credentials, ExportFormat};

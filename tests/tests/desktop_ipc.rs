@@ -1,0 +1,165 @@
+//! `rolekeeper credential-process` run the way an SDK runs it (stdout and stderr captured, no
+//! terminal) for a role that needs an MFA code, while the tray app runs: it asks the tray over
+//! its socket, the tray's dialog opens, the code typed there reaches STS (the fault proxy checks
+//! it) and the SDK gets its credentials. Cancelling the dialog fails the command in one line.
+//!
+//! Runs inside scripts/with-desktop-session.sh, one test at a time with the other desktop suites.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use rolekeeper_tests::desktop::{eventually, windows_titled, DesktopApp};
+use rolekeeper_tests::proxy::StsProxy;
+use rolekeeper_tests::{bin, describe, AwsHome, ChildGuard};
+use serde_json::Value;
+
+/// Names no other suite uses: MFA sessions are cached in the shared keyring by source and device.
+const CONFIG: &str = "\
+[profile ipc-role]
+role_arn = arn:aws:iam::123456789012:role/Ipc
+source_profile = ipc-source
+mfa_serial = arn:aws:iam::123456789012:mfa/ipc
+duration_seconds = 3600
+region = us-east-1
+";
+const CREDENTIALS: &str = "\
+[ipc-source]
+aws_access_key_id = AKIAIPCTEST000000001
+aws_secret_access_key = ipcTestSecret000000000000000000000000000
+";
+const CODE: &str = "502468";
+
+/// `credential-process` as an SDK starts it: in its own session, so there is no /dev/tty.
+fn credential_process(home: &AwsHome, runtime: &std::path::Path, proxy: &StsProxy) -> ChildGuard {
+    ChildGuard(
+        home.command("setsid")
+            .arg("-w")
+            .arg(bin("rolekeeper"))
+            .args(["credential-process", "ipc-role"])
+            .env("XDG_RUNTIME_DIR", runtime)
+            .env("AWS_ENDPOINT_URL_STS", proxy.url())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rolekeeper credential-process"),
+    )
+}
+
+/// Wait for the command and collect what it printed (the guard still kills it on a failure).
+fn finish(mut child: ChildGuard) -> std::process::Output {
+    use std::io::Read;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    let status = child.wait().expect("wait");
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+fn type_in_dialog(keys: &[&str]) {
+    let window = windows_titled("Enter MFA code").remove(0);
+    let _ = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &window])
+        .status();
+    let status = Command::new("xdotool")
+        .args(keys)
+        .status()
+        .expect("xdotool");
+    assert!(status.success());
+}
+
+#[test]
+fn credential_process_gets_its_code_from_the_tray_dialog() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let proxy = StsProxy::start();
+    proxy.expect_mfa_code(CODE);
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    // A runtime dir of this test's own, so its socket is the one this tray listens on.
+    let runtime = home.home().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let runtime_dir = runtime.to_str().unwrap().to_owned();
+    let mut app = DesktopApp::start_with(&home, &[("XDG_RUNTIME_DIR", &runtime_dir)]);
+    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
+    let socket = runtime.join("rolekeeper/tray.sock");
+    assert!(
+        eventually(Duration::from_secs(10), || socket.exists()),
+        "no socket at {socket:?}"
+    );
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the socket is the user's alone");
+
+    // Cancelled: the command fails in one line instead of hanging.
+    let cancelled = credential_process(&home, &runtime, &proxy);
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled(
+            "Enter MFA code"
+        )
+        .is_empty()),
+        "the request opens the dialog\n{}",
+        app.log()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    type_in_dialog(&["key", "Escape"]);
+    let out = finish(cancelled);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ipc-role") && stderr.contains("MFA"),
+        "one line naming the profile and the missing code: {stderr}"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || windows_titled("Enter MFA code")
+            .is_empty()),
+        "Escape closes the dialog"
+    );
+
+    // Answered: the code goes to STS once and the SDK gets credentials.
+    let answered = credential_process(&home, &runtime, &proxy);
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled(
+            "Enter MFA code"
+        )
+        .is_empty()),
+        "the second request opens the dialog again\n{}",
+        app.log()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    type_in_dialog(&["type", "--delay", "60", CODE]);
+    let out = finish(answered);
+    assert!(out.status.success(), "{}", describe(&out));
+    let document: Value = serde_json::from_slice(&out.stdout).expect("credential_process JSON");
+    assert_eq!(document["Version"], 1);
+    assert!(
+        document["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASIA"),
+        "{document}"
+    );
+    assert_eq!(
+        proxy.calls()["token_codes"][CODE],
+        1,
+        "the typed code went to STS once"
+    );
+    assert!(!app.log().contains(CODE), "the code is in no log");
+
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
