@@ -62,7 +62,8 @@ const CLEAN: Case = Case {
         "ok    credentials file: {credentials} (the default), mode 0600",
         "ok    credentials file permissions: {credentials} is mode 0600",
         "ok    credentials file syntax: the AWS CLI, the SDKs and RoleKeeper all accept",
-        "5 checks: 5 ok, 0 warn, 0 FAIL",
+        "ok    keychain: the Secret Service answers and is unlocked",
+        "6 checks: 6 ok, 0 warn, 0 FAIL",
     ],
     not_stdout: &["FAIL  ", "warn  "],
 };
@@ -170,6 +171,8 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn doctor_reports_each_setup_with_file_line_and_fix() {
+    // The keychain check must meet an unlocked keyring: no test may lock it meanwhile.
+    let _keyring = rolekeeper_tests::keyring_use(false);
     for case in cases() {
         let home = AwsHome::new("", "");
         let elsewhere = tempfile::tempdir().expect("tempdir");

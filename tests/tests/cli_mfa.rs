@@ -5,44 +5,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use rolekeeper_tests::{bin, bin_dir, botocore_view, describe, require_env, AwsHome};
 
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 const KEY_ID: &str = "AKIAMFATESTEXAMPLE01";
-
-/// Held while a test uses the keyring: shared, so the test that locks the keyring (which holds
-/// these exclusively) never runs beside it. Both lock names in use are taken.
-struct KeyringUse(#[allow(dead_code)] Vec<File>);
-
-fn keyring_use() -> KeyringUse {
-    let ok = std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok_and(|v| !v.is_empty())
-        && std::env::var("WDS_DIR").is_ok_and(|v| !v.is_empty());
-    assert!(
-        ok,
-        "no private D-Bus session with gnome-keyring: run this suite inside \
-         scripts/with-desktop-session.sh (./scripts/test.sh does this)"
-    );
-    let dir = PathBuf::from(std::env::var("WDS_DIR").unwrap());
-    let files = ["cli_source.lock", "keyring-use.lock"]
-        .iter()
-        .map(|name| {
-            let file = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(dir.join(name))
-                .expect("lock file");
-            file.lock_shared().expect("lock shared");
-            file
-        })
-        .collect();
-    KeyringUse(files)
-}
 
 /// Names no other test (nor run) uses: keychain entries are shared by the whole session.
 fn unique(tag: &str) -> String {
@@ -108,7 +78,7 @@ fn config(role: &str, source: &str, counter: &Path, extra: &str) -> String {
 
 #[test]
 fn a_short_role_renews_from_a_cached_mfa_session_across_processes() {
-    let _keyring = keyring_use();
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let (role, source) = (unique("short"), unique("short-src"));
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("runs");
@@ -155,7 +125,7 @@ fn a_short_role_renews_from_a_cached_mfa_session_across_processes() {
 
 #[test]
 fn a_long_role_takes_a_code_at_each_renewal() {
-    let _keyring = keyring_use();
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let (role, source) = (unique("long"), unique("long-src"));
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("runs");
@@ -182,7 +152,7 @@ fn a_long_role_takes_a_code_at_each_renewal() {
 
 #[test]
 fn source_import_moves_only_the_keys_into_the_keychain() {
-    let _keyring = keyring_use();
+    let _keyring = rolekeeper_tests::keyring_use(false);
     let name = unique("imp");
     let secret = format!("impSecret{}K7MDENGbPxRfiCYEXAMPLEKEY", std::process::id());
     let credentials = format!(

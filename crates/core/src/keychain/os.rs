@@ -35,6 +35,19 @@ mod linux {
         store: Mutex<Option<Arc<Store>>>,
     }
 
+    impl Drop for OsKeychain {
+        /// The store's blocking D-Bus connection shuts down with a `block_on` of its own, which
+        /// panics when the last reference goes on an async runtime's thread (an engine dropped
+        /// at the end of an async function). Let it go on a plain thread instead.
+        fn drop(&mut self) {
+            if let Some(store) = self.slot().take() {
+                let _ = std::thread::Builder::new()
+                    .name("keychain-close".to_owned())
+                    .spawn(move || drop(store));
+            }
+        }
+    }
+
     impl OsKeychain {
         pub fn new() -> Self {
             Self::default()
