@@ -40,11 +40,28 @@ impl From<rolekeeper_core::Error> for IpcError {
 
 pub type IpcResult<T> = Result<T, IpcError>;
 
+/// Every profile with its state; active sessions also with their MFA plan.
 #[tauri::command]
-pub fn list_sessions(desktop: State<'_, Desktop>) -> IpcResult<Vec<SessionView>> {
-    let engine = &desktop.engine;
-    let mut views = session_views(&engine.profiles()?, &engine.sessions()?);
-    apply_health(&mut views, &desktop.health());
+pub async fn list_sessions(app: AppHandle) -> IpcResult<Vec<SessionView>> {
+    let (engine, health) = {
+        let desktop = app.state::<Desktop>();
+        (std::sync::Arc::clone(&desktop.engine), desktop.health())
+    };
+    let sessions = engine.sessions()?;
+    let mut views = session_views(&engine.profiles()?, &sessions);
+    apply_health(&mut views, &health);
+    for view in views.iter_mut().filter(|v| v.active) {
+        let expires = sessions
+            .iter()
+            .find(|s| s.name == view.name)
+            .and_then(|s| s.expires_at);
+        // A plan that cannot be worked out (a profile since broken) is just not shown.
+        view.plan = engine
+            .mfa_outlook(&view.name, expires)
+            .await
+            .ok()
+            .map(|o| o.words);
+    }
     Ok(views)
 }
 

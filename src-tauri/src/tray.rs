@@ -268,6 +268,7 @@ mod tests {
             mfa_serial: None,
             state: state.to_owned(),
             active,
+            plan: None,
         }
     }
 

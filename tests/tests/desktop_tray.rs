@@ -224,3 +224,55 @@ fn session_items_activate_copy_pause_and_deactivate() {
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
+
+/// A refresh that STS refuses (the fault proxy answers AccessDenied) shows in the tray as
+/// "failing" with STS's reason, and is not retried blindly; once STS agrees again, "Refresh now"
+/// brings the session back to fresh.
+#[test]
+fn a_refused_refresh_shows_as_failing_until_refreshed_again() {
+    use rolekeeper_tests::proxy::{Fault, StsProxy};
+    let proxy = StsProxy::start();
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let out = home
+        .command(rolekeeper_tests::bin("rolekeeper"))
+        .env("AWS_ENDPOINT_URL_STS", proxy.url())
+        .args(["activate", "prodaccess", "--duration", "900s"])
+        .output()
+        .expect("activate");
+    assert!(out.status.success(), "{}", rolekeeper_tests::describe(&out));
+    proxy.fault(Fault::AccessDenied, None, Some("AssumeRole"));
+
+    // Due 5 s after start: the engine tries, STS refuses.
+    let url = proxy.url();
+    let mut app = DesktopApp::start_with(
+        &home,
+        &[
+            ("ROLEKEEPER_REFRESH_BEFORE", "895s"),
+            ("AWS_ENDPOINT_URL_STS", url.as_str()),
+        ],
+    );
+    let menu = app.wait_for_menu("prodaccess to be failing", |m| {
+        m.iter()
+            .any(|i| i.label == "prodaccess — failing: AccessDenied")
+    });
+    assert!(
+        menu.iter().any(|i| i.label == "2 profiles · 1 active"),
+        "{menu:?}"
+    );
+    let refused = proxy.count("AssumeRole");
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(
+        proxy.count("AssumeRole"),
+        refused,
+        "an access denial is not retried without the user"
+    );
+
+    proxy.clear();
+    app.click("prodaccess — failing: AccessDenied>Refresh now");
+    app.wait_for_menu("prodaccess to be fresh again", |m| {
+        m.iter().any(|i| i.label.starts_with("prodaccess — fresh"))
+    });
+
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}

@@ -85,6 +85,12 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
       cell(doc, tr, row.source, "source");
       const state = cell(doc, tr, row.state, "state");
       state.dataset.tone = row.tone;
+      if (s.plan) {
+        const plan = doc.createElement("div");
+        plan.className = "plan";
+        plan.textContent = s.plan;
+        state.appendChild(plan);
+      }
       const actions = cell(doc, tr, "", "actions");
       for (const a of sessionActions(s)) {
         const b = button(doc, a.label, a.ariaLabel, "small");

@@ -7,6 +7,8 @@ export interface SessionView {
   mfa_serial: string | null;
   state: string;
   active: boolean;
+  /** The MFA plan of an active session, in words ("MFA session until 21:40 UTC, then a code"). */
+  plan?: string | null;
 }
 
 export type { Diagnostics } from "./diagnostics";

@@ -88,6 +88,17 @@ describe("sessions tab", () => {
     expect(rowButtons("dev").every((b) => !b.disabled)).toBe(true);
   });
 
+  it.each([
+    ["MFA session until 21:40 UTC, then a code", "MFA session until 21:40 UTC, then a code"],
+    [null, null],
+  ])("shows the MFA plan %j under the state", async (plan, shown) => {
+    const inv = fakeInvoke({ list_sessions: () => [{ ...view("x", true, "fresh · 47 min"), plan }] });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    const planLine = document.querySelector<HTMLElement>('#sessions-body tr[data-name="x"] td.state .plan');
+    expect(planLine?.textContent ?? null).toBe(shown);
+  });
+
   it("a later success clears the error", async () => {
     let fail = true;
     const inv = fakeInvoke({

@@ -98,6 +98,13 @@ impl Health {
     pub fn in_words(&self) -> Option<String> {
         let first_clause = |message: &str| {
             // Enough to recognise the problem in a menu; the window shows the whole message.
+            // STS errors read `... failed: AccessDenied: <detail>; <advice>`: the code says it.
+            if let Some((_, after)) = message.split_once("failed: ") {
+                let code = after.split([':', ';']).next().unwrap_or(after).trim();
+                if !code.is_empty() {
+                    return code.to_owned();
+                }
+            }
             let clause = message.split(';').next().unwrap_or(message);
             clause
                 .rsplit(": ")

@@ -41,6 +41,9 @@ pub struct SessionView {
     pub state: String,
     /// RoleKeeper keeps this profile fresh in the credentials file.
     pub active: bool,
+    /// For an active session, its MFA plan in words (`MFA session until 21:40 UTC, then a code`,
+    /// `code at each renewal`, `no MFA`); filled by callers that can ask the keychain.
+    pub plan: Option<String>,
 }
 
 /// Put what the running engine knows (needs a code, failing) over the state the files show.
@@ -66,6 +69,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 mfa_serial: p.mfa_serial.clone(),
                 state: session.map_or_else(|| "off".to_owned(), SessionStatus::state_in_words),
                 active: session.is_some(),
+                plan: None,
             }
         })
         .collect();
@@ -81,6 +85,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 mfa_serial: None,
                 state: s.state_in_words(),
                 active: true,
+                plan: None,
             });
         }
     }
@@ -141,8 +146,11 @@ mod tests {
         health.insert(
             "b".to_owned(),
             Health::NeedsUser {
-                message: "profile `b`: STS AssumeRole failed: AccessDenied; check the trust policy"
-                    .to_owned(),
+                message:
+                    "profile `b`: STS AssumeRole arn:aws:iam::1:role/B failed: AccessDenied: \
+                          User: arn:aws:iam::1:user/dev is not authorized to perform: \
+                          sts:AssumeRole on resource: arn:aws:iam::1:role/B; check the trust policy"
+                        .to_owned(),
             },
         );
         let mut views = session_views(
