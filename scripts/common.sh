@@ -76,7 +76,18 @@ ui_build() {
       # npm install may have written package-lock.json: stamp what is there now.
       manifest_sum >"$stamp"
     fi
-    npm run build --if-present </dev/null
+    # The desktop binary embeds ui/dist and is rebuilt whenever its files change (even to the
+    # same bytes): build only when a source of the UI changed since the last build.
+    # (The stamp lives outside dist/: everything in dist/ is embedded in the app.)
+    local built=node_modules/.rolekeeper-build-stamp sources
+    sources=$(find index.html mfa.html src package.json package-lock.json vite.config.ts tsconfig.json \
+      -type f 2>/dev/null | LC_ALL=C sort | xargs cat 2>/dev/null | sha256sum | cut -d' ' -f1)
+    if [ -f dist/index.html ] && [ -f "$built" ] && [ "$(cat "$built")" = "$sources" ]; then
+      echo "ui: dist/ up to date"
+    else
+      npm run build --if-present </dev/null
+      echo "$sources" >"$built"
+    fi
   )
 }
 
