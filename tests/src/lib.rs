@@ -255,3 +255,50 @@ pub fn keyring_use(exclusive: bool) -> KeyringUse {
     }
     KeyringUse(file)
 }
+
+/// `rolekeeper daemon` for one test, its log followed; killed when dropped.
+#[derive(Debug)]
+pub struct Daemon {
+    pub child: ChildGuard,
+    pub log: LogLines,
+}
+
+impl Daemon {
+    /// Start the daemon in `home` with `vars` set (e.g. `ROLEKEEPER_REFRESH_BEFORE`).
+    pub fn start(home: &AwsHome, vars: &[(&str, &str)]) -> Self {
+        let mut child = ChildGuard(
+            home.command(bin("rolekeeper"))
+                .arg("daemon")
+                .env("ROLEKEEPER_LOG", "info")
+                .envs(vars.iter().copied())
+                .stderr(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("start rolekeeper daemon"),
+        );
+        let log = LogLines::follow(child.stderr.take().expect("stderr"));
+        Self { child, log }
+    }
+
+    /// SIGTERM, as a service manager stops it; waits for its `stopped` line and its exit, and
+    /// returns the exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.log
+            .wait_for("stopped", std::time::Duration::from_secs(10));
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "the daemon did not exit within 5 s of SIGTERM:\n{}",
+            self.log.text()
+        );
+    }
+}

@@ -5,11 +5,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use rolekeeper_tests::proxy::{Fault, StsProxy};
-use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, ChildGuard, LogLines};
+use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, Daemon, LogLines};
 
 const CONFIG: &str = "\
 [profile live]
@@ -58,18 +57,15 @@ fn the_daemon_retries_server_errors_until_it_recovers_and_waits_when_denied() {
     proxy.fault(Fault::ServerError(500), Some(4), Some("AssumeRole"));
     let before = proxy.count("AssumeRole");
 
-    let mut daemon = ChildGuard(
-        home.command(bin("rolekeeper"))
-            .arg("daemon")
-            .env("AWS_ENDPOINT_URL_STS", proxy.url())
-            .env("ROLEKEEPER_REFRESH_BEFORE", "890s")
-            .env("ROLEKEEPER_LOG", "info")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start daemon"),
+    let url = proxy.url();
+    let mut daemon = Daemon::start(
+        &home,
+        &[
+            ("AWS_ENDPOINT_URL_STS", url.as_str()),
+            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
+        ],
     );
-    let mut log = LogLines::follow(daemon.stderr.take().expect("stderr"));
+    let log = &mut daemon.log;
 
     let failed = log
         .wait_for("refresh failed, will retry", Duration::from_secs(40))
@@ -79,7 +75,7 @@ fn the_daemon_retries_server_errors_until_it_recovers_and_waits_when_denied() {
         "the retry names STS's error: {failed}"
     );
     log.wait_for("refreshed", Duration::from_secs(60));
-    seen_or_wait(&mut log, "recovered", Duration::from_secs(10));
+    seen_or_wait(log, "recovered", Duration::from_secs(10));
     assert_eq!(
         proxy.count("AssumeRole") - before,
         5,
@@ -118,25 +114,9 @@ fn the_daemon_retries_server_errors_until_it_recovers_and_waits_when_denied() {
         "the last good session stays in the file"
     );
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    log.wait_for("stopped", Duration::from_secs(10));
-    for _ in 0..100 {
-        if daemon.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        daemon.try_wait().expect("wait").and_then(|s| s.code()),
-        Some(0),
-        "exit 0 on SIGTERM:\n{}",
-        log.text()
-    );
-    let text = log.text();
+    let code = daemon.stop();
+    assert_eq!(code, Some(0), "exit 0 on SIGTERM:\n{}", daemon.log.text());
+    let text = daemon.log.text();
     assert_eq!(
         text.matches("waiting for you").count(),
         1,

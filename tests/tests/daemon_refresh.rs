@@ -4,10 +4,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, ChildGuard, LogLines};
+use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, Daemon};
 
 const CONFIG: &str = "\
 [profile live]
@@ -55,17 +54,14 @@ fn the_daemon_renews_a_session_before_it_expires_again_and_again() {
     assert!(keys[0].starts_with("ASIA"), "an assumed-role key: {keys:?}");
     let mut secrets_seen = secrets_in_file(&home);
 
-    let mut daemon = ChildGuard(
-        home.command(bin("rolekeeper"))
-            .arg("daemon")
-            .env("ROLEKEEPER_REFRESH_BEFORE", "890s")
-            .env("ROLEKEEPER_LOG", "debug")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start daemon"),
+    let mut daemon = Daemon::start(
+        &home,
+        &[
+            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
+            ("ROLEKEEPER_LOG", "debug"),
+        ],
     );
-    let mut log = LogLines::follow(daemon.stderr.take().expect("stderr"));
+    let log = &mut daemon.log;
 
     for renewal in 1..=3 {
         // 900 s sessions refreshed 890 s early: about 10 s apart.
@@ -79,23 +75,8 @@ fn the_daemon_renews_a_session_before_it_expires_again_and_again() {
         secrets_seen.extend(secrets_in_file(&home));
     }
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    log.wait_for("stopped", Duration::from_secs(10));
-    let log = log.text();
-    for _ in 0..100 {
-        if daemon.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        daemon.try_wait().expect("wait").and_then(|s| s.code()),
-        Some(0)
-    );
+    assert_eq!(daemon.stop(), Some(0));
+    let log = daemon.log.text();
 
     // Secrets never reach logs, even at debug level.
     secrets_seen.push(SOURCE_SECRET.to_owned());
