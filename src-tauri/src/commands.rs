@@ -3,7 +3,7 @@
 
 use rolekeeper_core::sts::StsErrorKind;
 use rolekeeper_core::{
-    apply_health, session_views, ActivateOptions, CredentialRequest, MfaPrompt, Secret, SessionView,
+    apply_health, session_views, ActivateOptions, CredentialRequest, GivenCode, Secret, SessionView,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -96,15 +96,6 @@ pub fn mfa_request(desktop: State<'_, Desktop>) -> Option<MfaRequest> {
     })
 }
 
-/// The code the user typed, for exactly one request: never kept, never retried.
-struct TypedCode(Secret);
-
-impl MfaPrompt for TypedCode {
-    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
-        Some(self.0.clone())
-    }
-}
-
 /// Renew the waiting session with the code. Checked here, not in the page: the page only
 /// collects what was typed. A code STS rejects is reported in its words and not tried again.
 #[tauri::command]
@@ -141,7 +132,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         .activate(
             &pending.session,
             &CredentialRequest::default(),
-            &TypedCode(code),
+            &GivenCode(code),
             ActivateOptions::default(),
         )
         .await;

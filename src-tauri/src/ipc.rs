@@ -3,7 +3,7 @@
 //! typed goes back to that process alone. One request at a time: a second waits its turn.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rolekeeper_core::tray_ipc::{socket_path, Reply, Request, ANSWER_TIMEOUT, PROTOCOL_VERSION};
 use rolekeeper_core::Secret;
@@ -54,13 +54,14 @@ pub fn serve(app: &AppHandle) {
             }
         };
         tracing::info!(socket = %path.display(), "listening for MFA code requests");
+        // This process made the socket: its owner is the one user allowed to ask.
+        let owner = socket_owner(&path);
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
             let app = app.clone();
             let turn = std::sync::Arc::clone(&turn);
-            let owner = socket_owner(&path);
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = handle(&app, stream, owner, &turn).await {
                     tracing::warn!("an MFA code request failed: {e}");
@@ -86,7 +87,7 @@ fn bind(path: &Path) -> std::io::Result<UnixListener> {
     Ok(listener)
 }
 
-fn socket_owner(path: &PathBuf) -> Option<u32> {
+fn socket_owner(path: &Path) -> Option<u32> {
     std::fs::metadata(path).ok().map(|m| m.uid())
 }
 

@@ -99,6 +99,7 @@ impl Notices {
                 name,
                 message,
                 retry_at,
+                ..
             } => {
                 let count = self.failures.entry(name.clone()).or_default();
                 *count += 1;
@@ -323,6 +324,7 @@ mod tests {
     fn failed(name: &str, retry: bool) -> Event {
         Event::Failed {
             name: name.to_owned(),
+            reason: "Throttling".to_owned(),
             message: "STS is throttling".to_owned(),
             retry_at: retry.then(|| at(60)),
         }

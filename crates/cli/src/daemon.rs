@@ -72,6 +72,7 @@ fn log_event(event: &Event) {
             name,
             message,
             retry_at,
+            ..
         } => match retry_at {
             Some(at) => tracing::warn!(
                 session = %name,

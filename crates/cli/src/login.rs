@@ -5,10 +5,10 @@ use std::io::Write;
 
 use clap::CommandFactory;
 use rolekeeper_core::credentials::isoformat;
-use rolekeeper_core::{CredentialRequest, Engine, MfaPrompt, Secret};
+use rolekeeper_core::{CredentialRequest, Engine, GivenCode, MfaPrompt, Secret};
 
 use crate::cli::{Cli, LoginArgs};
-use crate::prompt::{is_six_digits, GivenCode};
+use crate::prompt::is_six_digits;
 use crate::tty::TtyPrompt;
 
 pub fn run(args: LoginArgs) -> anyhow::Result<()> {

@@ -7,16 +7,6 @@ use rolekeeper_core::{MfaPrompt, Secret};
 
 use crate::tty::TtyPrompt;
 
-/// A code given on the command line (`login --mfa-code`).
-#[derive(Debug)]
-pub struct GivenCode(pub Secret);
-
-impl MfaPrompt for GivenCode {
-    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
-        Some(self.0.clone())
-    }
-}
-
 /// Whether `code` is what an MFA device shows: six digits.
 pub fn is_six_digits(code: &Secret) -> bool {
     let digits = code.expose();

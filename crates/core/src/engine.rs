@@ -60,6 +60,17 @@ impl MfaPrompt for NoMfaPrompt {
     }
 }
 
+/// A code the user already gave (`login --mfa-code`, the desktop's dialog): used for this one
+/// request, never kept.
+#[derive(Debug)]
+pub struct GivenCode(pub Secret);
+
+impl MfaPrompt for GivenCode {
+    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
+        Some(self.0.clone())
+    }
+}
+
 /// Options of one request for credentials.
 #[derive(Debug, Clone, Default)]
 pub struct CredentialRequest {

@@ -134,6 +134,36 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// A few words for a menu line (`failing: AccessDenied`): STS's own error code when STS
+    /// answered, else what kind of thing went wrong. The full message is for windows and logs.
+    pub fn reason(&self) -> String {
+        use crate::sts::StsErrorKind;
+        match self {
+            Error::Sts { cause, .. } => cause.code.clone().unwrap_or_else(|| {
+                match cause.kind {
+                    StsErrorKind::Unreachable => "STS unreachable",
+                    StsErrorKind::Timeout => "STS timed out",
+                    _ => "STS error",
+                }
+                .to_owned()
+            }),
+            Error::MfaCodeUnavailable { .. }
+            | Error::MfaCodeMalformed { .. }
+            | Error::MfaCodeReused { .. }
+            | Error::MfaProcess { .. } => "MFA code".to_owned(),
+            Error::Conflict { .. } => "conflict in the credentials file".to_owned(),
+            Error::Io { .. } | Error::Write { .. } | Error::State(_) => "file error".to_owned(),
+            Error::Keychain { .. }
+            | Error::UnknownSource { .. }
+            | Error::SourceKeysMissing { .. }
+            | Error::Source(_)
+            | Error::SourceIndex(_) => "keychain".to_owned(),
+            _ => "profile settings".to_owned(),
+        }
+    }
+}
+
 fn conflict_message(path: &std::path::Path, conflict: &Conflict) -> String {
     let path = path.display();
     match conflict {
@@ -153,6 +183,57 @@ fn conflict_message(path: &std::path::Path, conflict: &Conflict) -> String {
              such a file: merge them into one",
             lines.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sts::{StsError, StsErrorKind};
+
+    fn sts(kind: StsErrorKind, code: Option<&str>) -> Error {
+        Error::Sts {
+            profile: "p".to_owned(),
+            cause: StsError {
+                kind,
+                code: code.map(str::to_owned),
+                detail: "User: arn:aws:iam::1:user/dev is not authorized: arn:aws:iam::1:role/R"
+                    .to_owned(),
+                action: "AssumeRole arn:aws:iam::1:role/R".to_owned(),
+            },
+        }
+    }
+
+    #[test]
+    fn reasons_are_a_few_words_for_a_menu() {
+        let cases = [
+            (
+                sts(StsErrorKind::AccessDenied, Some("AccessDenied")),
+                "AccessDenied",
+            ),
+            (
+                sts(StsErrorKind::Throttled, Some("Throttling")),
+                "Throttling",
+            ),
+            (sts(StsErrorKind::Unreachable, None), "STS unreachable"),
+            (sts(StsErrorKind::Timeout, None), "STS timed out"),
+            (
+                Error::MfaCodeUnavailable {
+                    profile: "p".to_owned(),
+                    serial: "s".to_owned(),
+                },
+                "MFA code",
+            ),
+            (
+                Error::UnknownSource {
+                    name: "n".to_owned(),
+                },
+                "keychain",
+            ),
+        ];
+        for (error, reason) in cases {
+            assert_eq!(error.reason(), reason, "{error}");
         }
     }
 }

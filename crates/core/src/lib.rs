@@ -29,8 +29,8 @@ pub mod words;
 
 pub use credentials::{Credentials, ExportFormat};
 pub use engine::{
-    ActivateOptions, Activation, CredentialRequest, Engine, MfaPrompt, NoMfaPrompt, ProfileSummary,
-    SessionStatus,
+    ActivateOptions, Activation, CredentialRequest, Engine, GivenCode, MfaPrompt, NoMfaPrompt,
+    ProfileSummary, SessionStatus,
 };
 pub use error::{Error, Result};
 pub use keychain::{SecretStore, Source, SourceInfo};

@@ -62,6 +62,8 @@ pub enum Event {
     /// the user).
     Failed {
         name: String,
+        /// A few words for a menu: STS's error code, or the kind of problem.
+        reason: String,
         message: String,
         retry_at: Option<SystemTime>,
     },
@@ -84,42 +86,24 @@ pub enum Health {
     Fine,
     /// Failing transiently; tried again by itself at `retry_at`.
     Retrying {
+        reason: String,
         message: String,
         retry_at: SystemTime,
     },
     /// Needs a code from the MFA device `serial`.
     NeedsMfa { serial: String, message: String },
     /// Failing in a way only the user can fix (denied, bad keys, a conflict in the file).
-    NeedsUser { message: String },
+    NeedsUser { reason: String, message: String },
 }
 
 impl Health {
-    /// `needs MFA code`, `failing: <why>`, `retrying: <why>`; `None` when fine.
+    /// `needs MFA code`, `failing: AccessDenied`, `retrying: Throttling`; `None` when fine.
     pub fn in_words(&self) -> Option<String> {
-        let first_clause = |message: &str| {
-            // Enough to recognise the problem in a menu; the window shows the whole message.
-            // STS errors read `... failed: AccessDenied: <detail>; <advice>`: the code says it.
-            if let Some((_, after)) = message.split_once("failed: ") {
-                let code = after.split([':', ';']).next().unwrap_or(after).trim();
-                if !code.is_empty() {
-                    return code.to_owned();
-                }
-            }
-            let clause = message.split(';').next().unwrap_or(message);
-            clause
-                .rsplit(": ")
-                .next()
-                .unwrap_or(clause)
-                .trim()
-                .to_owned()
-        };
         match self {
             Health::Fine => None,
-            Health::Retrying { message, .. } => {
-                Some(format!("retrying: {}", first_clause(message)))
-            }
+            Health::Retrying { reason, .. } => Some(format!("retrying: {reason}")),
             Health::NeedsMfa { .. } => Some("needs MFA code".to_owned()),
-            Health::NeedsUser { message } => Some(format!("failing: {}", first_clause(message))),
+            Health::NeedsUser { reason, .. } => Some(format!("failing: {reason}")),
         }
     }
 }
@@ -454,11 +438,13 @@ impl Loop {
             },
             (_, AfterFailure::RetryAt(at)) => Event::Failed {
                 name: name.to_owned(),
+                reason: error.reason(),
                 message,
                 retry_at: Some(at),
             },
             (_, AfterFailure::WaitForUser) => Event::Failed {
                 name: name.to_owned(),
+                reason: error.reason(),
                 message,
                 retry_at: None,
             },
@@ -484,18 +470,33 @@ fn track_health(map: &mut HealthMap, event: &Event) {
         ),
         Event::Failed {
             name,
+            reason,
             message,
             retry_at: Some(at),
         } => (
             name,
             Health::Retrying {
+                reason: reason.clone(),
                 message: message.clone(),
                 retry_at: *at,
             },
         ),
-        Event::Failed { name, message, .. } | Event::Conflict { name, message } => (
+        Event::Failed {
+            name,
+            reason,
+            message,
+            retry_at: None,
+        } => (
             name,
             Health::NeedsUser {
+                reason: reason.clone(),
+                message: message.clone(),
+            },
+        ),
+        Event::Conflict { name, message } => (
+            name,
+            Health::NeedsUser {
+                reason: "conflict in the credentials file".to_owned(),
                 message: message.clone(),
             },
         ),

@@ -146,6 +146,7 @@ mod tests {
         health.insert(
             "b".to_owned(),
             Health::NeedsUser {
+                reason: "AccessDenied".to_owned(),
                 message:
                     "profile `b`: STS AssumeRole arn:aws:iam::1:role/B failed: AccessDenied: \
                           User: arn:aws:iam::1:user/dev is not authorized to perform: \
