@@ -197,12 +197,12 @@ pub fn set_settings(app: AppHandle, settings: Settings) -> IpcResult<()> {
     })
 }
 
-/// What the diagnostics view shows: the files read, every problem in them, and the checks.
+/// What the diagnostics view shows: the files read and the checks, which name every line an AWS
+/// reader refuses (`rolekeeper_core::doctor`, the same list `rolekeeper doctor` prints).
 #[derive(Debug, Serialize)]
 pub struct Diagnostics {
     config_file: String,
     credentials_file: String,
-    problems: Vec<String>,
     checks: Vec<Check>,
 }
 
@@ -210,17 +210,12 @@ pub struct Diagnostics {
 pub async fn diagnostics(app: AppHandle) -> Diagnostics {
     let engine = engine(&app);
     let locations = engine.locations();
-    let problems = match engine.load_profiles() {
-        Ok(set) => set.warnings().iter().map(ToString::to_string).collect(),
-        Err(e) => vec![e.to_string()],
-    };
     let mut checks = doctor::checks(&engine);
     checks.push(doctor::keychain_check(&engine).await);
     checks.push(notification_check().await);
     Diagnostics {
         config_file: locations.config.display().to_string(),
         credentials_file: locations.credentials.display().to_string(),
-        problems,
         checks,
     }
 }

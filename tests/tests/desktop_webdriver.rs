@@ -1,13 +1,18 @@
-//! The MFA dialog driven through WebDriver (tauri-driver + Debian's WebKitWebDriver, selenium as
-//! the client), against the fault proxy that checks MFA codes as real STS does (moto does not):
-//! a wrong code is rejected and the dialog says why in STS's words, then the right code renews
-//! the session and botocore reads it from the credentials file.
+//! The windows driven through WebDriver (tauri-driver + Debian's WebKitWebDriver, selenium as
+//! the client):
+//! - the MFA dialog, against the fault proxy that checks MFA codes as real STS does (moto does
+//!   not): a wrong code is rejected and the dialog says why in STS's words, then the right code
+//!   renews the session and botocore reads it from the credentials file;
+//! - the manager's Diagnostics tab: each line of the files an AWS reader refuses is shown once,
+//!   as a failed check naming its line.
 //!
 //! Runs inside scripts/with-desktop-session.sh, one test at a time with the other desktop suites.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rolekeeper_tests::desktop::{
@@ -41,6 +46,78 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// tauri-driver on a free port; it starts the app (through WebKitWebDriver) with `home`'s
+/// environment and `vars` when a WebDriver session begins.
+fn start_tauri_driver(home: &AwsHome, vars: &[(&str, &str)]) -> (ChildGuard, u16) {
+    let port = free_port();
+    let mut driver_cmd = home.command("tauri-driver");
+    driver_cmd
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &free_port().to_string(),
+        ])
+        .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+        .envs(vars.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let driver = ChildGuard(driver_cmd.spawn().expect(
+        "start tauri-driver (./scripts/test.sh installs it: cargo install tauri-driver --version 2.1.0)",
+    ));
+    assert!(
+        eventually(Duration::from_secs(20), || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()),
+        "tauri-driver does not listen on {port}"
+    );
+    (driver, port)
+}
+
+/// The WebDriver session is ready only once the app has a web view: open a window the way a
+/// person does, clicking the tray item `label` once the app below tauri-driver offers it
+/// enabled. Joins to whether it was clicked.
+fn click_when_offered(driver_pid: u32, label: &'static str) -> JoinHandle<bool> {
+    std::thread::spawn(move || {
+        let mut app_pid = None;
+        let found = eventually(Duration::from_secs(60), || {
+            app_pid = descendant_named(driver_pid, "rolekeeper-desktop");
+            app_pid.is_some_and(|pid| {
+                menu_of(pid).is_some_and(|m| m.iter().any(|i| i.label == label && i.enabled))
+            })
+        });
+        if let (true, Some(pid)) = (found, app_pid) {
+            click_in(pid, label);
+        }
+        found
+    })
+}
+
+/// Where the screenshots go: out/screenshots/ (gitignored; docs/ holds the chosen ones).
+fn shots_dir() -> PathBuf {
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../out/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    shots
+}
+
+/// Run the selenium client `tests/support/SCRIPT` against tauri-driver on `port`.
+fn run_client(script: &str, port: u16, args: &[&std::ffi::OsStr]) -> Output {
+    let python = require_env("ROLEKEEPER_TEST_PYTHON");
+    Command::new(python)
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("support")
+                .join(script),
+        )
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(bin("rolekeeper-desktop"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {script}: {e}"))
+}
+
 #[test]
 fn a_wrong_code_is_refused_in_words_then_the_right_one_renews_the_session() {
     require_desktop_session();
@@ -61,62 +138,21 @@ fn a_wrong_code_is_refused_in_words_then_the_right_one_renews_the_session() {
     proxy.expect_mfa_code(RIGHT);
 
     // tauri-driver starts the app through WebKitWebDriver, with this environment.
-    let port = free_port();
-    let mut driver_cmd = home.command("tauri-driver");
-    driver_cmd
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &free_port().to_string(),
-        ])
-        .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-        .env("AWS_ENDPOINT_URL_STS", proxy.url())
-        .env("ROLEKEEPER_REFRESH_BEFORE", "895s")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let driver = ChildGuard(driver_cmd.spawn().expect(
-        "start tauri-driver (./scripts/test.sh installs it: cargo install tauri-driver --version 2.1.0)",
-    ));
-    assert!(
-        eventually(Duration::from_secs(20), || std::net::TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok()),
-        "tauri-driver does not listen on {port}"
+    let (driver, port) = start_tauri_driver(
+        &home,
+        &[
+            ("AWS_ENDPOINT_URL_STS", proxy.url().as_str()),
+            ("ROLEKEEPER_REFRESH_BEFORE", "895s"),
+        ],
     );
-
-    // The WebDriver session is ready only once the app has a web view: open the dialog the way
-    // a person does, from the tray, once the engine has found that a code is needed.
-    let driver_pid = driver.id();
-    let opener = std::thread::spawn(move || {
-        let mut app_pid = None;
-        let found = eventually(Duration::from_secs(60), || {
-            app_pid = descendant_named(driver_pid, "rolekeeper-desktop");
-            app_pid.is_some_and(|pid| {
-                menu_of(pid)
-                    .is_some_and(|m| m.iter().any(|i| i.label == "Enter MFA code…" && i.enabled))
-            })
-        });
-        if found {
-            click_in(app_pid.unwrap(), "Enter MFA code…");
-        }
-        found
-    });
-
-    let python = require_env("ROLEKEEPER_TEST_PYTHON");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("support/webdriver_mfa.py");
-    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../out/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let run = Command::new(python)
-        .arg(script)
-        .arg(format!("http://127.0.0.1:{port}"))
-        .arg(bin("rolekeeper-desktop"))
-        .args([WRONG, RIGHT])
-        .arg(&shots)
-        .output()
-        .expect("run webdriver_mfa.py");
+    // The dialog opens from the tray once the engine has found that a code is needed.
+    let opener = click_when_offered(driver.id(), "Enter MFA code…");
+    let shots = shots_dir();
+    let run = run_client(
+        "webdriver_mfa.py",
+        port,
+        &[WRONG.as_ref(), RIGHT.as_ref(), shots.as_os_str()],
+    );
     assert!(
         opener.join().unwrap(),
         "the tray never offered Enter MFA code…"
@@ -159,4 +195,82 @@ fn a_wrong_code_is_refused_in_words_then_the_right_one_renews_the_session() {
         "botocore reads the credentials renewed with the code"
     );
     drop(driver);
+}
+
+/// A config the AWS tools refuse at two lines: an indented key with no property above it to
+/// continue (line 3) and a header with no `]` (line 4).
+const REFUSED_CONFIG: &str = "\
+[profile wd-diag]
+
+  indented = yes
+[profile wd-unclosed
+region = eu-west-1
+";
+
+#[test]
+fn the_diagnostics_tab_shows_each_refused_line_once_as_a_check_with_its_line() {
+    require_desktop_session();
+    // The diagnostics ask the keychain whether it answers.
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let home = AwsHome::new(REFUSED_CONFIG, "");
+    let config_path = home.config_path().display().to_string();
+
+    let (driver, port) = start_tauri_driver(&home, &[]);
+    let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
+    let shots = shots_dir();
+    let run = run_client("webdriver_diagnostics.py", port, &[shots.as_os_str()]);
+    assert!(
+        opener.join().unwrap(),
+        "the tray never offered Open RoleKeeper…"
+    );
+    assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    drop(driver);
+    let result: Value =
+        serde_json::from_slice(&run.stdout).expect("JSON from webdriver_diagnostics.py");
+
+    assert_eq!(result["title"], "RoleKeeper");
+    assert_eq!(result["config_file"], config_path.as_str());
+    let checks = result["checks"].as_array().unwrap();
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["badge"] == "FAIL")
+        .map(|c| c["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed.len(),
+        2,
+        "one failed check per refused line: {checks:#?}"
+    );
+    for (line, words) in [
+        (3, "Expected a property definition"),
+        (4, "must end with ']'"),
+    ] {
+        let at = format!("{config_path}, line {line}:");
+        assert!(
+            failed.iter().any(|d| d.contains(&at) && d.contains(words)),
+            "a failed check names {at}: {failed:#?}"
+        );
+        // Once on the page: no second list repeats it.
+        let page = result["page_text"].as_str().unwrap();
+        assert_eq!(page.matches(&at).count(), 1, "{at} shown once:\n{page}");
+    }
+    assert!(
+        checks
+            .iter()
+            .filter(|c| c["badge"] == "FAIL")
+            .all(|c| c["name"] == "config file syntax"),
+        "{checks:#?}"
+    );
+    assert_eq!(result["other_lists"], 0, "the checks are the only list");
+    let not_ok = checks.iter().filter(|c| c["badge"] != "ok").count();
+    assert_eq!(
+        result["flag"],
+        not_ok.to_string(),
+        "the tab's mark counts what is not ok"
+    );
+    assert!(
+        result["summary"].as_str().unwrap().starts_with("2 failed"),
+        "{}",
+        result["summary"]
+    );
 }

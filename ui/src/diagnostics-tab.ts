@@ -1,4 +1,4 @@
-import { checkBadge, checksSummary, problemsSummary, type Diagnostics } from "./diagnostics";
+import { checkBadge, checksSummary, type Check, type Diagnostics } from "./diagnostics";
 import { el, Listeners, setStatus } from "./dom";
 import { callWith, type InvokeFn } from "./ipc";
 
@@ -8,21 +8,21 @@ export interface DiagnosticsTab {
   dispose: () => void;
 }
 
-/** The Diagnostics tab: checks with ok/warn/FAIL badges, the files read, problems in them. */
+/**
+ * The Diagnostics tab: checks with ok/warn/FAIL badges (every line of the files an AWS reader
+ * refuses is a failed check naming file and line), and which files were read.
+ */
 export function initDiagnosticsTab(doc: Document, invoke: InvokeFn): DiagnosticsTab {
   const page = "diagnostics tab";
   const configFile = el<HTMLElement>(doc, "config-file", page);
   const credentialsFile = el<HTMLElement>(doc, "credentials-file", page);
-  const problems = el<HTMLUListElement>(doc, "problems", page);
-  const diagStatus = el<HTMLElement>(doc, "diag-status", page);
   const checks = el<HTMLUListElement>(doc, "checks", page);
   const checksStatus = el<HTMLElement>(doc, "checks-status", page);
   const again = el<HTMLButtonElement>(doc, "check-again", page);
   const flag = el<HTMLElement>(doc, "diag-flag", page);
   const listeners = new Listeners();
 
-  function renderChecks(d: Diagnostics, problemCount: number): void {
-    const list = Array.isArray(d.checks) ? d.checks : [];
+  function renderChecks(list: Check[]): void {
     checks.replaceChildren();
     for (const c of list) {
       const badge = checkBadge(c.outcome);
@@ -53,7 +53,7 @@ export function initDiagnosticsTab(doc: Document, invoke: InvokeFn): Diagnostics
     const summary = checksSummary(list);
     setStatus(checksStatus, summary.text, summary.tone);
     // A mark on the tab when something needs attention.
-    const bad = list.filter((c) => c.outcome !== "ok").length + problemCount;
+    const bad = list.filter((c) => c.outcome !== "ok").length;
     flag.hidden = bad === 0;
     flag.textContent = bad === 0 ? "" : String(bad);
     flag.title = bad === 0 ? "" : `${bad} to look at`;
@@ -67,27 +67,17 @@ export function initDiagnosticsTab(doc: Document, invoke: InvokeFn): Diagnostics
     const res = await callWith<Diagnostics>(invoke, "diagnostics");
     again.disabled = false;
     running = false;
-    problems.replaceChildren();
     if (!res.ok) {
       configFile.textContent = "—";
       credentialsFile.textContent = "—";
       checks.replaceChildren();
-      setStatus(checksStatus, "");
-      setStatus(diagStatus, `Could not run diagnostics: ${res.error.message}`, "error");
+      setStatus(checksStatus, `Could not run diagnostics: ${res.error.message}`, "error");
       return;
     }
     const d = res.value;
     configFile.textContent = d.config_file;
     credentialsFile.textContent = d.credentials_file;
-    const ps = Array.isArray(d.problems) ? d.problems : [];
-    renderChecks(d, ps.length);
-    const summary = problemsSummary(ps.length);
-    setStatus(diagStatus, summary.text, summary.tone);
-    for (const p of ps) {
-      const li = doc.createElement("li");
-      li.textContent = p;
-      problems.appendChild(li);
-    }
+    renderChecks(Array.isArray(d.checks) ? d.checks : []);
   }
 
   listeners.on(again, "click", () => void load());

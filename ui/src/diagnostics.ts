@@ -6,12 +6,14 @@ export interface Check {
   fix: string | null;
 }
 
-/** What the `diagnostics` command returns. `checks` is absent from older back ends. */
+/**
+ * What the `diagnostics` command returns. The checks cover the files too: each line an AWS reader
+ * refuses is a failed check naming its file and line.
+ */
 export interface Diagnostics {
   config_file: string;
   credentials_file: string;
-  problems: string[];
-  checks?: Check[];
+  checks: Check[];
 }
 
 export type CheckTone = "ok" | "warn" | "error";
@@ -42,10 +44,4 @@ export function checksSummary(checks: Pick<Check, "outcome">[]): { text: string;
   if (failed > 0) parts.push(`${failed} failed`);
   if (warned > 0) parts.push(warned === 1 ? "1 warning" : `${warned} warnings`);
   return { text: `${parts.join(", ")}.`, tone: failed > 0 ? "error" : "warn" };
-}
-
-/** The line over the list of problems in the files. */
-export function problemsSummary(count: number): { text: string; tone: "ok" | "warn" } {
-  if (count === 0) return { text: "No problems found.", tone: "ok" };
-  return { text: count === 1 ? "1 problem found:" : `${count} problems found:`, tone: "warn" };
 }

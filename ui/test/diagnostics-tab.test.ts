@@ -15,7 +15,6 @@ const check = (name: string, outcome: Check["outcome"], fix: string | null = nul
 const base: Diagnostics = {
   config_file: "/home/a/.aws/config",
   credentials_file: "/home/a/.aws/credentials",
-  problems: [],
   checks: [],
 };
 
@@ -63,17 +62,40 @@ describe("diagnostics tab", () => {
     expect($("diag-flag").hidden).toBe(flagHidden);
   });
 
-  it("shows the files and the problems, and tolerates a back end without checks", async () => {
-    const problems = ["/home/a/.aws/config:3: bad line", "/home/a/.aws/config:9: other"];
-    const { checks: _omit, ...old } = base;
-    const inv = fakeInvoke({ diagnostics: () => ({ ...old, problems }) });
+  it("shows the files, and each refused line once, as a failed check with its line", async () => {
+    const refused = [
+      "/home/a/.aws/config, line 3: Expected a property definition; remove the indentation",
+      "/home/a/.aws/config, line 9: [profile b is not closed; add ]",
+    ];
+    const inv = fakeInvoke({
+      diagnostics: () => ({
+        ...base,
+        checks: [
+          check("config file", "ok"),
+          ...refused.map((detail) => ({ name: "config file syntax", outcome: "fail", detail, fix: null })),
+        ],
+      }),
+    });
     tab = initDiagnosticsTab(document, inv);
     await tab.load();
     expect($("config-file").textContent).toBe(base.config_file);
     expect($("credentials-file").textContent).toBe(base.credentials_file);
-    expect($("diag-status").textContent).toBe("2 problems found:");
-    expect([...document.querySelectorAll("#problems li")].map((li) => li.textContent)).toEqual(problems);
+    expect(rows().filter((r) => r.badge === "FAIL").map((r) => r.detail)).toEqual(refused);
+    expect($("checks-status").textContent).toBe("2 failed.");
     expect($("diag-flag").textContent).toBe("2");
+    // Only the checks list: no second list of the same lines.
+    expect(document.getElementById("problems")).toBeNull();
+    expect(document.body.textContent?.split("line 3:").length).toBe(2);
+  });
+
+  it("tolerates an answer without checks", async () => {
+    const { checks: _omit, ...partial } = base;
+    const inv = fakeInvoke({ diagnostics: () => partial });
+    tab = initDiagnosticsTab(document, inv);
+    await tab.load();
+    expect(rows()).toEqual([]);
+    expect($("config-file").textContent).toBe(base.config_file);
+    expect($("diag-flag").hidden).toBe(true);
   });
 
   it("Check again runs diagnostics again and shows the new result", async () => {
@@ -96,7 +118,8 @@ describe("diagnostics tab", () => {
     });
     tab = initDiagnosticsTab(document, inv);
     await tab.load();
-    expect($("diag-status").textContent).toBe("Could not run diagnostics: boom");
+    expect($("checks-status").textContent).toBe("Could not run diagnostics: boom");
+    expect($("config-file").textContent).toBe("—");
     expect(rows()).toEqual([]);
   });
 });

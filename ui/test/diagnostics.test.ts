@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkBadge, checksSummary, problemsSummary } from "../src/diagnostics";
+import { checkBadge, checksSummary } from "../src/diagnostics";
 
 describe("checkBadge", () => {
   it.each([
@@ -21,15 +21,5 @@ describe("checksSummary", () => {
     [["warn", "warn", "fail"], { text: "1 failed, 2 warnings.", tone: "error" }],
   ] as const)("%j → %j", (outcomes, expected) => {
     expect(checksSummary(outcomes.map((outcome) => ({ outcome })))).toEqual(expected);
-  });
-});
-
-describe("problemsSummary", () => {
-  it.each([
-    [0, "No problems found."],
-    [1, "1 problem found:"],
-    [4, "4 problems found:"],
-  ])("%d → %j", (n, text) => {
-    expect(problemsSummary(n).text).toBe(text);
   });
 });

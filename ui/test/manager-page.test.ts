@@ -29,7 +29,15 @@ const sessions: SessionView[] = [
 const diag: Diagnostics = {
   config_file: "/home/a/.aws/config",
   credentials_file: "/home/a/.aws/credentials",
-  problems: ["/home/a/.aws/config:12: profile prod: source_profile \"nope\" does not exist"],
+  checks: [
+    { name: "config file", outcome: "ok", detail: "/home/a/.aws/config (the default)", fix: null },
+    {
+      name: "config file syntax",
+      outcome: "fail",
+      detail: "/home/a/.aws/config, line 12: Expected a property definition",
+      fix: null,
+    },
+  ],
 };
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
@@ -60,22 +68,25 @@ describe("manager page", () => {
   });
 
   it("shows the empty state", async () => {
-    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? [] : { ...diag, problems: [] }));
+    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? [] : { ...diag, checks: [diag.checks[0]] }));
     page = initManagerPage(document, inv, { pollMs: 0 });
     await page.ready;
     expect($("empty").hidden).toBe(false);
     expect($("empty").textContent).toBe(EMPTY_MESSAGE);
     expect(($("sessions") as HTMLTableElement).hidden).toBe(true);
-    expect($("diag-status").textContent).toBe("No problems found.");
+    expect($("checks-status").textContent).toBe("The check passed.");
+    expect($("diag-flag").hidden).toBe(true);
   });
 
-  it("lists diagnostics problems", async () => {
+  it("lists the diagnostics checks, a refused line with its line number", async () => {
     const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? sessions : diag));
     page = initManagerPage(document, inv, { pollMs: 0 });
     await page.ready;
     expect($("config-file").textContent).toBe(diag.config_file);
     expect($("credentials-file").textContent).toBe(diag.credentials_file);
-    expect([...document.querySelectorAll("#problems li")].map((li) => li.textContent)).toEqual(diag.problems);
+    expect([...document.querySelectorAll("#checks .check-detail")].map((d) => d.textContent)).toEqual(
+      diag.checks.map((c) => c.detail),
+    );
   });
 
   it("Refresh all now calls refresh_all and then re-lists", async () => {
@@ -105,7 +116,7 @@ describe("manager page", () => {
     page = initManagerPage(document, inv, { pollMs: 0 });
     await page.ready;
     expect($("list-status").textContent).toBe("Could not list sessions: config unreadable");
-    expect($("diag-status").textContent).toBe("Could not run diagnostics: config unreadable");
+    expect($("checks-status").textContent).toBe("Could not run diagnostics: config unreadable");
   });
 });
 
