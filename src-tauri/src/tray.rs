@@ -269,6 +269,8 @@ mod tests {
             state: state.to_owned(),
             active,
             plan: None,
+            delivery: rolekeeper_core::Delivery::File,
+            duration_seconds: None,
         }
     }
 

@@ -191,7 +191,8 @@ fn source_import_moves_only_the_keys_into_the_keychain() {
     assert_eq!(mode, 0o600);
 
     // botocore reads both files; the keys are gone from the credentials file, and the profile
-    // resolves through `rolekeeper credential-process` to the same key id.
+    // resolves through `rolekeeper credential-process` to a session token of those keys (the
+    // long-term keys stay in the keychain), the same one for the next process.
     let view = botocore_view(&home, &[]);
     assert!(
         view["credentials"][&name]
@@ -213,7 +214,29 @@ fn source_import_moves_only_the_keys_into_the_keychain() {
         .output()
         .unwrap();
     let resolved: serde_json::Value = serde_json::from_str(&ok(resolved)).unwrap();
-    assert_eq!(resolved["keys"][&name], KEY_ID);
+    let served = resolved["keys"][&name]
+        .as_str()
+        .expect("a key id")
+        .to_owned();
+    assert_ne!(served, KEY_ID, "a session token, not the long-term keys");
+    let token_entry = format!("token:{name}");
+    assert!(
+        lookup(&token_entry).status.success(),
+        "the session token is cached"
+    );
+    let process = ok(rolekeeper(&home, &["credential-process", &name]));
+    let process: serde_json::Value = serde_json::from_str(&process).unwrap();
+    assert_eq!(process["AccessKeyId"], served.as_str());
+    assert!(process["SessionToken"].is_string() && process["Expiration"].is_string());
+    // Unless the user chooses the long-term keys.
+    let long_term = ok(rolekeeper(
+        &home,
+        &["credential-process", &name, "--long-term-keys"],
+    ));
+    let long_term: serde_json::Value = serde_json::from_str(&long_term).unwrap();
+    assert_eq!(long_term["AccessKeyId"], KEY_ID);
+    assert!(long_term.get("SessionToken").is_none(), "{long_term}");
+    secret_tool(&["clear", "service", "rolekeeper", "username", &token_entry]);
 
     let again = rolekeeper(&home, &["source", "import", &name]);
     assert!(!again.status.success());

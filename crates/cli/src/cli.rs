@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rolekeeper_core::ExportFormat;
+use rolekeeper_core::{CredentialRequest, Delivery, ExportFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,10 +20,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print credentials for a profile, as shell variables or a credential_process document.
+    /// Print credentials for a profile, as shell variables, a credential_process document or
+    /// JSON for scripts.
     #[command(
         after_help = "Example:\n  eval \"$(rolekeeper export prodaccess --format env)\"\n  \
-                            rolekeeper export prodaccess --duration 2h --format process"
+                            rolekeeper export prodaccess --duration 2h --format process\n  \
+                            rolekeeper export prodaccess --format json | jq -r .Expiration\n\n\
+                      --format json prints, for a role:\n  \
+                      {\n    \"Profile\": \"prodaccess\",\n    \"AccessKeyId\": \"ASIA...\",\n    \
+                      \"SecretAccessKey\": \"...\",\n    \"SessionToken\": \"...\",\n    \
+                      \"Expiration\": \"2026-11-23T13:44:38+00:00\"\n  }\n\
+                      (long-term keys have no SessionToken and no Expiration)"
     )]
     Export(ExportArgs),
     /// Obtain credentials now, write them to the shared credentials file, and keep them fresh.
@@ -40,8 +47,10 @@ pub enum Command {
     /// Run the engine without a desktop: logs events, stops on SIGTERM or Ctrl-C.
     #[command(after_help = "Example:\n  rolekeeper daemon")]
     Daemon,
-    /// Check the setup: which config and credentials files are read, their permissions, and
-    /// every line an AWS reader refuses. Exits 1 when a check fails.
+    /// Check the setup: which config and credentials files are read, their permissions, every
+    /// line an AWS reader refuses, the keychain, the notification server, and this machine's
+    /// clock against STS (one unsigned request to AWS_ENDPOINT_URL_STS or the region's STS).
+    /// Exits 1 when a check fails.
     #[command(after_help = "Example:\n  rolekeeper doctor\n  \
                             AWS_CONFIG_FILE=./config rolekeeper doctor")]
     Doctor,
@@ -87,6 +96,18 @@ pub enum Command {
 pub struct CredentialProcessArgs {
     /// The RoleKeeper session or profile.
     pub name: String,
+    /// For a keychain source: its long-term keys instead of a session token of them.
+    #[arg(long)]
+    pub long_term_keys: bool,
+}
+
+impl CredentialProcessArgs {
+    pub fn request(&self) -> CredentialRequest {
+        CredentialRequest {
+            duration: None,
+            long_term_keys: self.long_term_keys,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +122,9 @@ pub struct ExecArgs {
     /// they expire, instead of setting them as variables: for commands that outlive a session.
     #[arg(long)]
     pub server: bool,
+    /// For a keychain source: its long-term keys instead of a session token of them.
+    #[arg(long)]
+    pub long_term_keys: bool,
     /// The command and its arguments (after `--`).
     #[arg(
         required = true,
@@ -191,12 +215,33 @@ pub struct SourceRemoveArgs {
 pub struct ExportArgs {
     /// The profile; defaults to AWS_PROFILE, then `default`.
     pub profile: Option<String>,
-    /// Output format (the same bytes as `aws configure export-credentials`).
+    /// Output format: all but json are the same bytes as `aws configure export-credentials`.
     #[arg(long, value_enum, default_value_t = Format::Env)]
     pub format: Format,
     /// Session length for a role, e.g. 3600, 90m, 2h (900 s to 12 h).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// For a keychain source: its long-term keys instead of a session token of them.
+    #[arg(long)]
+    pub long_term_keys: bool,
+}
+
+impl ExportArgs {
+    pub fn request(&self) -> CredentialRequest {
+        CredentialRequest {
+            duration: self.duration,
+            long_term_keys: self.long_term_keys,
+        }
+    }
+}
+
+impl ExecArgs {
+    pub fn request(&self) -> CredentialRequest {
+        CredentialRequest {
+            duration: self.duration,
+            long_term_keys: self.long_term_keys,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +259,15 @@ pub struct ActivateArgs {
     /// keep assuming the role themselves and ignore RoleKeeper's credentials: "shadowed").
     #[arg(long)]
     pub no_adopt: bool,
+    /// How the AWS tools get the session: `file` (a section of the credentials file) or
+    /// `process` (`credential_process = rolekeeper credential-process NAME` in ~/.aws/config;
+    /// no secret in any file). Default: the session's earlier choice, else `file`.
+    #[arg(long, value_parser = parse_delivery)]
+    pub delivery: Option<Delivery>,
+}
+
+fn parse_delivery(text: &str) -> Result<Delivery, String> {
+    text.parse()
 }
 
 #[derive(Debug, Args)]
@@ -234,11 +288,19 @@ pub struct StatusArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
+    /// `export AWS_ACCESS_KEY_ID=...` lines for POSIX shells.
     Env,
+    /// `AWS_ACCESS_KEY_ID=...` lines (for .env files and `env`).
     EnvNoExport,
+    /// `$Env:AWS_ACCESS_KEY_ID="..."` lines.
     Powershell,
+    /// `set AWS_ACCESS_KEY_ID=...` lines.
     WindowsCmd,
+    /// The credential_process document (Version 1).
     Process,
+    /// A JSON object for scripts: Profile, AccessKeyId, SecretAccessKey, then SessionToken and
+    /// Expiration when the credentials have them (absent, not null).
+    Json,
 }
 
 impl From<Format> for ExportFormat {
@@ -249,6 +311,7 @@ impl From<Format> for ExportFormat {
             Format::Powershell => ExportFormat::Powershell,
             Format::WindowsCmd => ExportFormat::WindowsCmd,
             Format::Process => ExportFormat::Process,
+            Format::Json => ExportFormat::Json,
         }
     }
 }

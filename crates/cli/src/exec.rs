@@ -72,16 +72,16 @@ async fn run_child(engine: Arc<Engine>, args: ExecArgs) -> anyhow::Result<ExitCo
     // Obtained before the command starts, so a profile that cannot work fails here, in words,
     // instead of inside the command.
     let _server = if args.server {
-        let first = crate::serve::fresh(&engine, &args.name, args.duration, &Unattended).await?;
+        let first = crate::serve::fresh(&engine, &args.name, &args.request(), &Unattended).await?;
         let server =
-            CredentialServer::start(Arc::clone(&engine), &args.name, args.duration, first).await?;
+            CredentialServer::start(Arc::clone(&engine), &args.name, args.request(), first).await?;
         command
             .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.uri())
             .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", server.token().expose());
         Some(server)
     } else {
         let credentials =
-            crate::serve::fresh(&engine, &args.name, args.duration, &TtyPrompt).await?;
+            crate::serve::fresh(&engine, &args.name, &args.request(), &TtyPrompt).await?;
         set_variables(&mut command, &credentials);
         None
     };

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rolekeeper_core::credentials::isoformat;
-use rolekeeper_core::{Credentials, Engine, Secret};
+use rolekeeper_core::{CredentialRequest, Credentials, Engine, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
@@ -36,7 +36,7 @@ pub struct CredentialServer {
 struct Shared {
     engine: Arc<Engine>,
     name: String,
-    duration: Option<Duration>,
+    request: CredentialRequest,
     token: Secret,
     /// What the endpoint serves; the lock also makes concurrent requests share one renewal.
     current: Mutex<Credentials>,
@@ -46,7 +46,7 @@ impl CredentialServer {
     pub async fn start(
         engine: Arc<Engine>,
         name: &str,
-        duration: Option<Duration>,
+        request: CredentialRequest,
         first: Credentials,
     ) -> anyhow::Result<Self> {
         if first.session_token.is_none() || first.expiration.is_none() {
@@ -66,7 +66,7 @@ impl CredentialServer {
         let shared = Arc::new(Shared {
             engine,
             name: name.to_owned(),
-            duration,
+            request,
             token: token.clone(),
             current: Mutex::new(first),
         });
@@ -237,7 +237,7 @@ async fn current(shared: &Shared) -> Result<Credentials, String> {
     if left(&current) > engine.serving_margin() {
         return Ok(current.clone());
     }
-    match crate::serve::fresh(engine, &shared.name, shared.duration, &Unattended).await {
+    match crate::serve::fresh(engine, &shared.name, &shared.request, &Unattended).await {
         Ok(renewed) => {
             *current = renewed;
             Ok(current.clone())

@@ -34,6 +34,7 @@ pub fn run(args: LoginArgs) -> anyhow::Result<()> {
     let active = engine.is_active(&args.name)?;
     let request = CredentialRequest {
         duration: args.duration,
+        ..CredentialRequest::default()
     };
     let runtime = crate::serve::runtime()?;
     let credentials = runtime.block_on(engine.renew(&args.name, &request, prompt.as_ref()));

@@ -2,8 +2,6 @@
 //! credentials file is read from there, with no async runtime, no TLS and no STS call (the path
 //! every SDK's `credential_process` refresh takes); anything else is obtained through the engine.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use rolekeeper_core::{CredentialRequest, Credentials, Engine, MfaPrompt};
 
@@ -20,16 +18,16 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn credentials(
     engine: &Engine,
     name: &str,
-    duration: Option<Duration>,
+    request: &CredentialRequest,
     mfa: &dyn MfaPrompt,
 ) -> anyhow::Result<Credentials> {
-    if duration.is_none() {
+    if request.duration.is_none() {
         if let Some(served) = engine.cached_session(name)? {
             return Ok(served);
         }
     }
     let runtime = runtime()?;
-    let credentials = runtime.block_on(fresh(engine, name, duration, mfa));
+    let credentials = runtime.block_on(fresh(engine, name, request, mfa));
     // A keychain call that timed out may still hold a blocking thread: exit without waiting.
     runtime.shutdown_background();
     credentials
@@ -40,15 +38,17 @@ pub fn credentials(
 pub async fn fresh(
     engine: &Engine,
     name: &str,
-    duration: Option<Duration>,
+    request: &CredentialRequest,
     mfa: &dyn MfaPrompt,
 ) -> anyhow::Result<Credentials> {
-    let request = CredentialRequest { duration };
-    if duration.is_some() {
-        return Ok(engine.credentials(name, &request, mfa).await?);
+    if request.duration.is_some() {
+        return Ok(engine.credentials(name, request, mfa).await?);
     }
     if let Some(served) = engine.cached_session(name)? {
         return Ok(served);
     }
-    Ok(engine.renew(name, &request, mfa).await?)
+    if let Some(kept) = engine.kept_session(name, request).await? {
+        return Ok(kept);
+    }
+    Ok(engine.renew(name, request, mfa).await?)
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use rolekeeper_core::credentials::isoformat;
-use rolekeeper_core::{ActivateOptions, CredentialRequest, Engine};
+use rolekeeper_core::{human_duration, ActivateOptions, CredentialRequest, Delivery, Engine};
 
 use crate::cli::{ActivateArgs, DeactivateArgs};
 use crate::tty::TtyPrompt;
@@ -14,6 +14,7 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
     crate::warn_about_files(&engine);
     let request = CredentialRequest {
         duration: args.duration,
+        ..CredentialRequest::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -22,6 +23,7 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
     let options = ActivateOptions {
         force: args.force,
         adopt: !args.no_adopt,
+        delivery: args.delivery,
     };
     let mut out = std::io::stdout().lock();
     for name in &args.names {
@@ -30,11 +32,26 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
             .expiration
             .map(isoformat)
             .unwrap_or_else(|| "never".to_owned());
-        writeln!(
-            out,
-            "activated {name}: written to {} (expires {expiry})",
-            done.credentials_path.display()
-        )?;
+        match done.delivery {
+            Delivery::File => writeln!(
+                out,
+                "activated {name}: written to {} (expires {expiry})",
+                done.credentials_path.display()
+            )?,
+            Delivery::Process => writeln!(
+                out,
+                "activated {name}: served by `rolekeeper credential-process {name}` from {} \
+                 (expires {expiry}; the session stays in the keychain)",
+                done.config_path.display()
+            )?,
+        }
+        if let Some(duration) = done.duration {
+            writeln!(
+                out,
+                "  each renewal lasts {} (`--duration` on the next activate changes it)",
+                human_duration(duration)
+            )?;
+        }
         if let Some(backup) = &done.backup {
             writeln!(
                 out,
@@ -71,9 +88,16 @@ pub fn deactivate(args: DeactivateArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
     let mut out = std::io::stdout().lock();
     for name in &args.names {
+        let delivery = engine.delivery_of(name)?;
         let removed = engine.deactivate(name, args.force)?;
         let path = engine.locations().credentials;
-        if removed {
+        if removed && delivery == Delivery::Process {
+            writeln!(
+                out,
+                "deactivated {name}: its credential_process line is gone from {}",
+                engine.locations().config.display()
+            )?;
+        } else if removed {
             writeln!(
                 out,
                 "deactivated {name}: its section is gone from {}",

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use rolekeeper_core::mfa::MfaOutlook;
-use rolekeeper_core::{human_duration, Engine, SessionStatus};
+use rolekeeper_core::{human_duration, Delivery, Engine, SessionStatus};
 
 use crate::cli::StatusArgs;
 
@@ -48,7 +48,11 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             (Some(_), Some(at)) => format!("expired at {at}"),
             _ => "long-term keys".to_owned(),
         };
-        writeln!(out, "  {:width$}  {state}", s.name)?;
+        let how = match s.delivery {
+            Delivery::File => "",
+            Delivery::Process => " · by credential_process",
+        };
+        writeln!(out, "  {:width$}  {state}{how}", s.name)?;
         if let Some(outlook) = mfa.get(&s.name) {
             writeln!(out, "  {:width$}  {}", "", outlook.words)?;
         }

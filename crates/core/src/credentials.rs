@@ -28,13 +28,24 @@ pub enum ExportFormat {
     WindowsCmd,
     /// The `credential_process` JSON document (Version 1).
     Process,
+    /// RoleKeeper's own JSON object for scripts (`jq -r .SessionToken`): `Profile` (when
+    /// named), `AccessKeyId`, `SecretAccessKey`, then `SessionToken` and `Expiration` only when
+    /// the credentials have them (absent, never `null`). Pretty-printed with two spaces, like
+    /// `Process`; `Expiration` in the same form.
+    Json,
 }
 
 impl Credentials {
     /// The text of one export format, with its final newline.
     pub fn render(&self, format: ExportFormat) -> String {
+        self.render_named(format, None)
+    }
+
+    /// [`Credentials::render`], naming the profile where the format has a place for it (`Json`).
+    pub fn render_named(&self, format: ExportFormat, profile: Option<&str>) -> String {
         match format {
             ExportFormat::Process => self.process_json(),
+            ExportFormat::Json => self.script_json(profile),
             _ => {
                 let mut out = String::new();
                 for (name, value) in self.variables() {
@@ -43,7 +54,7 @@ impl Credentials {
                         ExportFormat::EnvNoExport => format!("{name}={value}\n"),
                         ExportFormat::Powershell => format!("$Env:{name}=\"{value}\"\n"),
                         ExportFormat::WindowsCmd => format!("set {name}={value}\n"),
-                        ExportFormat::Process => String::new(),
+                        ExportFormat::Process | ExportFormat::Json => String::new(),
                     };
                     out.push_str(&line);
                 }
@@ -88,6 +99,32 @@ impl Credentials {
             fields.push(format!("  \"Expiration\": {}", q(&isoformat(expiration))));
         }
         format!("{{\n{}\n}}\n", fields.join(",\n"))
+    }
+
+    fn script_json(&self, profile: Option<&str>) -> String {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Doc<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            profile: Option<&'a str>,
+            access_key_id: &'a str,
+            secret_access_key: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            session_token: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expiration: Option<String>,
+        }
+        let doc = Doc {
+            profile,
+            access_key_id: &self.access_key_id,
+            secret_access_key: self.secret_access_key.expose(),
+            session_token: self.session_token.as_ref().map(Secret::expose),
+            expiration: self.expiration.map(isoformat),
+        };
+        // Strings and optional strings only: serialising cannot fail.
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        text.push('\n');
+        text
     }
 }
 
@@ -163,6 +200,25 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(parsed["Version"], 1);
+    }
+
+    #[test]
+    fn script_json_names_the_profile_and_omits_what_is_absent() {
+        let c = temporary();
+        assert_eq!(
+            c.render_named(ExportFormat::Json, Some("prod")),
+            "{\n  \"Profile\": \"prod\",\n  \"AccessKeyId\": \"ASIAEXAMPLE\",\n  \"SecretAccessKey\": \"sec/ret+\",\n  \"SessionToken\": \"tok\",\n  \"Expiration\": \"2026-11-18T11:06:40.123456+00:00\"\n}\n"
+        );
+        let long_term = Credentials {
+            session_token: None,
+            expiration: None,
+            access_key_id: "AKID\"q".into(),
+            ..temporary()
+        };
+        assert_eq!(
+            long_term.render(ExportFormat::Json),
+            "{\n  \"AccessKeyId\": \"AKID\\\"q\",\n  \"SecretAccessKey\": \"sec/ret+\"\n}\n"
+        );
     }
 
     #[test]

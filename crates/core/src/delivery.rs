@@ -10,7 +10,7 @@ use crate::credfile::managed::{self, fingerprint, Conflict, SectionRecord};
 use crate::credfile::write::{lock, prepare, update_locked};
 use crate::error::{Error, Result};
 use crate::profile::{Origin, ProfileSet};
-use crate::state::{SectionEntry, StateStore};
+use crate::state::{SectionEntry, State, StateStore};
 
 /// Keys in `~/.aws/config` that make the AWS CLI and SDKs resolve a profile themselves, before
 /// they look at the credentials file: a managed section of the same name is then ignored.
@@ -93,14 +93,7 @@ pub fn write_sessions(
     force: bool,
     stamp: &str,
 ) -> Result<BatchWritten> {
-    let target = prepare(path).map_err(|cause| Error::Write {
-        path: path.to_owned(),
-        cause,
-    })?;
-    let _lock = lock(&target).map_err(|cause| Error::Write {
-        path: target.clone(),
-        cause,
-    })?;
+    let (target, _lock) = locked(path)?;
     let mut state = store.load()?;
     let key = target.display().to_string();
     let record = state.files.entry(key).or_default();
@@ -167,14 +160,7 @@ pub fn remove_session(
     force: bool,
     stamp: &str,
 ) -> Result<bool> {
-    let target = prepare(path).map_err(|cause| Error::Write {
-        path: path.to_owned(),
-        cause,
-    })?;
-    let _lock = lock(&target).map_err(|cause| Error::Write {
-        path: target.clone(),
-        cause,
-    })?;
+    let (target, _lock) = locked(path)?;
     let mut state = store.load()?;
     let key = target.display().to_string();
     let record = state.files.entry(key).or_default();
@@ -200,6 +186,33 @@ pub fn remove_session(
     Ok(updated.value)
 }
 
+/// The target of `path` (symlinks followed), locked: the lock every writer of the credentials
+/// file and of RoleKeeper's state takes.
+fn locked(path: &Path) -> Result<(PathBuf, crate::credfile::write::FileLock)> {
+    let target = prepare(path).map_err(|cause| Error::Write {
+        path: path.to_owned(),
+        cause,
+    })?;
+    let lock = lock(&target).map_err(|cause| Error::Write {
+        path: target.clone(),
+        cause,
+    })?;
+    Ok((target, lock))
+}
+
+/// One locked, atomic edit of the config file.
+fn edit_config<T>(
+    config: &Path,
+    mut edit: impl FnMut(&mut crate::credfile::Document) -> T,
+) -> Result<T> {
+    crate::credfile::write::update(config, |doc| Ok::<_, io::Error>(edit(doc)), |_, _| Ok(()))
+        .map(|updated| updated.value)
+        .map_err(|cause| Error::Write {
+            path: config.to_owned(),
+            cause,
+        })
+}
+
 fn fingerprint_bytes(bytes: &[u8]) -> String {
     fingerprint(&String::from_utf8_lossy(bytes))
 }
@@ -223,16 +236,68 @@ pub fn stamp(now: SystemTime) -> String {
 /// Adopt `name`'s role definition in the config file (see `credfile::adopt`). Returns the lines
 /// adopted, as `(line, key)`; empty when there was nothing to adopt.
 pub fn adopt_profile(config: &Path, name: &str) -> Result<Vec<(usize, String)>> {
-    let updated = crate::credfile::write::update(
-        config,
-        |doc| Ok::<_, io::Error>(crate::credfile::adopt::adopt(doc, name)),
-        |_, _| Ok(()),
-    )
-    .map_err(|cause| Error::Write {
-        path: config.to_owned(),
-        cause,
-    })?;
-    Ok(updated.value)
+    edit_config(config, |doc| crate::credfile::adopt::adopt(doc, name))
+}
+
+/// Change RoleKeeper's state under the credentials file's lock, which every writer of the state
+/// takes (see [`write_sessions`]): two processes never lose each other's changes.
+pub fn update_state<T>(
+    credentials: &Path,
+    store: &StateStore,
+    change: impl FnOnce(&mut State) -> T,
+) -> Result<T> {
+    let (_target, _lock) = locked(credentials)?;
+    let mut state = store.load()?;
+    let value = change(&mut state);
+    store.save(&state)?;
+    Ok(value)
+}
+
+/// Record the new expiry of process-delivered sessions (the keychain holds their credentials),
+/// in one write of the state.
+pub fn record_process_sessions(
+    credentials: &Path,
+    store: &StateStore,
+    batch: &[(&str, &Credentials)],
+) -> Result<()> {
+    update_state(credentials, store, |state| {
+        for (name, session) in batch {
+            state.active.insert((*name).to_owned());
+            state.choices.entry((*name).to_owned()).or_default().expires =
+                session.expiration.map(isoformat);
+        }
+    })
+}
+
+/// The line process delivery of `name` puts in its profile.
+pub fn process_line(name: &str) -> String {
+    crate::resolve::imported_source_line(name)
+}
+
+/// Serve `name` to the AWS tools through `credential_process`: its role lines adopted (else the
+/// tools would assume the role themselves) and the managed line added, in one write of the
+/// config file. Returns the lines adopted.
+pub fn serve_by_process(config: &Path, name: &str) -> Result<Vec<(usize, String)>> {
+    let line = process_line(name);
+    edit_config(config, |doc| {
+        let adopted = crate::credfile::adopt::adopt(doc, name);
+        crate::credfile::process_line::add(doc, name, &line);
+        adopted
+    })
+}
+
+/// Undo [`serve_by_process`]: the managed line leaves and the adopted lines come back, byte for
+/// byte. Returns whether the line was there.
+pub fn stop_serving_by_process(config: &Path, name: &str) -> Result<bool> {
+    if !config.exists() {
+        return Ok(false);
+    }
+    let line = process_line(name);
+    edit_config(config, |doc| {
+        let removed = crate::credfile::process_line::remove(doc, name, &line);
+        crate::credfile::adopt::release(doc, name);
+        removed
+    })
 }
 
 /// Give back `name`'s adopted lines in the config file, byte for byte. Returns how many.
@@ -240,14 +305,5 @@ pub fn release_profile(config: &Path, name: &str) -> Result<usize> {
     if !config.exists() {
         return Ok(0);
     }
-    let updated = crate::credfile::write::update(
-        config,
-        |doc| Ok::<_, io::Error>(crate::credfile::adopt::release(doc, name)),
-        |_, _| Ok(()),
-    )
-    .map_err(|cause| Error::Write {
-        path: config.to_owned(),
-        cause,
-    })?;
-    Ok(updated.value)
+    edit_config(config, |doc| crate::credfile::adopt::release(doc, name))
 }

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
-use crate::delivery;
 use crate::env::{Env, Fs, ProcessEnv, RealFs};
 use crate::error::{Error, Result};
 use crate::files::{
@@ -22,9 +21,10 @@ use crate::profile::{
 };
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
-use crate::state::StateStore;
+use crate::state::{Delivery, StateStore};
 
 /// Serving sessions from the credentials file (`cached_session`, `renew`).
+mod activation;
 mod served;
 
 /// One file as [`Engine::examine`] read it.
@@ -76,6 +76,8 @@ impl MfaPrompt for GivenCode {
 pub struct CredentialRequest {
     /// Overrides the final role's `duration_seconds`.
     pub duration: Option<Duration>,
+    /// Serve a keychain source's own long-term keys rather than a session token of them.
+    pub long_term_keys: bool,
 }
 
 /// How `activate` may treat existing files.
@@ -85,6 +87,8 @@ pub struct ActivateOptions {
     pub force: bool,
     /// Adopt a role profile of the same name in `~/.aws/config` (else it stays, shadowing).
     pub adopt: bool,
+    /// How to deliver the session; `None` keeps the session's earlier choice (file at first).
+    pub delivery: Option<Delivery>,
 }
 
 impl Default for ActivateOptions {
@@ -92,6 +96,7 @@ impl Default for ActivateOptions {
         Self {
             force: false,
             adopt: true,
+            delivery: None,
         }
     }
 }
@@ -118,6 +123,10 @@ pub struct Activation {
     pub credentials_path: PathBuf,
     /// A copy of the file from before the change, if one was taken.
     pub backup: Option<PathBuf>,
+    /// How the session reaches the AWS tools.
+    pub delivery: Delivery,
+    /// The session length chosen for it, if any (else the profile's `duration_seconds`).
+    pub duration: Option<Duration>,
     /// Lines of the config file adopted, as `(line, key)`.
     pub adopted: Vec<(usize, String)>,
     pub config_path: PathBuf,
@@ -139,6 +148,9 @@ pub struct SessionStatus {
     #[serde(skip)]
     pub expires_at: Option<SystemTime>,
     pub shadowed_by: Option<String>,
+    pub delivery: Delivery,
+    /// The session length chosen for it, in seconds, if any.
+    pub duration_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -377,6 +389,18 @@ impl Engine {
         request: &CredentialRequest,
         mfa: &dyn MfaPrompt,
     ) -> Result<Credentials> {
+        // The length chosen for the session when activating it, unless this request names one.
+        let chosen;
+        let request = match (request.duration, self.chosen_duration(name)?) {
+            (None, Some(duration)) => {
+                chosen = CredentialRequest {
+                    duration: Some(duration),
+                    ..request.clone()
+                };
+                &chosen
+            }
+            _ => request,
+        };
         if let Some(duration) = request.duration {
             resolve::validate_role_duration(duration).map_err(|why| Error::InvalidDuration {
                 seconds: duration.as_secs(),
@@ -463,93 +487,6 @@ impl Engine {
 
     pub fn state_store(&self) -> StateStore {
         StateStore::from_env(self.env.as_ref())
-    }
-
-    /// Obtain `name`'s credentials now, write them as a managed section of the credentials file,
-    /// and mark the session active so the running engine keeps it fresh.
-    pub async fn activate(
-        &self,
-        name: &str,
-        request: &CredentialRequest,
-        mfa: &dyn MfaPrompt,
-        options: ActivateOptions,
-    ) -> Result<Activation> {
-        let credentials = self.credentials(name, request, mfa).await?;
-        let locations = self.locations();
-        let stamp = delivery::stamp(self.clock.now());
-        let written = delivery::write_session(
-            &locations.credentials,
-            &self.state_store(),
-            name,
-            &credentials,
-            options.force,
-            &stamp,
-        )?;
-        // The credentials are in place before the config stops defining the role, so the AWS
-        // tools never see the profile without a way to get credentials.
-        let mut adopted = Vec::new();
-        let set = self.load_profiles()?;
-        if options.adopt && delivery::shadowed_by(&set, name).is_some() {
-            adopted = delivery::adopt_profile(&locations.config, name)?;
-        }
-        let shadowed_by = delivery::shadowed_by(&self.load_profiles()?, name)
-            .map(|(origin, key)| format!("{key} at {origin}"));
-        Ok(Activation {
-            name: name.to_owned(),
-            expiration: credentials.expiration,
-            credentials_path: written.target,
-            backup: written.backup,
-            adopted,
-            config_path: locations.config,
-            shadowed_by,
-        })
-    }
-
-    /// Remove `name`'s managed section (giving back the file's earlier bytes) and stop keeping
-    /// it fresh. `Ok(false)` if the file had no such section.
-    pub fn deactivate(&self, name: &str, force: bool) -> Result<bool> {
-        let stamp = delivery::stamp(self.clock.now());
-        // The role definition comes back first, so the AWS tools can resolve the profile
-        // themselves before RoleKeeper's credentials leave.
-        delivery::release_profile(&self.locations().config, name)?;
-        delivery::remove_session(
-            &self.locations().credentials,
-            &self.state_store(),
-            name,
-            force,
-            &stamp,
-        )
-    }
-
-    /// Every session RoleKeeper delivers, with its expiry.
-    pub fn sessions(&self) -> Result<Vec<SessionStatus>> {
-        let state = self.state_store().load()?;
-        let set = self.load_profiles()?;
-        let now = self.clock.now();
-        let target = crate::credfile::write::resolve_target(&self.locations().credentials)
-            .unwrap_or_else(|_| self.locations().credentials);
-        let record = state.files.get(&target.display().to_string());
-        Ok(state
-            .active
-            .iter()
-            .map(|name| {
-                let expires = record
-                    .and_then(|r| r.sections.get(name))
-                    .and_then(|e| e.expires.clone());
-                let expires_at = expires
-                    .as_deref()
-                    .and_then(crate::credentials::parse_isoformat);
-                let remaining = expires_at.map(|at| at.duration_since(now).unwrap_or_default());
-                SessionStatus {
-                    name: name.clone(),
-                    expires,
-                    remaining,
-                    expires_at,
-                    shadowed_by: delivery::shadowed_by(&set, name)
-                        .map(|(origin, key)| format!("{key} at {origin}")),
-                }
-            })
-            .collect())
     }
 
     /// `rolekeeper-<unix seconds>`, like botocore's `botocore-session-<seconds>`.

@@ -78,6 +78,9 @@ pub enum Error {
     #[error("--duration {seconds}s is not valid: {why}")]
     InvalidDuration { seconds: u64, why: String },
 
+    #[error("profile `{profile}` cannot be delivered through credential_process: {why}")]
+    DeliveryRefused { profile: String, why: String },
+
     #[error("profile `{profile}` needs an MFA code for {serial}, and there is no terminal to ask on; run the command in a terminal, or set mfa_process in the profile to a command that prints the code")]
     MfaCodeUnavailable { profile: String, serial: String },
 

@@ -10,7 +10,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::credfile::adopt::names_profile;
 use crate::credfile::{write, Document};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -89,39 +88,6 @@ fn remove_keys(doc: &mut Document, profile: &str) -> Option<bool> {
         doc.set_line(index, Vec::new());
     }
     Some(false)
-}
-
-/// Add the `credential_process` line to `profile`'s section of a config document (creating the
-/// section if there is none). Nothing changes if the line is there already.
-fn add_process_line(doc: &mut Document, profile: &str, source: &str) {
-    let line = imported_source_line(source);
-    let ending = doc.line_ending().as_str();
-    let span = doc
-        .sections()
-        .into_iter()
-        .find(|s| names_profile(&s.name, profile));
-    match span {
-        None => {
-            let header = if profile == "default" {
-                "[default]".to_owned()
-            } else {
-                format!("[profile {profile}]")
-            };
-            doc.append_section(&format!("{header}{ending}{line}{ending}"));
-        }
-        Some(span) => {
-            if (span.header + 1..span.end).any(|i| doc.line_text(i).trim() == line) {
-                return;
-            }
-            let last = span.end - 1;
-            let mut bytes = doc.line_bytes(last).to_vec();
-            if !bytes.ends_with(b"\n") {
-                bytes.extend_from_slice(ending.as_bytes());
-            }
-            bytes.extend_from_slice(format!("{line}{ending}").as_bytes());
-            doc.set_line(last, bytes);
-        }
-    }
 }
 
 impl Engine {
@@ -233,7 +199,7 @@ impl Engine {
         write::update(
             &locations.config,
             |doc| {
-                add_process_line(doc, profile, &name);
+                crate::credfile::process_line::add(doc, profile, &imported_source_line(&name));
                 Ok::<_, io::Error>(())
             },
             |_, _| Ok(()),
@@ -326,7 +292,8 @@ mod tests {
             (
                 "[default]\r\nregion = eu",
                 "default",
-                format!("[default]\r\nregion = eu\r\n{line}\r\n"),
+                // A file without a final line break stays without one.
+                format!("[default]\r\nregion = eu\r\n{line}"),
             ),
             (
                 "# c\n[profile a]\n",
@@ -336,14 +303,14 @@ mod tests {
         ];
         for (before, profile, after) in table {
             let mut doc = Document::parse(before.as_bytes());
-            add_process_line(&mut doc, profile, "dev");
+            crate::credfile::process_line::add(&mut doc, profile, &imported_source_line("dev"));
             assert_eq!(
                 String::from_utf8_lossy(&doc.to_bytes()),
                 after,
                 "{before:?}"
             );
             // Twice is once.
-            add_process_line(&mut doc, profile, "dev");
+            crate::credfile::process_line::add(&mut doc, profile, &imported_source_line("dev"));
             assert_eq!(
                 String::from_utf8_lossy(&doc.to_bytes()),
                 after,

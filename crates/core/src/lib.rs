@@ -38,4 +38,5 @@ pub use runner::{Command, EngineHandle, Event, Health, HealthMap};
 pub use schedule::Policy;
 pub use secret::Secret;
 pub use settings::{Settings, SettingsStore};
+pub use state::Delivery;
 pub use words::{apply_health, human_duration, session_views, SessionView};

@@ -230,11 +230,12 @@ pub fn imported_source_line(source: &str) -> String {
 pub fn imported_source_name(command: &str) -> Option<&str> {
     let mut words = command.split_whitespace();
     match (words.next(), words.next(), words.next(), words.next()) {
-        (Some(program), Some("credential-process"), Some(name), None)
-            if program == "rolekeeper" || program.ends_with("/rolekeeper") =>
-        {
-            Some(name)
-        }
+        (
+            Some(program),
+            Some("credential-process"),
+            Some(name),
+            None | Some("--long-term-keys"),
+        ) if program == "rolekeeper" || program.ends_with("/rolekeeper") => Some(name),
         _ => None,
     }
 }

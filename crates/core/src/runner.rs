@@ -382,21 +382,20 @@ impl Loop {
             return;
         }
         let engine = Arc::clone(&self.engine);
-        let path = engine.locations().credentials;
         let stamp = delivery::stamp(engine.clock().now());
-        let batch: Vec<(&str, &Credentials)> =
-            obtained.iter().map(|(n, c)| (n.as_str(), c)).collect();
-        match delivery::write_sessions(&path, &engine.state_store(), &batch, false, &stamp) {
-            Ok(written) => {
-                for ((name, outcome), (_, credentials)) in
-                    written.outcomes.into_iter().zip(&obtained)
-                {
+        match engine.deliver_renewed(&obtained, &stamp) {
+            Ok((target, outcomes)) => {
+                for (name, outcome) in outcomes {
+                    let expiration = obtained
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .and_then(|(_, c)| c.expiration);
                     match outcome {
                         Ok(()) => {
-                            let recovered = self.schedule.succeeded(&name, credentials.expiration);
+                            let recovered = self.schedule.succeeded(&name, expiration);
                             self.emit(Event::Refreshed {
                                 name: name.clone(),
-                                expires: credentials.expiration,
+                                expires: expiration,
                             });
                             if recovered {
                                 self.emit(Event::Recovered { name });
@@ -404,7 +403,7 @@ impl Loop {
                         }
                         Err(conflict) => {
                             let message = Error::Conflict {
-                                path: written.written.target.clone(),
+                                path: target.clone(),
                                 conflict,
                             }
                             .to_string();

@@ -25,6 +25,68 @@ pub struct State {
     /// Per file RoleKeeper writes (by path).
     #[serde(default)]
     pub files: BTreeMap<String, FileRecord>,
+    /// What the user chose per session (duration, delivery), kept across deactivation so that
+    /// activating again keeps the choice.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, SessionChoice>,
+}
+
+/// How a session's credentials reach the AWS tools.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// A managed profile section of the shared credentials file: read by every SDK and tool,
+    /// even old ones, with no process started.
+    #[default]
+    File,
+    /// A managed `credential_process = rolekeeper credential-process NAME` line in
+    /// `~/.aws/config`: no secret in any file; the SDKs run RoleKeeper when they need
+    /// credentials, and it serves the session the engine keeps fresh in the keychain.
+    Process,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::File => "file",
+            Delivery::Process => "process",
+        }
+    }
+}
+
+impl std::str::FromStr for Delivery {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "file" => Ok(Delivery::File),
+            "process" => Ok(Delivery::Process),
+            other => Err(format!(
+                "`{other}` is not a delivery; use `file` (the credentials file) or `process` (credential_process in ~/.aws/config)"
+            )),
+        }
+    }
+}
+
+/// One session's choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionChoice {
+    /// How long each session lasts, overriding the profile's `duration_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u64>,
+    #[serde(default)]
+    pub delivery: Delivery,
+    /// For process delivery: when the session the keychain holds expires (ISO 8601). File
+    /// delivery keeps this with the file's section instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl State {
+    /// `name`'s choices, the defaults when none were made.
+    pub fn choice(&self, name: &str) -> SessionChoice {
+        self.choices.get(name).cloned().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

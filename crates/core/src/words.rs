@@ -44,6 +44,11 @@ pub struct SessionView {
     /// For an active session, its MFA plan in words (`MFA session until 21:40 UTC, then a code`,
     /// `code at each renewal`, `no MFA`); filled by callers that can ask the keychain.
     pub plan: Option<String>,
+    /// How an active session reaches the AWS tools, or would when activated: `file` or
+    /// `process`.
+    pub delivery: crate::Delivery,
+    /// The session length chosen for it, in seconds; `None` is the profile's own.
+    pub duration_seconds: Option<u64>,
 }
 
 /// Put what the running engine knows (needs a code, failing) over the state the files show.
@@ -70,6 +75,8 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 state: session.map_or_else(|| "off".to_owned(), SessionStatus::state_in_words),
                 active: session.is_some(),
                 plan: None,
+                delivery: session.map_or(crate::Delivery::File, |s| s.delivery),
+                duration_seconds: session.and_then(|s| s.duration_seconds),
             }
         })
         .collect();
@@ -86,6 +93,8 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 state: s.state_in_words(),
                 active: true,
                 plan: None,
+                delivery: s.delivery,
+                duration_seconds: s.duration_seconds,
             });
         }
     }
@@ -118,6 +127,8 @@ mod tests {
             remaining: remaining.map(Duration::from_secs),
             expires_at: None,
             shadowed_by: None,
+            delivery: crate::Delivery::File,
+            duration_seconds: None,
         }
     }
 

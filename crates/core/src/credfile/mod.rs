@@ -4,6 +4,7 @@
 pub mod adopt;
 pub mod document;
 pub mod managed;
+pub mod process_line;
 pub mod write;
 
 pub use document::{Document, LineEnding};

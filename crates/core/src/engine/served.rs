@@ -13,10 +13,10 @@ use crate::credentials::{parse_isoformat, Credentials};
 use crate::credfile::managed::{fingerprint, ownership, Ownership};
 use crate::credfile::write::resolve_target;
 use crate::credfile::Document;
-use crate::delivery;
 use crate::error::{Error, Result};
 use crate::runner::policy_from_env;
 use crate::secret::Secret;
+use crate::state::Delivery;
 
 /// Never hand out credentials with less than this left, whatever the lead: the caller must have
 /// time to use them.
@@ -102,6 +102,31 @@ impl Engine {
         })
     }
 
+    /// A process-delivered active session as the keychain holds it, if it still has more than
+    /// [`Engine::serving_margin`] left: what `credential-process` serves between the refresh
+    /// engine's renewals. `Ok(None)` for any other session: the caller obtains new credentials.
+    pub async fn kept_session(
+        &self,
+        name: &str,
+        request: &CredentialRequest,
+    ) -> Result<Option<Credentials>> {
+        let state = self.state_store().load()?;
+        if !state.active.contains(name) || state.choice(name).delivery != Delivery::Process {
+            return Ok(None);
+        }
+        let request = CredentialRequest {
+            duration: request
+                .duration
+                .or(state.choice(name).duration_seconds.map(Duration::from_secs)),
+            ..request.clone()
+        };
+        let plan = self.plan(name)?;
+        Ok(
+            crate::mfa::obtain::cached_role_session(self, &plan, &request, self.serving_margin())
+                .await,
+        )
+    }
+
     /// Obtain `name`'s credentials now; an active session's new credentials replace its section
     /// of the credentials file (as the refresh engine would), so the next caller reads them from
     /// there.
@@ -112,17 +137,7 @@ impl Engine {
         mfa: &dyn MfaPrompt,
     ) -> Result<Credentials> {
         let credentials = self.credentials(name, request, mfa).await?;
-        if self.is_active(name)? {
-            let stamp = delivery::stamp(self.clock.now());
-            delivery::write_session(
-                &self.locations().credentials,
-                &self.state_store(),
-                name,
-                &credentials,
-                false,
-                &stamp,
-            )?;
-        }
+        self.deliver_one(name, &credentials)?;
         Ok(credentials)
     }
 }
@@ -134,6 +149,7 @@ mod tests {
 
     use super::*;
     use crate::clock::ManualClock;
+    use crate::delivery;
     use crate::env::{MapEnv, RealFs};
 
     fn session(expires_in: u64) -> Credentials {

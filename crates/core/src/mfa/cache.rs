@@ -1,5 +1,6 @@
 //! Sessions kept in the keychain so they survive restarts: the MFA session of each source and
-//! device (entry `mfa:SOURCE:SERIAL`) and each role session obtained (`session:NAME`), as JSON
+//! device (entry `mfa:SOURCE:SERIAL`), the session token of a source served on its own
+//! (`token:SOURCE`), and each role session obtained (`session:NAME`), as JSON
 //! blobs with their expiry. Never in a file: they are as good as keys until they expire.
 //!
 //! The cache only saves codes and STS calls. Every failure to read or write it (no keychain, a
@@ -24,6 +25,11 @@ const BLOB_VERSION: u32 = 1;
 /// device `serial`.
 pub fn mfa_entry(source: &str, serial: &str) -> String {
     format!("mfa:{source}:{serial}")
+}
+
+/// The entry of the session token of a keychain source with no MFA device, served on its own.
+pub fn token_entry(source: &str) -> String {
+    format!("token:{source}")
 }
 
 /// The entry of the role session delivered as `name`.

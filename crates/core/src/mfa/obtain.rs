@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use super::cache::{mfa_entry, session_entry, SessionCache};
+use super::cache::{mfa_entry, session_entry, token_entry, SessionCache};
 use super::code::{code_for, forget_rejected, remember_rejected};
 use super::plan::{choose, StepFacts, StepMfa};
 use crate::credentials::Credentials;
 use crate::engine::{CredentialRequest, Engine, MfaPrompt};
 use crate::error::{Error, Result};
-use crate::resolve::{Base, Plan, RoleStep};
+use crate::resolve::{Base, Plan};
 use crate::secret::Secret;
 use crate::sts::{
     AssumeRoleRequest, SessionTokenRequest, Sts, StsErrorKind, StsSettings,
@@ -64,6 +64,29 @@ fn source_name(plan: &Plan) -> Option<&str> {
     }
 }
 
+/// The role session the keychain holds for `plan`, if it was obtained for the same request and
+/// has more than `margin` left: what process delivery serves between renewals.
+pub(crate) async fn cached_role_session(
+    engine: &Engine,
+    plan: &Plan,
+    request: &CredentialRequest,
+    margin: Duration,
+) -> Option<Credentials> {
+    if plan.roles.is_empty() {
+        return None;
+    }
+    let cache = SessionCache::new(engine.secret_store());
+    let bound = session_bound(engine, plan, request);
+    cache
+        .fresh(
+            &session_entry(&plan.profile),
+            &bound,
+            engine.clock().now(),
+            margin,
+        )
+        .await
+}
+
 pub(crate) async fn obtain(
     engine: &Engine,
     mut plan: Plan,
@@ -71,6 +94,12 @@ pub(crate) async fn obtain(
     prompt: &dyn MfaPrompt,
 ) -> Result<Credentials> {
     if plan.roles.is_empty() {
+        if let Base::KeychainSource { name, .. } = &plan.base {
+            if !request.long_term_keys {
+                let name = name.clone();
+                return source_session(engine, &name, &plan, request, prompt).await;
+            }
+        }
         return match engine.sources().start(&mut plan).await? {
             Some(keys) => Ok(keys),
             None => engine.base_credentials(&plan.base),
@@ -112,7 +141,7 @@ pub(crate) async fn obtain(
                     &step.profile,
                     &serial,
                     prompt,
-                    mfa_process(engine, step).as_deref(),
+                    mfa_process(engine, &step.profile).as_deref(),
                 )
                 .await?;
                 Some((serial, code))
@@ -120,10 +149,15 @@ pub(crate) async fn obtain(
             StepMfa::ViaMfaSession { serial } => {
                 let name = source.as_deref().unwrap_or(&plan.profile);
                 let entry = mfa_entry(name, &serial);
-                current = get_mfa_session(
-                    engine, &cache, &entry, &serial, &current, &settings, step, prompt, margin,
-                )
-                .await?;
+                let asking = TokenAsk {
+                    profile: &step.profile,
+                    entry: &entry,
+                    serial: Some(&serial),
+                    duration: DEFAULT_SESSION_TOKEN_DURATION,
+                };
+                current =
+                    get_session_token(engine, &cache, &asking, &current, &settings, prompt, margin)
+                        .await?;
                 mfa_session = Some(entry);
                 None
             }
@@ -170,59 +204,128 @@ pub(crate) async fn obtain(
     Ok(current)
 }
 
-/// `mfa_process` of the profile that asks for the role.
-fn mfa_process(engine: &Engine, step: &RoleStep) -> Option<String> {
+/// `mfa_process` of the profile that asks for a code.
+fn mfa_process(engine: &Engine, profile: &str) -> Option<String> {
     let set = engine.load_profiles().ok()?;
-    set.get(&step.profile)?
+    set.get(profile)?
         .text("mfa_process")
         .filter(|c| !c.trim().is_empty())
         .map(str::to_owned)
 }
 
-/// The MFA session in `entry` if it is still good for `keys`, else a new one made with a code.
-#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
-async fn get_mfa_session(
+/// A keychain source served on its own (`credential_process = rolekeeper credential-process
+/// SOURCE`, `export SOURCE`): a session token, never its long-term keys unless asked for. With
+/// an MFA device, it is the source's MFA session (the one its roles are assumed from, so one code
+/// serves both); without, a `GetSessionToken` of its own. Both are cached in the keychain.
+async fn source_session(
+    engine: &Engine,
+    name: &str,
+    plan: &Plan,
+    request: &CredentialRequest,
+    prompt: &dyn MfaPrompt,
+) -> Result<Credentials> {
+    let source = engine.sources().get(name).await?;
+    let keys = Credentials {
+        access_key_id: source.access_key_id.clone(),
+        secret_access_key: source.secret_access_key.clone(),
+        session_token: None,
+        expiration: None,
+    };
+    let region = plan.region.as_deref().or(source.region.as_deref());
+    let settings = StsSettings::from_env(engine.env(), region);
+    let cache = SessionCache::new(engine.secret_store());
+    let (entry, duration) = match &source.mfa_serial {
+        // The MFA session roles share: always the default length, whatever was asked.
+        Some(serial) => (mfa_entry(name, serial), DEFAULT_SESSION_TOKEN_DURATION),
+        None => (
+            token_entry(name),
+            request.duration.unwrap_or(DEFAULT_SESSION_TOKEN_DURATION),
+        ),
+    };
+    let asking = TokenAsk {
+        profile: &plan.profile,
+        entry: &entry,
+        serial: source.mfa_serial.as_deref(),
+        duration,
+    };
+    get_session_token(
+        engine,
+        &cache,
+        &asking,
+        &keys,
+        &settings,
+        prompt,
+        margin(engine),
+    )
+    .await
+}
+
+/// One `GetSessionToken`: for whom, kept where, with which device, how long.
+struct TokenAsk<'a> {
+    /// The profile asking, named in prompts and errors.
+    profile: &'a str,
+    /// Its keychain cache entry.
+    entry: &'a str,
+    serial: Option<&'a str>,
+    duration: Duration,
+}
+
+/// The session in `asking.entry` if it is still good for `keys`, else a new one, made with a
+/// code when there is an MFA device.
+async fn get_session_token(
     engine: &Engine,
     cache: &SessionCache,
-    entry: &str,
-    serial: &str,
+    asking: &TokenAsk<'_>,
     keys: &Credentials,
     settings: &StsSettings,
-    step: &RoleStep,
     prompt: &dyn MfaPrompt,
     margin: Duration,
 ) -> Result<Credentials> {
-    // Bound to the key id: new keys for the same source start a new MFA session.
-    let bound = keys.access_key_id.clone();
+    // Bound to the key id (new keys for the same source start a new session) and the length.
+    let bound = if asking.duration == DEFAULT_SESSION_TOKEN_DURATION {
+        keys.access_key_id.clone()
+    } else {
+        format!("{}|{}s", keys.access_key_id, asking.duration.as_secs())
+    };
     let now = engine.clock().now();
-    if let Some(session) = cache.fresh(entry, &bound, now, margin).await {
-        tracing::debug!(profile = %step.profile, serial, "cached MFA session used");
+    if let Some(session) = cache.fresh(asking.entry, &bound, now, margin).await {
+        tracing::debug!(profile = %asking.profile, entry = asking.entry, "cached session token used");
         return Ok(session);
     }
-    let code: Secret = code_for(
-        &step.profile,
-        serial,
-        prompt,
-        mfa_process(engine, step).as_deref(),
-    )
-    .await?;
-    let request = SessionTokenRequest {
-        duration: Some(DEFAULT_SESSION_TOKEN_DURATION),
-        mfa: Some((serial.to_owned(), code.clone())),
+    let mfa = match asking.serial {
+        Some(serial) => {
+            let code: Secret = code_for(
+                asking.profile,
+                serial,
+                prompt,
+                mfa_process(engine, asking.profile).as_deref(),
+            )
+            .await?;
+            Some((serial.to_owned(), code))
+        }
+        None => None,
     };
-    tracing::debug!(profile = %step.profile, serial, "starting an MFA session");
+    let request = SessionTokenRequest {
+        duration: Some(asking.duration),
+        mfa: mfa.clone(),
+    };
+    tracing::debug!(profile = %asking.profile, entry = asking.entry, "getting a session token");
     match Sts::new(settings, keys).get_session_token(&request).await {
         Ok(session) => {
-            forget_rejected(serial);
-            cache.put(entry, &bound, &session).await;
+            if let Some((serial, _)) = &mfa {
+                forget_rejected(serial);
+            }
+            cache.put(asking.entry, &bound, &session).await;
             Ok(session)
         }
         Err(cause) => {
-            if cause.kind == StsErrorKind::AccessDenied {
-                remember_rejected(serial, &code);
+            if let Some((serial, code)) = &mfa {
+                if cause.kind == StsErrorKind::AccessDenied {
+                    remember_rejected(serial, code);
+                }
             }
             Err(Error::Sts {
-                profile: step.profile.clone(),
+                profile: asking.profile.to_owned(),
                 cause,
             })
         }

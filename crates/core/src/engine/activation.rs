@@ -1,0 +1,298 @@
+//! Activating and deactivating sessions, and listing them: where each session is delivered
+//! (a section of the credentials file, or `credential_process` in `~/.aws/config`) and the
+//! length chosen for it, remembered in the state file so every renewal keeps to the choice.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{ActivateOptions, Activation, CredentialRequest, Engine, MfaPrompt, SessionStatus};
+use crate::credentials::{parse_isoformat, Credentials};
+use crate::credfile::Conflict;
+use crate::delivery;
+use crate::error::{Error, Result};
+use crate::state::{Delivery, SessionChoice};
+
+/// One renewed session's delivery: done, or left alone because of a conflict in the file.
+pub(crate) type Outcome = (String, std::result::Result<(), Conflict>);
+
+impl Engine {
+    /// The session length chosen for `name` when it was activated, if any.
+    pub fn chosen_duration(&self, name: &str) -> Result<Option<Duration>> {
+        Ok(self
+            .state_store()
+            .load()?
+            .choices
+            .get(name)
+            .and_then(|c| c.duration_seconds)
+            .map(Duration::from_secs))
+    }
+
+    /// How `name` is delivered (file unless chosen otherwise).
+    pub fn delivery_of(&self, name: &str) -> Result<Delivery> {
+        Ok(self.state_store().load()?.choice(name).delivery)
+    }
+
+    /// Obtain `name`'s credentials now, deliver them as chosen (a managed section of the
+    /// credentials file, or a managed `credential_process` line in `~/.aws/config` with the
+    /// session kept in the keychain), remember the choice, and mark the session active so the
+    /// running engine keeps it fresh. Activating an active session again renews it, and moves
+    /// it when the delivery changes.
+    pub async fn activate(
+        &self,
+        name: &str,
+        request: &CredentialRequest,
+        mfa: &dyn MfaPrompt,
+        options: ActivateOptions,
+    ) -> Result<Activation> {
+        let earlier = self.state_store().load()?.choice(name);
+        let choice = SessionChoice {
+            duration_seconds: request
+                .duration
+                .map(|d| d.as_secs())
+                .or(earlier.duration_seconds),
+            delivery: options.delivery.unwrap_or(earlier.delivery),
+            expires: None,
+        };
+        if choice.delivery == Delivery::Process {
+            self.check_process_delivery(name, options)?;
+        }
+        let request = CredentialRequest {
+            duration: choice.duration_seconds.map(Duration::from_secs),
+            ..request.clone()
+        };
+        let credentials = self.credentials(name, &request, mfa).await?;
+        let locations = self.locations();
+        let store = self.state_store();
+        let mut activation = Activation {
+            name: name.to_owned(),
+            expiration: credentials.expiration,
+            credentials_path: crate::credfile::write::resolve_target(&locations.credentials)
+                .unwrap_or_else(|_| locations.credentials.clone()),
+            backup: None,
+            adopted: Vec::new(),
+            config_path: locations.config.clone(),
+            shadowed_by: None,
+            delivery: choice.delivery,
+            duration: request.duration,
+        };
+        match choice.delivery {
+            Delivery::File => {
+                // Moving from process delivery: the config line goes first (the file section
+                // written next then serves the tools).
+                if earlier.delivery == Delivery::Process {
+                    delivery::stop_serving_by_process(&locations.config, name)?;
+                }
+                let stamp = delivery::stamp(self.clock.now());
+                let written = delivery::write_session(
+                    &locations.credentials,
+                    &store,
+                    name,
+                    &credentials,
+                    options.force,
+                    &stamp,
+                )?;
+                activation.credentials_path = written.target;
+                activation.backup = written.backup;
+                // The credentials are in place before the config stops defining the role, so
+                // the AWS tools never see the profile without a way to get credentials.
+                if options.adopt && delivery::shadowed_by(&self.load_profiles()?, name).is_some() {
+                    activation.adopted = delivery::adopt_profile(&locations.config, name)?;
+                }
+            }
+            Delivery::Process => {
+                activation.adopted = delivery::serve_by_process(&locations.config, name)?;
+                // Moving from file delivery: the section leaves the credentials file.
+                if self.has_file_section(name)? {
+                    let stamp = delivery::stamp(self.clock.now());
+                    delivery::remove_session(
+                        &locations.credentials,
+                        &store,
+                        name,
+                        options.force,
+                        &stamp,
+                    )?;
+                }
+                delivery::record_process_sessions(
+                    &locations.credentials,
+                    &store,
+                    &[(name, &credentials)],
+                )?;
+            }
+        }
+        let duration_seconds = choice.duration_seconds;
+        let delivery = choice.delivery;
+        delivery::update_state(&locations.credentials, &store, |state| {
+            let kept = state.choices.entry(name.to_owned()).or_default();
+            kept.duration_seconds = duration_seconds;
+            kept.delivery = delivery;
+            if delivery == Delivery::File {
+                kept.expires = None;
+            }
+        })?;
+        activation.shadowed_by = delivery::shadowed_by(&self.load_profiles()?, name)
+            .map(|(origin, key)| format!("{key} at {origin}"));
+        Ok(activation)
+    }
+
+    /// Process delivery puts `credential_process` in the profile's section of `~/.aws/config`,
+    /// so it needs a role profile there (the AWS tools read a static profile's keys from the
+    /// credentials file before they look at `credential_process`), and adoption of its role
+    /// lines.
+    fn check_process_delivery(&self, name: &str, options: ActivateOptions) -> Result<()> {
+        let set = self.load_profiles()?;
+        let why = match set.get(name) {
+            None => None, // resolving it fails next, in the usual words
+            Some(profile) if profile.get("role_arn").is_none() => Some(
+                "it is not a role profile of the config file, and the AWS tools would read its \
+                 keys from the credentials file before running credential_process; deliver it \
+                 as a file",
+            ),
+            Some(_) if !options.adopt => Some(
+                "it needs the profile's role lines adopted (the AWS tools would otherwise assume \
+                 the role themselves); activate it without --no-adopt",
+            ),
+            Some(_) => None,
+        };
+        match why {
+            Some(why) => Err(Error::DeliveryRefused {
+                profile: name.to_owned(),
+                why: why.to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the credentials file has a section RoleKeeper wrote for `name`.
+    fn has_file_section(&self, name: &str) -> Result<bool> {
+        let state = self.state_store().load()?;
+        let path = self.locations().credentials;
+        let target = crate::credfile::write::resolve_target(&path).unwrap_or(path);
+        Ok(state
+            .files
+            .get(&target.display().to_string())
+            .is_some_and(|r| r.sections.contains_key(name)))
+    }
+
+    /// Stop keeping `name` fresh and give back what delivering it changed: its section of the
+    /// credentials file, or its `credential_process` line, and the adopted role lines, byte for
+    /// byte. `Ok(false)` if neither file had anything of it.
+    pub fn deactivate(&self, name: &str, force: bool) -> Result<bool> {
+        let stamp = delivery::stamp(self.clock.now());
+        let locations = self.locations();
+        // The role definition comes back first, so the AWS tools can resolve the profile
+        // themselves before RoleKeeper's credentials leave.
+        let by_process = match self.delivery_of(name)? {
+            Delivery::Process => delivery::stop_serving_by_process(&locations.config, name)?,
+            Delivery::File => {
+                delivery::release_profile(&locations.config, name)?;
+                false
+            }
+        };
+        let from_file = delivery::remove_session(
+            &locations.credentials,
+            &self.state_store(),
+            name,
+            force,
+            &stamp,
+        )?;
+        delivery::update_state(&locations.credentials, &self.state_store(), |state| {
+            if let Some(choice) = state.choices.get_mut(name) {
+                choice.expires = None;
+            }
+        })?;
+        Ok(by_process || from_file)
+    }
+
+    /// Every session RoleKeeper delivers, with its expiry and how it is delivered.
+    pub fn sessions(&self) -> Result<Vec<SessionStatus>> {
+        let state = self.state_store().load()?;
+        let set = self.load_profiles()?;
+        let now = self.clock.now();
+        let target = crate::credfile::write::resolve_target(&self.locations().credentials)
+            .unwrap_or_else(|_| self.locations().credentials);
+        let record = state.files.get(&target.display().to_string());
+        Ok(state
+            .active
+            .iter()
+            .map(|name| {
+                let choice = state.choice(name);
+                let expires = match choice.delivery {
+                    Delivery::File => record
+                        .and_then(|r| r.sections.get(name))
+                        .and_then(|e| e.expires.clone()),
+                    Delivery::Process => choice.expires.clone(),
+                };
+                let expires_at = expires.as_deref().and_then(parse_isoformat);
+                let remaining = expires_at.map(|at| at.duration_since(now).unwrap_or_default());
+                SessionStatus {
+                    name: name.clone(),
+                    expires,
+                    remaining,
+                    expires_at,
+                    shadowed_by: delivery::shadowed_by(&set, name)
+                        .map(|(origin, key)| format!("{key} at {origin}")),
+                    delivery: choice.delivery,
+                    duration_seconds: choice.duration_seconds,
+                }
+            })
+            .collect())
+    }
+
+    /// Deliver new credentials of active sessions as each is delivered: the file-delivered ones
+    /// in one write of the credentials file, the process-delivered ones (already in the
+    /// keychain) in one write of the state. Returns the credentials file and each session's
+    /// outcome: a file-delivered session's section may be in conflict and left alone.
+    pub(crate) fn deliver_renewed(
+        &self,
+        renewed: &[(String, Credentials)],
+        stamp: &str,
+    ) -> Result<(PathBuf, Vec<Outcome>)> {
+        let state = self.state_store().load()?;
+        let (by_process, by_file): (Vec<_>, Vec<_>) = renewed
+            .iter()
+            .map(|(n, c)| (n.as_str(), c))
+            .partition(|(n, _)| state.choice(n).delivery == Delivery::Process);
+        let path = self.locations().credentials;
+        let mut outcomes = Vec::with_capacity(renewed.len());
+        let mut target = crate::credfile::write::resolve_target(&path).unwrap_or(path.clone());
+        if !by_process.is_empty() {
+            delivery::record_process_sessions(&path, &self.state_store(), &by_process)?;
+            outcomes.extend(by_process.iter().map(|(n, _)| ((*n).to_owned(), Ok(()))));
+        }
+        if !by_file.is_empty() {
+            let written =
+                delivery::write_sessions(&path, &self.state_store(), &by_file, false, stamp)?;
+            target = written.written.target;
+            outcomes.extend(written.outcomes);
+        }
+        Ok((target, outcomes))
+    }
+
+    /// A session renewed outside the refresh engine (`login`, a caller that found it stale):
+    /// delivered as it is delivered, if it is active.
+    pub(crate) fn deliver_one(&self, name: &str, credentials: &Credentials) -> Result<()> {
+        if !self.is_active(name)? {
+            return Ok(());
+        }
+        let path = self.locations().credentials;
+        match self.delivery_of(name)? {
+            Delivery::Process => delivery::record_process_sessions(
+                &path,
+                &self.state_store(),
+                &[(name, credentials)],
+            ),
+            Delivery::File => {
+                let stamp = delivery::stamp(self.clock.now());
+                delivery::write_session(
+                    &path,
+                    &self.state_store(),
+                    name,
+                    credentials,
+                    false,
+                    &stamp,
+                )
+                .map(|_| ())
+            }
+        }
+    }
+}
