@@ -223,6 +223,78 @@ fn a_static_profile_exports_what_the_aws_cli_v2_exports() {
     }
 }
 
+/// `--format json` against `--format process` (the AWS CLI's document) for the same credentials:
+/// a static profile, and an active role session (both formats then serve the session the
+/// credentials file holds). The values must be the same strings; `Profile` names what was asked
+/// for; what long-term keys lack is absent, not null.
+#[test]
+fn json_format_carries_what_the_process_document_carries() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    // `activate` keeps the session in the keychain too: no test may lock it meanwhile.
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let home = home();
+    let activated = home
+        .command(bin("rolekeeper"))
+        .args(["activate", "prodaccess"])
+        .output()
+        .expect("run rolekeeper activate");
+    assert!(activated.status.success(), "{}", describe(&activated));
+    let cases: [(&str, &[&str], &[&str]); 2] = [
+        (
+            "dev",
+            &["AccessKeyId", "SecretAccessKey"],
+            &["SessionToken", "Expiration"],
+        ),
+        (
+            "prodaccess",
+            &[
+                "AccessKeyId",
+                "SecretAccessKey",
+                "SessionToken",
+                "Expiration",
+            ],
+            &[],
+        ),
+    ];
+    for (profile, present, absent) in cases {
+        let parse = |format: &str| -> (String, serde_json::Value) {
+            let out = export(&home, &[profile, "--format", format]);
+            assert!(
+                out.status.success(),
+                "{profile} {format}: {}",
+                describe(&out)
+            );
+            let text = String::from_utf8(out.stdout).expect("UTF-8");
+            let value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{profile} {format}: not JSON ({e}):\n{text}"));
+            (text, value)
+        };
+        let (text, json) = parse("json");
+        let (_, process) = parse("process");
+        // Pretty-printed, two spaces, Profile first, one final newline.
+        assert!(
+            text.starts_with(&format!(
+                "{{\n  \"Profile\": \"{profile}\",\n  \"AccessKeyId\": "
+            )),
+            "{profile}: {text}"
+        );
+        assert!(text.ends_with("\"\n}\n"), "{profile}: {text}");
+        let object = json.as_object().expect("a JSON object");
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut expected: Vec<&str> = present.iter().copied().chain(["Profile"]).collect();
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "{profile}: {text}");
+        for key in present {
+            assert!(json[key].is_string(), "{profile}: {key} in {text}");
+            assert_eq!(json[key], process[key], "{profile}: {key}");
+        }
+        for key in absent {
+            assert!(process.get(key).is_none(), "{profile}: process has {key}");
+        }
+    }
+}
+
 #[test]
 fn aws_profile_and_file_variables_are_honoured() {
     let home = home();
