@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use rolekeeper_core::doctor::{self, Check, Outcome};
+use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
     ActivateOptions, CredentialRequest, Engine, NoMfaPrompt, Secret, Settings, SettingsStore,
     Source,
@@ -212,50 +212,10 @@ pub async fn diagnostics(app: AppHandle) -> Diagnostics {
     let locations = engine.locations();
     let mut checks = doctor::checks(&engine);
     checks.push(doctor::keychain_check(&engine).await);
-    checks.push(notification_check().await);
+    checks.push(doctor::notification_check().await);
     Diagnostics {
         config_file: locations.config.display().to_string(),
         credentials_file: locations.credentials.display().to_string(),
         checks,
-    }
-}
-
-/// Whether a notification server answers, and whether it can show buttons.
-async fn notification_check() -> Check {
-    const NAME: &str = "notification server";
-    // notify-rust's queries block: keep them off the async threads.
-    let asked = tokio::task::spawn_blocking(|| {
-        let info = notify_rust::get_server_information()?;
-        let caps = notify_rust::get_capabilities()?;
-        Ok::<_, notify_rust::error::Error>((info, caps))
-    })
-    .await;
-    let answer = match asked {
-        Ok(answer) => answer.map_err(|e| e.to_string()),
-        Err(join) => Err(join.to_string()),
-    };
-    match answer {
-        Ok((info, caps)) => {
-            let actions = caps.iter().any(|c| c == "actions");
-            let found = format!("{} {} by {}", info.name, info.version, info.vendor);
-            if actions {
-                Check::new(NAME, Outcome::Ok, found)
-            } else {
-                Check::new(
-                    NAME,
-                    Outcome::Warn,
-                    format!(
-                        "{found} shows no buttons, so \"Enter code\" is missing from notifications"
-                    ),
-                )
-                .fix("use Enter MFA code… in the tray menu")
-            }
-        }
-        Err(e) => Check::new(
-            NAME,
-            Outcome::Warn,
-            format!("no notification server answers ({e}), so nothing pops up"),
-        )
-        .fix("start your desktop's notification daemon; the tray still shows every state"),
     }
 }

@@ -1,12 +1,16 @@
-//! `rolekeeper doctor` end to end: the real binary over real files in a throw-away HOME. One
-//! table of setups, each with the exit code and the lines it must (and must not) print. Needs no
-//! service: `cargo build -p rolekeeper` first.
+//! `rolekeeper doctor` end to end: the real binary over real files in a throw-away HOME, inside
+//! the test desktop session (gnome-keyring, dunst as the notification server) with moto as STS.
+//! One table of setups, each with the exit code and the lines it must (and must not) print. The
+//! clock check meets moto, a closed port, and small HTTP servers whose `Date` is set off by a
+//! known amount.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
+use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
 
-use rolekeeper_tests::{bin, describe, AwsHome};
+use rolekeeper_tests::{bin, describe, require_env, AwsHome, ChildGuard};
 
 const CONFIG: &str = "\
 [default]
@@ -33,6 +37,25 @@ enum Place {
     FromEnv,
 }
 
+/// What answers as STS (AWS_ENDPOINT_URL_STS).
+#[derive(Clone, Copy)]
+enum Sts {
+    Moto,
+    /// A closed port.
+    Unreachable,
+    /// An HTTP server whose `Date` is this many seconds ahead of the real clock.
+    DateOffBy(i64),
+}
+
+/// The session bus the keychain and notification server are asked on.
+#[derive(Clone, Copy)]
+enum Bus {
+    /// The test desktop session's (gnome-keyring, dunst).
+    Session,
+    /// DBUS_SESSION_BUS_ADDRESS naming a socket nobody listens on.
+    Dead,
+}
+
 struct Case {
     name: &'static str,
     config: &'static str,
@@ -41,8 +64,11 @@ struct Case {
     place: Place,
     /// Delete the config file after writing it (to check a variable naming a missing file).
     config_missing: bool,
+    sts: Sts,
+    bus: Bus,
     exit: i32,
-    /// Substrings stdout must hold; `{config}` and `{credentials}` are the files' paths.
+    /// Substrings stdout must hold; `{config}` and `{credentials}` are the files' paths, `{sts}`
+    /// the STS endpoint.
     stdout: &'static [&'static str],
     /// Substrings stdout must not hold.
     not_stdout: &'static [&'static str],
@@ -55,6 +81,8 @@ const CLEAN: Case = Case {
     credentials_mode: 0o600,
     place: Place::Default,
     config_missing: false,
+    sts: Sts::Moto,
+    bus: Bus::Session,
     exit: 0,
     stdout: &[
         "ok    config file: {config} (the default), mode ",
@@ -63,7 +91,10 @@ const CLEAN: Case = Case {
         "ok    credentials file permissions: {credentials} is mode 0600",
         "ok    credentials file syntax: the AWS CLI, the SDKs and RoleKeeper all accept",
         "ok    keychain: the Secret Service answers and is unlocked",
-        "6 checks: 6 ok, 0 warn, 0 FAIL",
+        "ok    notification server: dunst ",
+        "ok    clock: this machine's clock ",
+        " STS at {sts}",
+        "8 checks: 8 ok, 0 warn, 0 FAIL",
     ],
     not_stdout: &["FAIL  ", "warn  "],
 };
@@ -166,13 +197,111 @@ fn cases() -> Vec<Case> {
             not_stdout: &["config file syntax"],
             ..CLEAN
         },
+        Case {
+            name: "no session bus: the keychain and the notification server warn, exit 0",
+            bus: Bus::Dead,
+            exit: 0,
+            stdout: &[
+                "warn  keychain: ",
+                "warn  notification server: no notification server answers (",
+                "), so nothing pops up; fix: start your desktop's notification daemon; the tray \
+                 still shows every state",
+                "ok    clock: ",
+                "8 checks: 6 ok, 2 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  "],
+            ..CLEAN
+        },
+        Case {
+            name: "STS unreachable: the clock cannot be compared, warn with the endpoint",
+            sts: Sts::Unreachable,
+            exit: 0,
+            stdout: &[
+                "warn  clock: STS at {sts} could not be reached to compare clocks: ",
+                "Connection refused",
+                "; fix: check the network, the region and AWS_ENDPOINT_URL_STS",
+                "8 checks: 7 ok, 1 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  "],
+            ..CLEAN
+        },
+        Case {
+            name: "a clock 2 min behind STS: warn, exit 0",
+            sts: Sts::DateOffBy(125),
+            exit: 0,
+            stdout: &[
+                "warn  clock: this machine's clock is 2 min ",
+                " behind STS at {sts}; AWS refuses requests signed more than 5 min off; \
+                 fix: sync the clock: timedatectl set-ntp true",
+                "1 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  "],
+            ..CLEAN
+        },
+        Case {
+            name: "a clock 10 min ahead of STS: every signed request is refused, FAIL",
+            sts: Sts::DateOffBy(-600),
+            exit: 1,
+            stdout: &[
+                "FAIL  clock: this machine's clock is 10 min ahead of STS at {sts}: AWS refuses \
+                 requests signed more than 5 min off, so no session can be obtained; \
+                 fix: sync the clock: timedatectl set-ntp true",
+                "7 ok, 0 warn, 1 FAIL",
+            ],
+            not_stdout: &[],
+            ..CLEAN
+        },
     ]
+}
+
+/// An HTTP server on loopback that answers every request as STS refusing unknown keys, with a
+/// `Date` `offset` seconds ahead of the real clock. Returns it and its URL.
+fn skewed_sts(offset: i64) -> (ChildGuard, String) {
+    const SERVER: &str = r#"
+import email.utils, http.server, sys, time
+offset = float(sys.argv[1])
+class Handler(http.server.BaseHTTPRequestHandler):
+    def date_time_string(self, timestamp=None):
+        return email.utils.formatdate(time.time() + offset, usegmt=True)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>" \
+               b"<Message>The security token included in the request is invalid.</Message>" \
+               b"</Error></ErrorResponse>"
+        self.send_response(403)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+    let py = require_env("ROLEKEEPER_TEST_PYTHON");
+    let mut child = ChildGuard(
+        std::process::Command::new(py)
+            .args(["-c", SERVER, &offset.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the skewed STS"),
+    );
+    let mut port = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut port)
+        .expect("read its port");
+    let url = format!("http://127.0.0.1:{}", port.trim());
+    (child, url)
 }
 
 #[test]
 fn doctor_reports_each_setup_with_file_line_and_fix() {
+    let moto = require_env("ROLEKEEPER_TEST_STS_URL");
+    require_env("DBUS_SESSION_BUS_ADDRESS");
     // The keychain check must meet an unlocked keyring: no test may lock it meanwhile.
     let _keyring = rolekeeper_tests::keyring_use(false);
+    let mut servers = Vec::new();
     for case in cases() {
         let home = AwsHome::new("", "");
         let elsewhere = tempfile::tempdir().expect("tempdir");
@@ -190,8 +319,25 @@ fn doctor_reports_each_setup_with_file_line_and_fix() {
         if case.config_missing {
             std::fs::remove_file(&config).expect("rm config");
         }
+        let sts = match case.sts {
+            Sts::Moto => moto.clone(),
+            // Port 9 (discard) on loopback: nothing listens there.
+            Sts::Unreachable => "http://127.0.0.1:9".to_owned(),
+            Sts::DateOffBy(offset) => {
+                let (server, url) = skewed_sts(offset);
+                servers.push(server);
+                url
+            }
+        };
         let mut cmd = home.command(bin("rolekeeper"));
-        cmd.arg("doctor");
+        cmd.arg("doctor").env("AWS_ENDPOINT_URL_STS", &sts);
+        if let Bus::Dead = case.bus {
+            let dead = elsewhere.path().join("no-bus");
+            cmd.env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                format!("unix:path={}", dead.display()),
+            );
+        }
         if let Place::FromEnv = case.place {
             cmd.env("AWS_CONFIG_FILE", &config)
                 .env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
@@ -209,6 +355,7 @@ fn doctor_reports_each_setup_with_file_line_and_fix() {
         let fill = |s: &str| {
             s.replace("{config}", &config.display().to_string())
                 .replace("{credentials}", &credentials.display().to_string())
+                .replace("{sts}", &sts)
         };
         for needle in case.stdout.iter().map(|s| fill(s)) {
             assert!(

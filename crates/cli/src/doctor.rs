@@ -1,19 +1,28 @@
-//! `rolekeeper doctor`: the engine's checks of the setup (`rolekeeper_core::doctor`), one line
-//! each: `ok`, `warn` or `FAIL`, what was found, and what to do. Exits 1 when a check fails
+//! `rolekeeper doctor`: the engine's checks of the setup (`rolekeeper_core::doctor`: the files,
+//! the keychain, the notification server, the clock against STS), one line each: `ok`, `warn` or
+//! `FAIL`, what was found, and what to do. Exits 1 when a check fails
 //! (through the usual one-line error, so the exit codes stay those of every other command).
 
 use std::io::Write;
 
-use rolekeeper_core::doctor::{checks, keychain_check, Outcome};
+use rolekeeper_core::doctor::{checks, clock_check, keychain_check, notification_check, Outcome};
 use rolekeeper_core::Engine;
 
 pub fn run() -> anyhow::Result<()> {
     let engine = Engine::system();
     let mut checks = checks(&engine);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    checks.push(runtime.block_on(keychain_check(&engine)));
+    // The checks that ask a service, side by side: each has its own short timeout.
+    let runtime = crate::serve::runtime()?;
+    let (keychain, notifications, clock) = runtime.block_on(async {
+        tokio::join!(
+            keychain_check(&engine),
+            notification_check(),
+            clock_check(&engine)
+        )
+    });
+    // A keychain call that timed out may still hold a blocking thread: exit without waiting.
+    runtime.shutdown_background();
+    checks.extend([keychain, notifications, clock]);
     let mut out = std::io::stdout().lock();
     for check in &checks {
         writeln!(out, "{check}")?;

@@ -1,9 +1,16 @@
 //! Checks of the setup, as data: what `rolekeeper doctor` prints and the desktop's diagnostics
 //! view shows, one [`Check`] each: `ok`, `warn` or `FAIL`, what was found, and what to do.
 //!
-//! Each kind of check is a small function adding entries, so a new one (the notification server,
-//! the clock against STS) is one more function. The knowledge itself (where the files are, what
-//! each AWS reader refuses) lives in the engine (`Engine::check_files`); this module words it.
+//! Each kind of check is a small function adding entries. The knowledge itself (where the files
+//! are, what each AWS reader refuses) lives in the engine (`Engine::check_files`); this module
+//! words it. The checks that ask a service are async: the keychain, the notification server
+//! ([`notification_check`]) and the clock against STS ([`clock_check`]).
+
+mod clock;
+mod notifications;
+
+pub use clock::{clock_check, skew_check, CLOCK_OK, CLOCK_REFUSED};
+pub use notifications::{notification_check, server_check, ServerInfo};
 
 use std::fmt;
 use std::path::Path;

@@ -263,6 +263,155 @@ impl Sts {
     }
 }
 
+/// What one request to STS said of the time (`rolekeeper doctor`'s clock check).
+#[derive(Debug)]
+pub struct DateProbe {
+    /// Where the request went (scheme, host and port), or where it would have gone.
+    pub endpoint: String,
+    /// The `Date` header of STS's answer; `Ok(None)` when the answer had none or an unreadable
+    /// one; `Err` when no answer came at all.
+    pub date: Result<Option<SystemTime>, StsError>,
+}
+
+/// One unsigned `GetCallerIdentity`, no retries, to read the `Date` header of STS's answer.
+/// Every HTTP answer carries one, a refusal (`MissingAuthenticationToken`) too, so no keys are
+/// needed and none are sent. The header is read by an interceptor before the answer is
+/// deserialised.
+pub async fn probe_date(settings: &StsSettings) -> DateProbe {
+    let seen = date_probe::Seen::default();
+    let timeouts = aws_sdk_sts::config::timeout::TimeoutConfig::builder()
+        .operation_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(3))
+        .build();
+    let mut builder = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()))
+        .allow_no_auth()
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .timeout_config(timeouts)
+        .interceptor(seen.clone());
+    if let Some(url) = &settings.endpoint_url {
+        builder = builder.endpoint_url(url.clone());
+    }
+    let client = aws_sdk_sts::Client::from_conf(builder.build());
+    let sent = client.get_caller_identity().send().await;
+    let (uri, answered, header) = seen.take();
+    let endpoint = uri
+        .or_else(|| settings.endpoint_url.clone())
+        .unwrap_or_else(|| format!("STS in {}", settings.region));
+    let date = match (sent, answered) {
+        (_, true) => Ok(header.as_deref().and_then(date_probe::parse_http_date)),
+        (Err(e), false) => Err(classify(e, "GetCallerIdentity")),
+        (Ok(_), false) => Ok(None),
+    };
+    DateProbe { endpoint, date }
+}
+
+mod date_probe {
+    use std::sync::{Arc, Mutex};
+    use std::time::SystemTime;
+
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::context::{
+        BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    };
+    use aws_smithy_runtime_api::client::interceptors::Intercept;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::config_bag::ConfigBag;
+    use aws_smithy_types::date_time::{DateTime, Format};
+
+    #[derive(Debug, Default)]
+    struct Found {
+        /// The request's scheme, host and port.
+        uri: Option<String>,
+        answered: bool,
+        date: Option<String>,
+    }
+
+    /// Records where the request goes and the `Date` of the answer.
+    #[derive(Debug, Clone, Default)]
+    pub(super) struct Seen(Arc<Mutex<Found>>);
+
+    impl Seen {
+        pub(super) fn take(&self) -> (Option<String>, bool, Option<String>) {
+            match self.0.lock() {
+                Ok(mut found) => {
+                    let found = std::mem::take(&mut *found);
+                    (found.uri, found.answered, found.date)
+                }
+                Err(_) => (None, false, None),
+            }
+        }
+
+        fn update(&self, f: impl FnOnce(&mut Found)) {
+            if let Ok(mut found) = self.0.lock() {
+                f(&mut found);
+            }
+        }
+    }
+
+    impl Intercept for Seen {
+        fn name(&self) -> &'static str {
+            "RoleKeeperDateProbe"
+        }
+
+        fn read_before_transmit(
+            &self,
+            context: &BeforeTransmitInterceptorContextRef<'_>,
+            _: &RuntimeComponents,
+            _: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            // Scheme, host and port only: an endpoint URL could carry a path or a query.
+            let uri = context.request().uri();
+            let origin = match uri.split_once("://") {
+                Some((scheme, rest)) => {
+                    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+                    format!("{scheme}://{host}")
+                }
+                None => uri.to_owned(),
+            };
+            self.update(|found| found.uri = Some(origin));
+            Ok(())
+        }
+
+        fn read_before_deserialization(
+            &self,
+            context: &BeforeDeserializationInterceptorContextRef<'_>,
+            _: &RuntimeComponents,
+            _: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            let date = context.response().headers().get("date").map(str::to_owned);
+            self.update(|found| {
+                found.answered = true;
+                found.date = date;
+            });
+            Ok(())
+        }
+    }
+
+    /// `Tue, 15 Nov 1994 08:12:31 GMT` (RFC 9110's IMF-fixdate).
+    pub(super) fn parse_http_date(text: &str) -> Option<SystemTime> {
+        let t = DateTime::from_str(text.trim(), Format::HttpDate).ok()?;
+        SystemTime::try_from(t).ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        use super::parse_http_date;
+
+        #[test]
+        fn http_dates() {
+            assert_eq!(
+                parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+                Some(UNIX_EPOCH + Duration::from_secs(784_111_777))
+            );
+            assert_eq!(parse_http_date("yesterday"), None);
+        }
+    }
+}
+
 /// `DurationSeconds` as the SDK takes it (validated durations always fit).
 fn seconds(duration: Option<Duration>) -> Option<i32> {
     duration.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
