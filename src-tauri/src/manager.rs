@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
-    ActivateOptions, CredentialRequest, Engine, NoMfaPrompt, Secret, Settings, SettingsStore,
-    Source,
+    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, Secret, Settings,
+    SettingsStore, Source,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -33,25 +33,44 @@ fn session_error(e: rolekeeper_core::Error) -> IpcError {
     }
 }
 
+/// Activate `name` (renewing it if active). `delivery` (`file` or `process`) and
+/// `duration_seconds` change the session's choices; absent, the earlier ones stay. A duration of
+/// 0 goes back to the profile's own `duration_seconds`.
 #[tauri::command]
-pub async fn activate_session(app: AppHandle, name: String) -> IpcResult<()> {
+pub async fn activate_session(
+    app: AppHandle,
+    name: String,
+    delivery: Option<String>,
+    duration_seconds: Option<u64>,
+) -> IpcResult<()> {
+    let delivery = delivery
+        .map(|d| d.parse::<Delivery>())
+        .transpose()
+        .map_err(|why| IpcError::new("InvalidInput", why))?;
+    let duration = duration_seconds
+        .filter(|s| *s > 0)
+        .map(std::time::Duration::from_secs);
+    let request = CredentialRequest {
+        duration,
+        ..CredentialRequest::default()
+    };
+    let options = ActivateOptions {
+        delivery,
+        forget_duration: duration_seconds == Some(0),
+        ..ActivateOptions::default()
+    };
     engine(&app)
-        .activate(
-            &name,
-            &CredentialRequest::default(),
-            &NoMfaPrompt,
-            ActivateOptions::default(),
-        )
+        .activate(&name, &request, &NoMfaPrompt, options)
         .await
         .map_err(session_error)?;
     app.state::<Desktop>().reload();
     Ok(())
 }
 
-/// Renew one session now (as the engine would when due).
+/// Renew one session now (as the engine would when due), keeping its choices.
 #[tauri::command]
 pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<()> {
-    activate_session(app, name).await
+    activate_session(app, name, None, None).await
 }
 
 #[tauri::command]

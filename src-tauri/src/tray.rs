@@ -67,6 +67,9 @@ pub struct SessionRow {
     pub name: String,
     pub label: String,
     pub active: bool,
+    /// Whether activating means anything: not for a profile of long-term keys, which has
+    /// nothing to renew (and whose section RoleKeeper must not take over).
+    pub renewable: bool,
 }
 
 /// More than this many profiles and the menu lists the first ones and points at the window.
@@ -84,6 +87,7 @@ impl MenuModel {
                 name: v.name.clone(),
                 label: format!("{} — {}", v.name, v.state),
                 active: v.active,
+                renewable: v.active || v.kind != "static",
             })
             .collect();
         let more = views.len().saturating_sub(MENU_SESSIONS);
@@ -199,7 +203,7 @@ fn session_menu(app: &AppHandle, row: &SessionRow) -> tauri::Result<Submenu<Wry>
     if row.active {
         submenu.append(&item(app, &action("refresh"), "Refresh now", true)?)?;
         submenu.append(&item(app, &action("deactivate"), "Deactivate", true)?)?;
-    } else {
+    } else if row.renewable {
         submenu.append(&item(app, &action("activate"), "Activate", true)?)?;
     }
     submenu.append(&item(app, &action("copy"), "Copy export lines", true)?)?;
@@ -356,6 +360,19 @@ mod tests {
             [("prod — fresh · 47 min", true), ("dev — off", false)]
         );
         assert_eq!(model.more, 0);
+    }
+
+    #[test]
+    fn plain_keys_cannot_be_activated() {
+        let mut keys = view("keys", "long-term keys", false);
+        keys.kind = "static";
+        let model = MenuModel::new(&[keys, view("role", "off", false)], None, false);
+        let renewable: Vec<(&str, bool)> = model
+            .sessions
+            .iter()
+            .map(|r| (r.name.as_str(), r.renewable))
+            .collect();
+        assert_eq!(renewable, [("keys", false), ("role", true)]);
     }
 
     #[test]

@@ -9,21 +9,14 @@ meanwhile). Prints one JSON object: the checks as shown, the tab's mark, the pag
 whether any other list of problems is on the page. Saves the web view's picture
 (diagnostics-tab.png) and the X window's (diagnostics-window.png) in SHOT_DIR.
 """
-import json
 import os
 import subprocess
 import sys
 
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
-
-class TauriOptions(ArgOptions):
-    @property
-    def default_capabilities(self):
-        return {}
+from tauri_session import run
 
 
 def text_of(element, selector):
@@ -41,11 +34,8 @@ def window_picture(path):
 
 def main():
     driver_url, app, shots = sys.argv[1:4]
-    options = TauriOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": app, "args": []})
-    driver = webdriver.Remote(command_executor=driver_url, options=options)
-    try:
+
+    def body(driver):
         wait = WebDriverWait(driver, 30)
         tab = wait.until(lambda d: d.find_element(By.ID, "tab-diagnostics"))
         wait.until(lambda d: tab.is_displayed())
@@ -74,13 +64,9 @@ def main():
         }
         driver.save_screenshot(os.path.join(shots, "diagnostics-tab.png"))
         window_picture(os.path.join(shots, "diagnostics-window.png"))
-    finally:
-        try:
-            driver.quit()
-        except Exception:
-            pass
-    print(json.dumps(result))
-    return 0
+        return result
+
+    return run(driver_url, app, body)
 
 
 if __name__ == "__main__":

@@ -6,22 +6,15 @@ tauri-driver starts APP; automation attaches to the first web view the app creat
 session is only ready once the dialog opens (the test clicks "Enter MFA code…" in the tray
 meanwhile). Prints one JSON line: what the dialog said after each code.
 """
-import json
 import os
 import sys
 import time
 
-from selenium import webdriver
 from selenium.common.exceptions import ElementNotInteractableException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
-
-class TauriOptions(ArgOptions):
-    @property
-    def default_capabilities(self):
-        return {}
+from tauri_session import run
 
 
 def status_of(driver):
@@ -44,12 +37,9 @@ def type_code(driver, code):
 
 def main():
     driver_url, app, wrong, right, shots = sys.argv[1:6]
-    options = TauriOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": app, "args": []})
-    driver = webdriver.Remote(command_executor=driver_url, options=options)
-    result = {}
-    try:
+
+    def body(driver):
+        result = {}
         wait = WebDriverWait(driver, 30)
         wait.until(lambda d: d.find_element(By.ID, "code").is_displayed())
         # The request arrives from Rust just after the page loads.
@@ -68,13 +58,9 @@ def main():
         wait.until(lambda d: "Code accepted" in status_of(d))
         result["after_right"] = status_of(driver)
         driver.save_screenshot(os.path.join(shots, "mfa-dialog-accepted.png"))
-    finally:
-        try:
-            driver.quit()
-        except Exception:  # the dialog closes itself after a good code; the session may be gone
-            pass
-    print(json.dumps(result))
-    return 0
+        return result
+
+    return run(driver_url, app, body)
 
 
 if __name__ == "__main__":

@@ -287,5 +287,13 @@ fn a_chosen_duration_holds_for_every_renewal() {
         "renewed for 2 h again: {left} s"
     );
 
+    // Until the user goes back to the profile's own length.
+    ok(rolekeeper(&home, &["activate", &name, "--profile-duration"]));
+    let status = status_json(&home);
+    let active = session(&status, &name);
+    assert!(active["duration_seconds"].is_null(), "{status}");
+    let left = seconds_left(active["expires"].as_str().unwrap());
+    assert!((3400..=3600).contains(&left), "the profile's 1 h: {left} s");
+
     ok(rolekeeper(&home, &["deactivate", &name]));
 }

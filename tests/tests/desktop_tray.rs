@@ -158,6 +158,15 @@ fn session_items_activate_copy_pause_and_deactivate() {
     let mut app = DesktopApp::start(&home);
     let menu = app.wait_for_menu("the tray menu", engine_loaded);
     assert!(item(&menu, "prodaccess — off").enabled, "{menu:?}");
+    // Plain keys have nothing to renew: `dev` says so and offers no Activate (which could only
+    // end in a conflict with the user's own section).
+    assert!(item(&menu, "dev — long-term keys").enabled, "{menu:?}");
+    assert_eq!(
+        menu.iter().filter(|i| i.label == "Activate").count(),
+        1,
+        "only the role profile can be activated: {:?}",
+        labels(&menu)
+    );
 
     app.click("prodaccess — off>Activate");
     let menu = app.wait_for_menu("prodaccess to be active", |m| {

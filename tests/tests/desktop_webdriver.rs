@@ -207,6 +207,24 @@ const REFUSED_CONFIG: &str = "\
 region = eu-west-1
 ";
 
+/// Open the manager window from the tray as a person does, and run the selenium client
+/// `tests/support/SCRIPT SHOT_DIR ARGS...` on it; its JSON result.
+fn in_manager(home: &AwsHome, script: &str, args: &[&std::ffi::OsStr]) -> Value {
+    let (driver, port) = start_tauri_driver(home, &[]);
+    let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
+    let shots = shots_dir();
+    let mut all = vec![shots.as_os_str()];
+    all.extend_from_slice(args);
+    let run = run_client(script, port, &all);
+    assert!(
+        opener.join().unwrap(),
+        "the tray never offered Open RoleKeeper…"
+    );
+    assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    drop(driver);
+    serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("JSON from {script}: {e}"))
+}
+
 #[test]
 fn the_diagnostics_tab_shows_each_refused_line_once_as_a_check_with_its_line() {
     require_desktop_session();
@@ -215,18 +233,7 @@ fn the_diagnostics_tab_shows_each_refused_line_once_as_a_check_with_its_line() {
     let home = AwsHome::new(REFUSED_CONFIG, "");
     let config_path = home.config_path().display().to_string();
 
-    let (driver, port) = start_tauri_driver(&home, &[]);
-    let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
-    let shots = shots_dir();
-    let run = run_client("webdriver_diagnostics.py", port, &[shots.as_os_str()]);
-    assert!(
-        opener.join().unwrap(),
-        "the tray never offered Open RoleKeeper…"
-    );
-    assert!(run.status.success(), "WebDriver: {}", describe(&run));
-    drop(driver);
-    let result: Value =
-        serde_json::from_slice(&run.stdout).expect("JSON from webdriver_diagnostics.py");
+    let result = in_manager(&home, "webdriver_diagnostics.py", &[]);
 
     assert_eq!(result["title"], "RoleKeeper");
     assert_eq!(result["config_file"], config_path.as_str());
@@ -273,4 +280,62 @@ fn the_diagnostics_tab_shows_each_refused_line_once_as_a_check_with_its_line() {
         "{}",
         result["summary"]
     );
+}
+
+#[test]
+fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
+    require_desktop_session();
+    // Process delivery keeps the session in the keychain.
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let name = format!("t{}-wd-deliver", std::process::id());
+    let config = format!(
+        "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/Deliver\nsource_profile = \
+         dev\nregion = us-east-1\n"
+    );
+    let credentials =
+        "[dev]\naws_access_key_id = AKIAWEBDRIVERDELIV01\naws_secret_access_key = wdDeliverSecret\n";
+    let home = AwsHome::new(&config, credentials);
+
+    let result = in_manager(&home, "webdriver_sessions.py", &[name.as_ref()]);
+
+    assert_eq!(result["before"]["state"], "off", "{result:#}");
+    assert_eq!(result["before"]["delivery"], "File");
+    assert_eq!(result["before"]["duration"], "Profile's own");
+    assert_eq!(result["after"]["delivery"], "Process", "{result:#}");
+    assert_eq!(result["after"]["duration"], "2 h");
+    assert_eq!(
+        result["after"]["buttons"],
+        serde_json::json!(["Refresh now", "Deactivate"])
+    );
+
+    // What the choices did, read from the files: the config serves the profile through
+    // RoleKeeper, the credentials file is untouched, and the state remembers 2 h.
+    let config_now = std::fs::read_to_string(home.config_path()).unwrap();
+    assert!(
+        config_now.contains(&format!(
+            "credential_process = rolekeeper credential-process {name}"
+        )),
+        "{config_now}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.credentials_path()).unwrap(),
+        credentials
+    );
+    let status = home
+        .command(bin("rolekeeper"))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let session = &status["sessions"][0];
+    assert_eq!(session["name"], name.as_str(), "{status:#}");
+    assert_eq!(session["delivery"], "process");
+    assert_eq!(session["duration_seconds"], 7200);
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["deactivate", &name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(std::fs::read_to_string(home.config_path()).unwrap(), config);
 }

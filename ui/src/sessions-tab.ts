@@ -1,10 +1,16 @@
 import { button, cell, el, Listeners, setStatus } from "./dom";
 import { callWith, type IpcError, type InvokeFn } from "./ipc";
 import {
+  choicesOf,
+  DELIVERIES,
+  DURATIONS,
+  durationLabel,
   EMPTY_MESSAGE,
   formatRow,
+  hasChoices,
   sessionActions,
   sessionErrorHint,
+  type Delivery,
   type SessionAction,
   type SessionView,
 } from "./sessions";
@@ -35,6 +41,8 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
   const errorHint = el<HTMLElement>(doc, "session-error-hint", page);
   const listeners = new Listeners();
   const busy = new Set<string>();
+  /** Choices made on an inactive row, kept across re-renders until Activate uses them. */
+  const pending = new Map<string, { delivery: Delivery; seconds: number }>();
 
   function showError(name: string, err: IpcError | null): void {
     if (err === null) {
@@ -91,6 +99,7 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
         plan.textContent = s.plan;
         state.appendChild(plan);
       }
+      tr.appendChild(choicesCell(s));
       const actions = cell(doc, tr, "", "actions");
       for (const a of sessionActions(s)) {
         const b = button(doc, a.label, a.ariaLabel, "small");
@@ -110,6 +119,55 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     }
   }
 
+  /** Delivery and length of a role session: applied at once to an active session (it is
+   * activated again with them), used by Activate for an inactive one. */
+  function choicesCell(s: SessionView): HTMLTableCellElement {
+    const td = doc.createElement("td");
+    td.className = "choices";
+    if (!hasChoices(s)) {
+      td.textContent = "—";
+      return td;
+    }
+    const { delivery, seconds } = (!s.active && pending.get(s.name)) || choicesOf(s);
+    const how = doc.createElement("select");
+    how.className = "delivery";
+    how.dataset.name = s.name;
+    how.setAttribute("aria-label", `Delivery of ${s.name}`);
+    for (const d of DELIVERIES) {
+      const o = option(d.value, d.label, d.value === delivery);
+      o.title = d.title;
+      how.appendChild(o);
+    }
+    const length = doc.createElement("select");
+    length.className = "duration";
+    length.dataset.name = s.name;
+    length.setAttribute("aria-label", `Session length of ${s.name}`);
+    const offered = DURATIONS.some((d) => d.seconds === seconds)
+      ? DURATIONS
+      : [...DURATIONS, { seconds, label: durationLabel(seconds) }];
+    for (const d of offered) length.appendChild(option(String(d.seconds), d.label, d.seconds === seconds));
+    how.disabled = length.disabled = busy.has(s.name);
+    td.append(how, length);
+    return td;
+  }
+
+  function option(value: string, label: string, selected: boolean): HTMLOptionElement {
+    const o = doc.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    o.selected = selected;
+    return o;
+  }
+
+  /** The choices a row's controls show now. */
+  function rowChoices(name: string): { delivery: string; durationSeconds: number } | null {
+    const row = [...tbody.querySelectorAll<HTMLTableRowElement>("tr")].find((r) => r.dataset.name === name);
+    const how = row?.querySelector<HTMLSelectElement>("select.delivery");
+    const length = row?.querySelector<HTMLSelectElement>("select.duration");
+    if (!how || !length) return null;
+    return { delivery: how.value, durationSeconds: Number(length.value) };
+  }
+
   let listFailed = false;
   async function reload(): Promise<void> {
     const res = await callWith<SessionView[]>(invoke, "list_sessions");
@@ -126,8 +184,8 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
   function setRowBusy(name: string, on: boolean): void {
     if (on) busy.add(name);
     else busy.delete(name);
-    for (const b of tbody.querySelectorAll<HTMLButtonElement>("button")) {
-      if (b.dataset.name === name) b.disabled = on;
+    for (const c of tbody.querySelectorAll<HTMLButtonElement | HTMLSelectElement>("button, select")) {
+      if (c.dataset.name === name) c.disabled = on;
     }
   }
 
@@ -136,7 +194,9 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     setRowBusy(name, true);
     showError(name, null);
     setStatus(listStatus, `${name}: working…`);
-    const res = await callWith<unknown>(invoke, command, { name });
+    const choices = command === "activate_session" ? rowChoices(name) : null;
+    pending.delete(name);
+    const res = await callWith<unknown>(invoke, command, { name, ...choices });
     setRowBusy(name, false);
     if (res.ok) {
       setStatus(listStatus, `${name}: ${DONE[command]}.`, "ok");
@@ -146,6 +206,20 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     }
     await reload();
   }
+
+  // A changed choice of an active session applies at once; an inactive one waits for Activate.
+  listeners.on(tbody, "change", (ev: Event) => {
+    const select = ev.target as HTMLSelectElement | null;
+    const name = select?.dataset?.name;
+    const row = select?.closest?.("tr");
+    if (!name || !row) return;
+    if (row.classList.contains("inactive")) {
+      const chosen = rowChoices(name);
+      if (chosen) pending.set(name, { delivery: chosen.delivery as Delivery, seconds: chosen.durationSeconds });
+      return;
+    }
+    void run(name, "activate_session");
+  });
 
   listeners.on(tbody, "click", (ev: MouseEvent) => {
     const b = (ev.target as HTMLElement | null)?.closest?.("button");

@@ -9,6 +9,57 @@ export interface SessionView {
   active: boolean;
   /** The MFA plan of an active session, in words ("MFA session until 21:40 UTC, then a code"). */
   plan?: string | null;
+  /** How an active session reaches the AWS tools. */
+  delivery?: Delivery;
+  /** The session length chosen for it; null is the profile's own `duration_seconds`. */
+  duration_seconds?: number | null;
+}
+
+/** `file`: a section of the shared credentials file; `process`: `credential_process` in
+ * ~/.aws/config, the session kept in the keychain. */
+export type Delivery = "file" | "process";
+
+export const DELIVERIES: ReadonlyArray<{ value: Delivery; label: string; title: string }> = [
+  { value: "file", label: "File", title: "A section of the shared credentials file" },
+  {
+    value: "process",
+    label: "Process",
+    title: "credential_process in ~/.aws/config; the session stays in the keychain",
+  },
+];
+
+/** Session lengths offered; 0 is the profile's own `duration_seconds`. STS allows 15 min to
+ * 12 h for a role (up to the role's own maximum). */
+export const DURATIONS: ReadonlyArray<{ seconds: number; label: string }> = [
+  { seconds: 0, label: "Profile's own" },
+  { seconds: 900, label: "15 min" },
+  { seconds: 1800, label: "30 min" },
+  { seconds: 3600, label: "1 h" },
+  { seconds: 7200, label: "2 h" },
+  { seconds: 14400, label: "4 h" },
+  { seconds: 28800, label: "8 h" },
+  { seconds: 43200, label: "12 h" },
+];
+
+/** Whether a row offers delivery and length: only role profiles have a session to shape. */
+export function hasChoices(s: Pick<SessionView, "kind">): boolean {
+  return s.kind === "role";
+}
+
+/** What the row's choice controls show: the session's own choices, else the defaults. A
+ * length not in [`DURATIONS`] (chosen on the command line) is offered as it is. */
+export function choicesOf(s: Pick<SessionView, "delivery" | "duration_seconds">): {
+  delivery: Delivery;
+  seconds: number;
+} {
+  return { delivery: s.delivery ?? "file", seconds: s.duration_seconds ?? 0 };
+}
+
+/** A length in words, for one not in [`DURATIONS`]: "90 min", "3 h". */
+export function durationLabel(seconds: number): string {
+  const known = DURATIONS.find((d) => d.seconds === seconds);
+  if (known) return known.label;
+  return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${Math.round(seconds / 60)} min`;
 }
 
 export type { Diagnostics } from "./diagnostics";
@@ -71,8 +122,10 @@ export interface SessionAction {
   ariaLabel: string;
 }
 
-/** What a row offers: an active session can be refreshed or deactivated, an inactive one activated. */
-export function sessionActions(s: Pick<SessionView, "name" | "active">): SessionAction[] {
+/** What a row offers: an active session can be refreshed or deactivated, an inactive one
+ * activated; plain keys have nothing to renew and offer nothing. */
+export function sessionActions(s: Pick<SessionView, "name" | "active" | "kind">): SessionAction[] {
+  if (!s.active && s.kind === "static") return [];
   if (s.active) {
     return [
       { command: "refresh_session", label: "Refresh now", ariaLabel: `Refresh ${s.name} now` },

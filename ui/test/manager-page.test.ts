@@ -60,8 +60,16 @@ describe("manager page", () => {
       [...tr.querySelectorAll("td")].map((td) => td.textContent),
     );
     expect(rows).toEqual([
-      ["default", "static keys", "—", "off", "Activate"],
-      ["prod MFA", "arn:aws:iam::123456789012:role/Admin", "default", "fresh · 47 min", "Refresh nowDeactivate"],
+      // Plain keys: no choices, nothing to activate.
+      ["default", "static keys", "—", "off", "—", ""],
+      [
+        "prod MFA",
+        "arn:aws:iam::123456789012:role/Admin",
+        "default",
+        "fresh · 47 min",
+        "FileProcessProfile's own15 min30 min1 h2 h4 h8 h12 h",
+        "Refresh nowDeactivate",
+      ],
     ]);
     expect(($("sessions") as HTMLTableElement).hidden).toBe(false);
     expect($("empty").hidden).toBe(true);

@@ -58,9 +58,57 @@ describe("sessions tab", () => {
     rowButtons(name).find((b) => b.textContent === label)!.click();
     await vi.waitFor(() => expect(callsTo(inv, "list_sessions")).toHaveLength(1));
     expect(inv.mock.calls.map(([c]) => c)).toEqual([command, "list_sessions"]);
-    expect(callsTo(inv, command)).toEqual([{ name }]);
+    // Activate sends the row's choices (the defaults here); the others only the name.
+    const args = command === "activate_session" ? { name, delivery: "file", durationSeconds: 0 } : { name };
+    expect(callsTo(inv, command)).toEqual([args]);
     expect($("list-status").textContent).toMatch(new RegExp(`^${name}: `));
     expect($("session-error").hidden).toBe(true);
+  });
+
+  const select = (name: string, cls: string) =>
+    document.querySelector<HTMLSelectElement>(`#sessions-body tr[data-name="${name}"] select.${cls}`)!;
+
+  it("shows an active session's choices, and a changed one applies at once", async () => {
+    const chosen = { ...view("prod", true, "fresh · 47 min"), delivery: "process" as const, duration_seconds: 5400 };
+    const inv = fakeInvoke({ list_sessions: () => [chosen], activate_session: () => null });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    expect(select("prod", "delivery").value).toBe("process");
+    // 90 min was chosen on the command line: offered as it is.
+    expect(select("prod", "duration").value).toBe("5400");
+    expect(select("prod", "duration").selectedOptions[0].textContent).toBe("90 min");
+    expect(select("prod", "delivery").getAttribute("aria-label")).toBe("Delivery of prod");
+    inv.mockClear();
+    select("prod", "duration").value = "7200";
+    select("prod", "duration").dispatchEvent(new Event("change", { bubbles: true }));
+    await vi.waitFor(() => expect(callsTo(inv, "list_sessions")).toHaveLength(1));
+    expect(callsTo(inv, "activate_session")).toEqual([{ name: "prod", delivery: "process", durationSeconds: 7200 }]);
+  });
+
+  it("an inactive session's choices wait for Activate", async () => {
+    const inv = fakeInvoke({ list_sessions: () => [view("dev", false, "off")], activate_session: () => null });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    inv.mockClear();
+    select("dev", "delivery").value = "process";
+    select("dev", "delivery").dispatchEvent(new Event("change", { bubbles: true }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(inv).not.toHaveBeenCalled();
+    // A re-list (the window polls) keeps what was picked.
+    await tab.reload();
+    expect(select("dev", "delivery").value).toBe("process");
+    rowButtons("dev").find((b) => b.textContent === "Activate")!.click();
+    await vi.waitFor(() => expect(callsTo(inv, "list_sessions")).toHaveLength(1));
+    expect(callsTo(inv, "activate_session")).toEqual([{ name: "dev", delivery: "process", durationSeconds: 0 }]);
+  });
+
+  it("plain keys offer no choices and no Activate", async () => {
+    const keys = { ...view("keys", false, "long-term keys"), kind: "static" as const, role_arn: null };
+    const inv = fakeInvoke({ list_sessions: () => [keys] });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    expect(rowButtons("keys")).toEqual([]);
+    expect(document.querySelector('#sessions-body tr[data-name="keys"] td.choices')!.textContent).toBe("—");
   });
 
   it.each([

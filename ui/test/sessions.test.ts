@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { formatRow, roleText, sourceText, stateTone, type SessionView } from "../src/sessions";
+import {
+  choicesOf,
+  durationLabel,
+  formatRow,
+  roleText,
+  sessionActions,
+  sourceText,
+  stateTone,
+  type SessionView,
+} from "../src/sessions";
 
 const base: SessionView = {
   name: "dev",
@@ -56,5 +65,37 @@ describe("formatRow", () => {
     ],
   ] as const)("row %#", (view, expected) => {
     expect(formatRow(view as SessionView)).toEqual(expected);
+  });
+});
+
+describe("sessionActions", () => {
+  it.each([
+    ["role", true, ["refresh_session", "deactivate_session"]],
+    ["role", false, ["activate_session"]],
+    ["other", false, ["activate_session"]],
+    // Plain keys: nothing to renew, so nothing to activate (an active one can still be stopped).
+    ["static", false, []],
+    ["static", true, ["refresh_session", "deactivate_session"]],
+  ] as const)("%s, active %j → %j", (kind, active, commands) => {
+    expect(sessionActions({ name: "x", kind, active }).map((a) => a.command)).toEqual(commands);
+  });
+});
+
+describe("choices", () => {
+  it.each([
+    [{}, { delivery: "file", seconds: 0 }],
+    [{ delivery: "process", duration_seconds: 7200 }, { delivery: "process", seconds: 7200 }],
+    [{ delivery: "file", duration_seconds: null }, { delivery: "file", seconds: 0 }],
+  ] as const)("%j → %j", (view, want) => {
+    expect(choicesOf(view)).toEqual(want);
+  });
+
+  it.each([
+    [0, "Profile's own"],
+    [3600, "1 h"],
+    [5400, "90 min"],
+    [10800, "3 h"],
+  ])("%i s reads %j", (seconds, words) => {
+    expect(durationLabel(seconds)).toBe(words);
   });
 });

@@ -264,6 +264,10 @@ pub struct ActivateArgs {
     /// no secret in any file). Default: the session's earlier choice, else `file`.
     #[arg(long, value_parser = parse_delivery)]
     pub delivery: Option<Delivery>,
+    /// Go back to the profile's own duration_seconds (a --duration given earlier is kept for
+    /// every renewal until then).
+    #[arg(long, conflicts_with = "duration")]
+    pub profile_duration: bool,
 }
 
 fn parse_delivery(text: &str) -> Result<Delivery, String> {

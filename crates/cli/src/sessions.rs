@@ -24,6 +24,7 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
         force: args.force,
         adopt: !args.no_adopt,
         delivery: args.delivery,
+        forget_duration: args.profile_duration,
     };
     let mut out = std::io::stdout().lock();
     for name in &args.names {

@@ -89,6 +89,9 @@ pub struct ActivateOptions {
     pub adopt: bool,
     /// How to deliver the session; `None` keeps the session's earlier choice (file at first).
     pub delivery: Option<Delivery>,
+    /// Drop a session length chosen earlier: the profile's own `duration_seconds` from now on
+    /// (a length in the request is still used for this one).
+    pub forget_duration: bool,
 }
 
 impl Default for ActivateOptions {
@@ -97,6 +100,7 @@ impl Default for ActivateOptions {
             force: false,
             adopt: true,
             delivery: None,
+            forget_duration: false,
         }
     }
 }
@@ -401,6 +405,17 @@ impl Engine {
             }
             _ => request,
         };
+        self.credentials_as_asked(name, request, mfa).await
+    }
+
+    /// [`Engine::credentials`] with exactly `request`: no session length chosen earlier is
+    /// applied (activation decides the length itself).
+    pub(crate) async fn credentials_as_asked(
+        &self,
+        name: &str,
+        request: &CredentialRequest,
+        mfa: &dyn MfaPrompt,
+    ) -> Result<Credentials> {
         if let Some(duration) = request.duration {
             resolve::validate_role_duration(duration).map_err(|why| Error::InvalidDuration {
                 seconds: duration.as_secs(),

@@ -72,7 +72,12 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 role_arn: p.role_arn.clone(),
                 source_profile: p.source_profile.clone(),
                 mfa_serial: p.mfa_serial.clone(),
-                state: session.map_or_else(|| "off".to_owned(), SessionStatus::state_in_words),
+                // Plain keys have nothing to renew: never "off", never activated.
+                state: match session {
+                    Some(s) => s.state_in_words(),
+                    None if p.kind == "static" => "long-term keys".to_owned(),
+                    None => "off".to_owned(),
+                },
                 active: session.is_some(),
                 plan: None,
                 delivery: session.map_or(crate::Delivery::File, |s| s.delivery),
@@ -214,7 +219,7 @@ mod tests {
             [
                 ("c", "fresh · 10 min", true),
                 ("gone", "fresh · 1 min", true),
-                ("a", "off", false),
+                ("a", "long-term keys", false),
                 ("b", "off", false),
             ]
         );

@@ -44,7 +44,10 @@ impl Engine {
         mfa: &dyn MfaPrompt,
         options: ActivateOptions,
     ) -> Result<Activation> {
-        let earlier = self.state_store().load()?.choice(name);
+        let mut earlier = self.state_store().load()?.choice(name);
+        if options.forget_duration {
+            earlier.duration_seconds = None;
+        }
         let choice = SessionChoice {
             duration_seconds: request
                 .duration
@@ -60,7 +63,7 @@ impl Engine {
             duration: choice.duration_seconds.map(Duration::from_secs),
             ..request.clone()
         };
-        let credentials = self.credentials(name, &request, mfa).await?;
+        let credentials = self.credentials_as_asked(name, &request, mfa).await?;
         let locations = self.locations();
         let store = self.state_store();
         let mut activation = Activation {
