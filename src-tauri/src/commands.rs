@@ -1,7 +1,6 @@
 //! The IPC commands the windows may call (each window's capability file lists its own). Plain
 //! functions over the engine; errors cross IPC as `{code, message}` and never carry a secret.
 
-use rolekeeper_core::sts::StsErrorKind;
 use rolekeeper_core::{
     apply_health, session_views, ActivateOptions, CredentialRequest, GivenCode, Secret, SessionView,
 };
@@ -143,9 +142,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
             close_soon(&app);
             Ok(())
         }
-        Err(rolekeeper_core::Error::Sts { cause, .. })
-            if cause.kind == StsErrorKind::AccessDenied =>
-        {
+        Err(rolekeeper_core::Error::MfaCodeRejected { cause, .. }) => {
             Err(IpcError::new(
                 "RejectedCode",
                 format!(

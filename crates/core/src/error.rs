@@ -94,6 +94,14 @@ pub enum Error {
         why: String,
     },
 
+    /// A code was sent and STS refused it (`MultiFactorAuthentication failed`).
+    #[error("profile `{profile}`: {cause}")]
+    MfaCodeRejected {
+        profile: String,
+        serial: String,
+        cause: StsError,
+    },
+
     #[error("profile `{profile}`: STS already rejected this code for {serial}, so it is not sent again; wait for your device to show the next code and try again")]
     MfaCodeReused { profile: String, serial: String },
 
@@ -152,6 +160,7 @@ impl Error {
                 .to_owned()
             }),
             Error::MfaCodeUnavailable { .. }
+            | Error::MfaCodeRejected { .. }
             | Error::MfaCodeMalformed { .. }
             | Error::MfaCodeReused { .. }
             | Error::MfaProcess { .. } => "MFA code".to_owned(),

@@ -430,7 +430,12 @@ impl Loop {
         let message = error.to_string();
         let after = self.schedule.failed(name, kind, now, jitter());
         let event = match (error, after) {
-            (Error::MfaCodeUnavailable { serial, .. }, _) => Event::MfaNeeded {
+            (
+                Error::MfaCodeUnavailable { serial, .. }
+                | Error::MfaCodeRejected { serial, .. }
+                | Error::MfaCodeReused { serial, .. },
+                _,
+            ) => Event::MfaNeeded {
                 name: name.to_owned(),
                 serial: serial.clone(),
                 message,
@@ -517,7 +522,10 @@ fn track_health(map: &mut HealthMap, event: &Event) {
 fn failure_kind(error: &Error) -> FailureKind {
     match error {
         Error::Sts { cause, .. } if cause.is_transient() => FailureKind::Transient,
-        Error::MfaCodeUnavailable { .. } => FailureKind::NeedsMfa,
+        // The user must give a (new) code: the desktop asks for one.
+        Error::MfaCodeUnavailable { .. }
+        | Error::MfaCodeRejected { .. }
+        | Error::MfaCodeReused { .. } => FailureKind::NeedsMfa,
         Error::Write { .. } => FailureKind::Transient,
         _ => FailureKind::NeedsUser,
     }
@@ -537,6 +545,56 @@ fn jitter() -> f64 {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+
+    #[test]
+    fn a_refused_or_reused_code_asks_for_the_next_one() {
+        let rejected = crate::sts::StsError {
+            kind: crate::sts::StsErrorKind::AccessDenied,
+            code: Some("AccessDenied".to_owned()),
+            detail: "MultiFactorAuthentication failed with invalid MFA one time pass code."
+                .to_owned(),
+            action: "AssumeRole".to_owned(),
+        };
+        let (profile, serial) = ("p".to_owned(), "s".to_owned());
+        // (error, what the schedule does with it)
+        let cases = [
+            (
+                Error::MfaCodeRejected {
+                    profile: profile.clone(),
+                    serial: serial.clone(),
+                    cause: rejected.clone(),
+                },
+                FailureKind::NeedsMfa,
+            ),
+            (
+                Error::MfaCodeReused {
+                    profile: profile.clone(),
+                    serial: serial.clone(),
+                },
+                FailureKind::NeedsMfa,
+            ),
+            (
+                Error::MfaCodeUnavailable {
+                    profile: profile.clone(),
+                    serial,
+                },
+                FailureKind::NeedsMfa,
+            ),
+            (
+                Error::Sts {
+                    profile,
+                    cause: crate::sts::StsError {
+                        detail: "User: x is not authorized".to_owned(),
+                        ..rejected
+                    },
+                },
+                FailureKind::NeedsUser,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(failure_kind(&error), kind, "{error}");
+        }
+    }
     use crate::env::{MapEnv, MemFs};
 
     #[tokio::test]

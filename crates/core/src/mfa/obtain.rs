@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::resolve::{Base, Plan};
 use crate::secret::Secret;
 use crate::sts::{
-    AssumeRoleRequest, SessionTokenRequest, Sts, StsErrorKind, StsSettings,
+    AssumeRoleRequest, SessionTokenRequest, Sts, StsError, StsErrorKind, StsSettings,
     DEFAULT_SESSION_TOKEN_DURATION,
 };
 
@@ -193,10 +193,7 @@ pub(crate) async fn obtain(
                         cache.forget(entry).await;
                     }
                 }
-                return Err(Error::Sts {
-                    profile: step.profile.clone(),
-                    cause,
-                });
+                return Err(sts_error(&step.profile, mfa.as_ref(), cause));
             }
         }
     }
@@ -324,10 +321,23 @@ async fn get_session_token(
                     remember_rejected(serial, code);
                 }
             }
-            Err(Error::Sts {
-                profile: asking.profile.to_owned(),
-                cause,
-            })
+            Err(sts_error(asking.profile, mfa.as_ref(), cause))
         }
+    }
+}
+
+/// STS's refusal of a call made for `profile`: a rejected code (one was sent) is its own error,
+/// so the refresh engine asks for the next code instead of reporting a failure.
+fn sts_error(profile: &str, mfa: Option<&(String, Secret)>, cause: StsError) -> Error {
+    match mfa {
+        Some((serial, _)) if cause.is_mfa_code_rejected() => Error::MfaCodeRejected {
+            profile: profile.to_owned(),
+            serial: serial.clone(),
+            cause,
+        },
+        _ => Error::Sts {
+            profile: profile.to_owned(),
+            cause,
+        },
     }
 }
