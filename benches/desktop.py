@@ -27,7 +27,6 @@ Needs Debian's /usr/bin/python3 with python3-dbus, xdotool, libX11.
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -42,9 +41,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TRAY_CLIENT = os.path.join(ROOT, "tests", "support", "tray_client.py")
 sys.path.insert(0, HERE)
+from procstat import (CLK_TCK, comm, cpu_sample, descendants, loadavg, memory,  # noqa: E402
+                      top_mappings)
 from x_close import close_window  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 OPEN_LABEL = "Open RoleKeeper…"
 WINDOW_TITLE = "RoleKeeper"
 
@@ -53,101 +53,6 @@ DEMO_AWS = os.path.join(HERE, "demo-aws")  # config + credentials, copied into e
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------ /proc
-def descendants(pid):
-    """pid and every process below it, from the ppid field of /proc/*/stat."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may contain spaces and ')', so split after the last ')'
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    tree, i = [pid], 0
-    while i < len(tree):
-        tree.extend(children.get(tree[i], []))
-        i += 1
-    return tree
-
-
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return "?"
-
-
-def rollup(pid):
-    """{'Rss': kB, 'Pss': kB, 'Uss': kB} of one process, from smaps_rollup."""
-    out = {"Rss": 0, "Pss": 0, "Uss": 0}
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                if key in ("Rss", "Pss"):
-                    out[key] = int(rest.split()[0])
-                elif key in ("Private_Clean", "Private_Dirty"):
-                    out["Uss"] += int(rest.split()[0])
-    except OSError:
-        pass
-    return out
-
-
-def memory(pid):
-    """Whole-tree memory: totals in kB and one row per process."""
-    rows = []
-    for p in descendants(pid):
-        r = rollup(p)
-        rows.append({"pid": p, "comm": comm(p), **r})
-    total = {k: sum(r[k] for r in rows) for k in ("Rss", "Pss", "Uss")}
-    return {"total_kb": total, "processes": rows}
-
-
-MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$")
-
-
-def top_mappings(pid, n=12):
-    """The n biggest PSS contributors of one process, grouped by mapped file (or [heap], [anon])."""
-    by_name = {}
-    name = None
-    with open(f"/proc/{pid}/smaps") as f:
-        for line in f:
-            m = MAPPING.match(line)
-            if m:
-                path = m.group(1).strip()
-                name = os.path.basename(path) if path.startswith("/") else (path or "[anon]")
-            elif line.startswith("Pss:"):
-                by_name[name] = by_name.get(name, 0) + int(line.split()[1])
-    return sorted(by_name.items(), key=lambda kv: -kv[1])[:n]
-
-
-def cpu_sample(pid):
-    """(CPU ticks utime+stime, voluntary ctx switches, involuntary ctx switches, threads) of the tree."""
-    ticks = vol = invol = threads = 0
-    for p in descendants(pid):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-            for task in os.listdir(f"/proc/{p}/task"):
-                threads += 1
-                with open(f"/proc/{p}/task/{task}/status") as f:
-                    for line in f:
-                        if line.startswith("voluntary_ctxt_switches:"):
-                            vol += int(line.split()[1])
-                        elif line.startswith("nonvoluntary_ctxt_switches:"):
-                            invol += int(line.split()[1])
-        except (OSError, IndexError):
-            continue  # a process or thread that ended while we read
-    return ticks, vol, invol, threads
 
 
 # ------------------------------------------------------------------ the app
@@ -267,11 +172,6 @@ def wait_until(what, check, timeout=30):
 
 def mib(kb):
     return kb / 1024.0
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 # ------------------------------------------------------------------ the benchmarks

@@ -10,6 +10,13 @@
 #                               (scripts/with-desktop-session.sh): start-up to tray registered,
 #                               PSS idle / window open / window closed, idle CPU and wake-ups;
 #                               e.g. `scripts/bench.sh desktop --starts 10 --cycles 3 --json out.json`
+#   scripts/bench.sh refresh [none|session|both] [benches/refresh.py options]
+#                               `rolekeeper daemon` refreshing 500 sessions at once against its
+#                               own moto: wall time, STS calls, file writes, peak RSS; boto3
+#                               assuming the same roles beside it (benches/daemon.sh)
+#   scripts/bench.sh idle [none|session|both] [benches/idle.py options]
+#                               the idle daemon: CPU time and wake-ups per minute, per thread,
+#                               right after start and after a refresh (benches/daemon.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/rolekeeper/target}
@@ -34,5 +41,8 @@ case "$mode" in
   cli)
     "$ROOT/benches/cli.sh" "$@"
     ;;
-  *) echo "usage: $0 credfile | desktop [benches/desktop.py options]" >&2; exit 2 ;;
+  refresh|idle)
+    "$ROOT/benches/daemon.sh" "$mode" "$@"
+    ;;
+  *) echo "usage: $0 credfile | cli | desktop [options] | refresh|idle [none|session|both] [options]" >&2; exit 2 ;;
 esac

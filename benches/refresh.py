@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Refresh benchmark (BENCHMARKS.md, "Refresh engine: 500 sessions against moto"; issue 4).
+
+  refresh.py --bin RK [--sessions 500] [--runs 5] [--keychain none|session] [--mfa]
+             [--drop-mfa-session] [--boto3-runs 3] [--json OUT]
+
+Run with a python that has boto3 (the venv of scripts/start-sts.sh); `scripts/bench.sh refresh`
+does, once without and once with a Secret Service.
+
+What it does:
+  * starts its own moto (benches/moto_counting.py: moto_server as scripts/start-sts.sh runs it,
+    in its venv, counting calls by action), so no other test's requests are counted;
+  * makes a throw-away HOME: one static-key profile `static` in ~/.aws/credentials (the source)
+    and N role profiles s000.. in ~/.aws/config (`source_profile = static`; with --mfa also
+    `mfa_serial` and `mfa_process`), then `rolekeeper activate s000 ... sNNN` (one process);
+  * each run starts `rolekeeper daemon` with ROLEKEEPER_REFRESH_BEFORE = 1 h - GAP once every
+    session is due, so its first batch refreshes all N at once and the next batch would only
+    come GAP seconds later; the run ends with the batch's credentials-file write, then SIGTERM.
+    Measured per run:
+      - wall time: spawn -> the credentials file renamed into place (inotify, in this process),
+        and the daemon's own log: "refreshing" -> the last "refreshed" line;
+      - STS calls: counted by action at moto during the run (and werkzeug's access log lines
+        as a cross-check);
+      - writes: renames onto ~/.aws/credentials and onto state.json (inotify IN_MOVED_TO);
+      - sessions whose access key changed in the credentials file (must be N);
+      - peak RSS (VmHWM) and peak thread count of the daemon, its CPU time and moto's;
+  * then boto3 assumes the same N roles sequentially with one client, for context (it writes
+    nothing: that is only the STS part of the work).
+
+--keychain none: no D-Bus session bus at all, so every session-cache read and write fails at
+once (a server). --keychain session: the Secret Service of the session this runs in (run it inside
+scripts/with-desktop-session.sh): each refresh reads and writes its session in gnome-keyring, as
+on a desktop.
+"""
+import argparse
+import configparser
+import ctypes
+import ctypes.util
+import datetime
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from procstat import CLK_TCK, loadavg, process_ticks, status_kb  # noqa: E402
+from rkdaemon import (ACCOUNT, SOURCE_KEY, SOURCE_SECRET, Moto, daemon_env, log,  # noqa: E402
+                      need_session_bus, write_static_source)
+
+DURATION = 3600  # what STS gives without duration_seconds; the sessions' length
+GAP = 30  # seconds between a refresh and the next one being due (lead = DURATION - GAP)
+MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/bench"
+
+
+# ------------------------------------------------------------------ inotify (libc, no package)
+IN_MOVED_TO = 0x00000080
+IN_CREATE = 0x00000100
+IN_NONBLOCK = 0o4000
+IN_CLOEXEC = 0o2000000
+_EVENT = struct.Struct("iIII")
+
+
+class Inotify:
+    """Renames and creations in a few directories, each event stamped with time.monotonic()."""
+
+    def __init__(self, dirs):
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.fd = self.libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.dirs = {}
+        for d in dirs:
+            wd = self.libc.inotify_add_watch(self.fd, d.encode(), IN_MOVED_TO | IN_CREATE)
+            if wd < 0:
+                raise OSError(ctypes.get_errno(), f"inotify_add_watch {d}")
+            self.dirs[wd] = d
+        self.events = []  # (monotonic, path, mask)
+
+    def poll(self, timeout):
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return
+        now = time.monotonic()
+        try:
+            buf = os.read(self.fd, 65536)
+        except BlockingIOError:
+            return
+        i = 0
+        while i < len(buf):
+            wd, mask, _cookie, length = _EVENT.unpack_from(buf, i)
+            name = buf[i + _EVENT.size:i + _EVENT.size + length].rstrip(b"\0").decode()
+            i += _EVENT.size + length
+            self.events.append((now, os.path.join(self.dirs.get(wd, "?"), name), mask))
+
+    def moved_to(self, path):
+        return [t for t, p, m in self.events if p == path and m & IN_MOVED_TO]
+
+    def close(self):
+        os.close(self.fd)
+
+
+# ------------------------------------------------------------------ the HOME
+def role_arn(i):
+    return f"arn:aws:iam::{ACCOUNT}:role/Bench{i:03d}"
+
+
+def make_home(workdir, n, mfa):
+    home = os.path.join(workdir, "home")
+    os.makedirs(os.path.join(home, ".aws"), mode=0o700)
+    with open(os.path.join(home, ".aws", "config"), "w") as f:
+        f.write("[profile static]\nregion = us-east-1\n\n")
+        for i in range(n):
+            f.write(f"[profile s{i:03d}]\nrole_arn = {role_arn(i)}\nsource_profile = static\n"
+                    "region = us-east-1\n")
+            if mfa:
+                f.write(f"mfa_serial = {MFA_SERIAL}\nmfa_process = /bin/echo 123456\n")
+            f.write("\n")
+    write_static_source(home)
+    return home
+
+
+def read_keys(home):
+    parser = configparser.RawConfigParser()
+    parser.read(os.path.join(home, ".aws", "credentials"))
+    return {s: parser.get(s, "aws_access_key_id", fallback=None) for s in parser.sections()}
+
+
+def state_path(home):
+    return os.path.join(home, ".local", "state", "rolekeeper", "state.json")
+
+
+def all_due_at(home):
+    """Monotonic time when every active session is due (expiry - lead) for the daemon."""
+    with open(state_path(home)) as f:
+        state = json.load(f)
+    latest = None
+    for record in state["files"].values():
+        for name, entry in record["sections"].items():
+            if name in state["active"] and entry.get("expires"):
+                at = datetime.datetime.fromisoformat(entry["expires"]).timestamp()
+                latest = at if latest is None else max(latest, at)
+    due_wall = latest - (DURATION - GAP) + 0.5
+    return time.monotonic() + (due_wall - time.time())
+
+
+def drop_mfa_session():
+    """Forget the MFA session of the source `static` (entry mfa:SOURCE:SERIAL, as mfa/cache.rs
+    names it) in the session's keychain."""
+    subprocess.run(["secret-tool", "clear", "service", "rolekeeper", "username",
+                    f"mfa:static:{MFA_SERIAL}"], check=True)
+
+
+# ------------------------------------------------------------------ one daemon run
+LOG_TS = re.compile(r"^(\S+Z)\s+\w+\s+(\S+): (.*)$")
+
+
+def parse_log(text):
+    out = {"refreshing": None, "first_refreshed": None, "last_refreshed": None, "refreshed": 0,
+           "missed": 0, "failed": 0, "batches": 0}
+    for line in text.splitlines():
+        m = LOG_TS.match(line)
+        if not m:
+            continue
+        ts = datetime.datetime.fromisoformat(m.group(1)).timestamp()
+        msg = m.group(3)
+        if msg.startswith("refreshing "):
+            out["batches"] += 1
+            out["refreshing"] = out["refreshing"] or ts
+        elif msg.startswith("refreshed "):
+            out["refreshed"] += 1
+            out["first_refreshed"] = out["first_refreshed"] or ts
+            out["last_refreshed"] = ts
+        elif msg.startswith("event log fell behind"):
+            out["missed"] += int(re.search(r"missed=(\d+)", msg).group(1))
+        elif "refresh failed" in msg:
+            out["failed"] += 1
+    return out
+
+
+def daemon_run(rk, home, env, moto, n, label, timeout=120):
+    aws_dir = os.path.join(home, ".aws")
+    cred = os.path.join(aws_dir, "credentials")
+    state_dir = os.path.dirname(state_path(home))
+    keys_before = read_keys(home)
+    posts_before = moto.posts()
+    calls_before = moto.calls()
+    moto_ticks_before = moto.ticks()
+    watch = Inotify([aws_dir, state_dir])
+    log_path = os.path.join(home, "daemon-" + re.sub(r"\W+", "-", label) + ".log")
+    load = loadavg()
+    with open(log_path, "w") as logf:
+        t0 = time.monotonic()
+        proc = subprocess.Popen([rk, "daemon"], env=env, stdin=subprocess.DEVNULL,
+                                stdout=logf, stderr=logf)
+    peak_threads = 0
+    try:
+        deadline = t0 + timeout
+        written_at = None
+        while time.monotonic() < deadline:
+            watch.poll(0.02)
+            threads = status_kb(proc.pid, "Threads")  # a count, not kB; same line format
+            peak_threads = max(peak_threads, threads or 0)
+            if proc.poll() is not None:
+                raise RuntimeError(f"the daemon exited ({proc.returncode}):\n"
+                                   + open(log_path).read()[-3000:])
+            writes = watch.moved_to(cred)
+            if writes and written_at is None:
+                written_at = writes[0]
+            if written_at is not None:
+                with open(log_path) as f:
+                    parsed = parse_log(f.read())
+                if parsed["refreshed"] + parsed["missed"] + parsed["failed"] >= n:
+                    break
+                if time.monotonic() > written_at + 5:
+                    break  # what is missing shows in the numbers
+        else:
+            raise RuntimeError(f"no credentials write within {timeout} s")
+        hwm = status_kb(proc.pid, "VmHWM")
+        ticks = process_ticks(proc.pid)
+        threads_end = status_kb(proc.pid, "Threads")
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+        t_exit = time.monotonic()
+        watch.poll(0.2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        watch.close()
+    time.sleep(0.3)  # moto logs a request when it has answered it
+    with open(log_path) as f:
+        parsed = parse_log(f.read())
+    keys_after = read_keys(home)
+    changed = sum(1 for s, k in keys_after.items()
+                  if s != "static" and k and keys_before.get(s) != k)
+    cred_writes = [t for t in watch.moved_to(cred) if t <= t_exit]
+    res = {
+        "label": label,
+        "load": load,
+        "spawn_to_written_s": written_at - t0,
+        "batch_s": (parsed["last_refreshed"] - parsed["refreshing"])
+        if parsed["last_refreshed"] else None,
+        "spawn_to_exit_s": t_exit - t0,
+        "sts_calls": moto.calls_since(calls_before),
+        "sts_posts": moto.posts() - posts_before,
+        "credentials_writes": len(cred_writes),
+        "state_writes": len(watch.moved_to(os.path.join(state_dir, "state.json"))),
+        "sessions_changed": changed,
+        "refreshed_lines": parsed["refreshed"],
+        "missed_lines": parsed["missed"],
+        "failed_lines": parsed["failed"],
+        "batches": parsed["batches"],
+        "peak_rss_kb": hwm,
+        "peak_threads": peak_threads,
+        "threads_at_end": threads_end,
+        "daemon_cpu_s": ticks / CLK_TCK,
+        "moto_cpu_s": (moto.ticks() - moto_ticks_before) / CLK_TCK,
+        "exit_code": rc,
+        "log": log_path,
+    }
+    batch = f"{res['batch_s']:.3f}" if res["batch_s"] is not None else "?"
+    log(f"{label}: spawn->written {res['spawn_to_written_s']:.3f} s, batch {batch} s, "
+        f"STS calls {res['sts_calls']} ({res['sts_posts']} logged), "
+        f"{res['credentials_writes']} credentials write(s), "
+        f"{res['state_writes']} state write(s), {changed}/{n} keys changed, "
+        f"{parsed['batches']} batch(es), log lines refreshed {parsed['refreshed']} + missed "
+        f"{parsed['missed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
+        f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s, rc {rc}, "
+        f"load {load}")
+    return res
+
+
+# ------------------------------------------------------------------ boto3 for context
+def boto3_run(sts_url, n, moto):
+    import boto3  # the venv's
+    calls_before = moto.calls()
+    ticks_before = moto.ticks()
+    t0 = time.monotonic()
+    client = boto3.session.Session().client(
+        "sts", region_name="us-east-1", endpoint_url=sts_url,
+        aws_access_key_id=SOURCE_KEY, aws_secret_access_key=SOURCE_SECRET)
+    t1 = time.monotonic()
+    for i in range(n):
+        client.assume_role(RoleArn=role_arn(i), RoleSessionName="boto3-bench")
+    t2 = time.monotonic()
+    time.sleep(0.3)
+    res = {"client_s": t1 - t0, "calls_s": t2 - t1, "sts_calls": moto.calls_since(calls_before),
+           "moto_cpu_s": (moto.ticks() - ticks_before) / CLK_TCK, "load": loadavg()}
+    log(f"boto3: client {res['client_s']:.3f} s, {n} assume_role {res['calls_s']:.3f} s, "
+        f"STS calls {res['sts_calls']}, moto CPU {res['moto_cpu_s']:.2f} s")
+    return res
+
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    s = sorted(values)
+    return {"median": statistics.median(s), "min": s[0], "max": s[-1], "n": len(s)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", required=True, help="the rolekeeper binary (release)")
+    ap.add_argument("--sessions", type=int, default=500)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keychain", choices=("none", "session"), default="none")
+    ap.add_argument("--mfa", action="store_true",
+                    help="roles with mfa_serial and mfa_process (the MFA-session plan)")
+    ap.add_argument("--drop-mfa-session", action="store_true",
+                    help="with --mfa --keychain session: delete the cached MFA session before "
+                    "each run (secret-tool), as when it expired while the sessions were due")
+    ap.add_argument("--boto3-runs", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, HOME)")
+    ap.add_argument("--json", help="also write every number here")
+    args = ap.parse_args()
+    if args.drop_mfa_session and not (args.mfa and args.keychain == "session"):
+        sys.exit("--drop-mfa-session goes with --mfa --keychain session")
+    need_session_bus(args.keychain)
+    rk = os.path.abspath(args.bin)
+    n = args.sessions
+    workdir = tempfile.mkdtemp(prefix="rk-bench-refresh.")
+    moto = Moto(workdir)
+    result = {"binary": rk, "sessions": n, "keychain": args.keychain, "mfa": args.mfa,
+              "drop_mfa_session": args.drop_mfa_session,
+              "source": "static keys in ~/.aws/credentials", "moto_pid": moto.pid}
+    try:
+        home = make_home(workdir, n, args.mfa)
+        env = daemon_env(home, moto.url, args.keychain)
+        env["ROLEKEEPER_REFRESH_BEFORE"] = f"{DURATION - GAP}s"
+        names = [f"s{i:03d}" for i in range(n)]
+        log(f"{rk}: activating {n} sessions (keychain {args.keychain}, mfa {args.mfa}, "
+            f"moto {moto.url}, load {loadavg()})")
+        calls = moto.calls()
+        t0 = time.monotonic()
+        act_env = {k: v for k, v in env.items() if k != "ROLEKEEPER_REFRESH_BEFORE"}
+        out = subprocess.run([rk, "activate", *names], env=act_env, capture_output=True,
+                             text=True, stdin=subprocess.DEVNULL)
+        if out.returncode != 0:
+            raise RuntimeError(f"activate failed: {out.stderr[-3000:]}")
+        result["activate"] = {"s": time.monotonic() - t0, "sts_calls": moto.calls_since(calls)}
+        log(f"activate: {result['activate']['s']:.2f} s, STS calls "
+            f"{result['activate']['sts_calls']} (one process, one write per session)")
+
+        runs = []
+        for i in range(args.runs):
+            wait = all_due_at(home) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if args.drop_mfa_session:
+                drop_mfa_session()
+            runs.append(daemon_run(rk, home, env, moto, n, f"run {i + 1}/{args.runs}"))
+        result["runs"] = runs
+
+        result["boto3"] = [boto3_run(moto.url, n, moto) for _ in range(args.boto3_runs)]
+    finally:
+        moto.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            log(f"kept {workdir}")
+
+    keys = ("spawn_to_written_s", "batch_s", "sts_posts", "credentials_writes", "state_writes",
+            "sessions_changed", "peak_rss_kb", "peak_threads", "daemon_cpu_s", "moto_cpu_s",
+            "missed_lines")
+    result["summary"] = {k: summary([r[k] for r in result["runs"]]) for k in keys}
+    actions = sorted({a for r in result["runs"] for a in r["sts_calls"]})
+    for a in actions:
+        result["summary"][f"calls_{a}"] = summary([r["sts_calls"].get(a, 0)
+                                                   for r in result["runs"]])
+    result["summary"]["boto3_calls_s"] = summary([b["calls_s"] for b in result["boto3"]])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+    s = result["summary"]
+
+    def line(name, key, fmt="{:.3f}", unit="", scale=1.0):
+        v = s[key]
+        print(f"  {name:<48} median {fmt.format(v['median'] * scale)}{unit}  "
+              f"(min {fmt.format(v['min'] * scale)}, max {fmt.format(v['max'] * scale)}, "
+              f"n={v['n']})")
+
+    print(f"\nrolekeeper daemon: {n} sessions refreshed at once against moto "
+          f"(keychain: {args.keychain}{', MFA plan' if args.mfa else ''}"
+          f"{', MFA session dropped before each run' if args.drop_mfa_session else ''}; {rk})")
+    line("wall time, spawn -> credentials file written", "spawn_to_written_s", unit=" s")
+    line("wall time, log 'refreshing' -> last 'refreshed'", "batch_s", unit=" s")
+    for a in actions:
+        line(f"STS calls: {a}", f"calls_{a}", "{:.0f}")
+    line("STS requests in moto's access log (cross-check)", "sts_posts", "{:.0f}")
+    line("credentials-file writes", "credentials_writes", "{:.0f}")
+    line("state.json writes", "state_writes", "{:.0f}")
+    line("sessions whose key changed", "sessions_changed", "{:.0f}")
+    line("peak RSS (VmHWM)", "peak_rss_kb", "{:.1f}", " MiB", 1 / 1024)
+    line("peak threads", "peak_threads", "{:.0f}")
+    line("daemon CPU time (user+sys)", "daemon_cpu_s", unit=" s")
+    line("moto CPU time during the run", "moto_cpu_s", unit=" s")
+    line("'refreshed' log lines lost (event log fell behind)", "missed_lines", "{:.0f}")
+    line(f"boto3, {n} assume_role sequentially, one client", "boto3_calls_s", unit=" s")
+    ratio = s["boto3_calls_s"]["median"] / s["spawn_to_written_s"]["median"]
+    print(f"  boto3 calls / rolekeeper spawn->written (medians): {ratio:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
