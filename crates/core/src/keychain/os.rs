@@ -155,6 +155,80 @@ mod linux {
     }
 }
 
+/// An idle daemon must not wake up (BENCHMARKS.md, "Idle daemon"). zbus runs either on tokio or on
+/// async-io; on async-io its blocking work (connecting the socket) goes to the `blocking` crate's
+/// pool, whose idle threads (blocking 1.7) never end and wake every 500 ms: 120 wake-ups a minute
+/// for the life of a daemon that touched the keychain once. zbus's `tokio` feature
+/// (crates/core/Cargo.toml) keeps it on tokio, where nothing polls.
+#[cfg(all(test, target_os = "linux"))]
+mod idle_tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::OsKeychain;
+    use crate::keychain::{call, SecretStore};
+
+    const CHILD: &str = "keychain::os::idle_tests::keychain_call_in_this_process";
+
+    /// Threads of the `blocking` crate's pool in this process.
+    fn polling_threads() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .filter_map(Result::ok)
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                    .map(|name| name.trim().to_owned())
+                    .filter(|name| name.starts_with("blocking-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Run by `a_keychain_call_leaves_no_polling_thread` in a process of its own, with a session
+    /// bus address where nothing listens: the connection is attempted and fails, as in a daemon
+    /// on a server, and no other test shares the process's threads.
+    #[test]
+    #[ignore = "run by a_keychain_call_leaves_no_polling_thread in a child process"]
+    fn keychain_call_in_this_process() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let store: Arc<dyn SecretStore> = Arc::new(OsKeychain::new());
+        let result = runtime.block_on(call(&store, Duration::from_secs(5), |s| {
+            s.get("rolekeeper-test-no-such-entry")
+        }));
+        assert!(result.is_err(), "nothing listens on the bus address");
+        assert_eq!(
+            polling_threads(),
+            Vec::<String>::new(),
+            "the keychain left threads of the `blocking` crate, which wake every 500 ms forever: \
+             is zbus's `tokio` feature still on?"
+        );
+    }
+
+    #[test]
+    fn a_keychain_call_leaves_no_polling_thread() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bus = dir.path().join("bus");
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", CHILD, "--ignored", "--test-threads=1"])
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                format!("unix:path={}", bus.display()),
+            )
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .expect("run the test binary");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && report.contains("1 passed"),
+            "{report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[cfg(not(target_os = "linux"))]
 mod other {
     use super::{KeychainError, Secret, SecretStore};
