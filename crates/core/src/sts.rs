@@ -192,16 +192,12 @@ impl Sts {
             .operation_timeout(settings.timeout)
             .connect_timeout(Duration::from_secs(3))
             .build();
-        let mut builder = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(settings.region.clone()))
+        let config = config_builder(settings)
             .credentials_provider(provider)
-            .timeout_config(timeouts);
-        if let Some(url) = &settings.endpoint_url {
-            builder = builder.endpoint_url(url.clone());
-        }
+            .timeout_config(timeouts)
+            .build();
         Self {
-            client: aws_sdk_sts::Client::from_conf(builder.build()),
+            client: aws_sdk_sts::Client::from_conf(config),
         }
     }
 
@@ -263,6 +259,45 @@ impl Sts {
     }
 }
 
+/// The client configuration every STS client starts from: region, endpoint, and for an
+/// `http://` endpoint a plain HTTP client.
+fn config_builder(settings: &StsSettings) -> aws_sdk_sts::config::Builder {
+    let mut builder = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()));
+    if let Some(url) = &settings.endpoint_url {
+        builder = builder.endpoint_url(url.clone());
+        if is_plain_http(url) {
+            builder = builder.http_client(plain_http_client());
+        }
+    }
+    builder
+}
+
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+}
+
+/// The SDK's default client without TLS, for an `http://` endpoint (moto, a local proxy). The
+/// default one loads the system's root certificates and sets up rustls when it first connects,
+/// even for `http://`: on Debian that is ~290 PEM files parsed, most of a cold `export`'s own
+/// time. Everything else is as in the default (connect and read timeouts, the runtime's sleep,
+/// HTTP_PROXY/NO_PROXY from the environment).
+fn plain_http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default();
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build_http()
+    })
+}
+
 /// What one request to STS said of the time (`rolekeeper doctor`'s clock check).
 #[derive(Debug)]
 pub struct DateProbe {
@@ -283,17 +318,13 @@ pub async fn probe_date(settings: &StsSettings) -> DateProbe {
         .operation_timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(3))
         .build();
-    let mut builder = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(settings.region.clone()))
+    let config = config_builder(settings)
         .allow_no_auth()
         .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
         .timeout_config(timeouts)
-        .interceptor(seen.clone());
-    if let Some(url) = &settings.endpoint_url {
-        builder = builder.endpoint_url(url.clone());
-    }
-    let client = aws_sdk_sts::Client::from_conf(builder.build());
+        .interceptor(seen.clone())
+        .build();
+    let client = aws_sdk_sts::Client::from_conf(config);
     let sent = client.get_caller_identity().send().await;
     let (uri, answered, header) = seen.take();
     let endpoint = uri
@@ -629,6 +660,19 @@ mod tests {
                 ),
                 "{code}"
             );
+        }
+    }
+
+    #[test]
+    fn only_an_http_endpoint_skips_tls() {
+        for (url, plain) in [
+            ("http://127.0.0.1:5000", true),
+            ("HTTP://localhost", true),
+            ("https://sts.eu-west-1.amazonaws.com", false),
+            ("http", false),
+            ("", false),
+        ] {
+            assert_eq!(is_plain_http(url), plain, "{url}");
         }
     }
 
