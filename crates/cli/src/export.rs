@@ -11,7 +11,10 @@ use crate::tty::TtyPrompt;
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
     crate::warn_about_files(&engine);
-    let profile = args.profile.clone().unwrap_or_else(|| engine.default_profile());
+    let profile = args
+        .profile
+        .clone()
+        .unwrap_or_else(|| engine.default_profile());
     let credentials = crate::serve::credentials(&engine, &profile, &args.request(), &TtyPrompt)?;
     let text = credentials.render_named(args.format.into(), Some(&profile));
     std::io::stdout()
