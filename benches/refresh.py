@@ -186,6 +186,17 @@ def parse_log(text):
     return out
 
 
+def keyring_pid():
+    """The Secret Service's process on this session bus (gnome-keyring-daemon), if any."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return None
+    out = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                          "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                          "string:org.freedesktop.secrets"], capture_output=True, text=True)
+    m = re.search(r"uint32 (\d+)", out.stdout)
+    return int(m.group(1)) if m else None
+
+
 def daemon_run(rk, home, env, moto, n, label, timeout=120):
     aws_dir = os.path.join(home, ".aws")
     cred = os.path.join(aws_dir, "credentials")
@@ -194,6 +205,8 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120):
     posts_before = moto.posts()
     calls_before = moto.calls()
     moto_ticks_before = moto.ticks()
+    keyring = keyring_pid()
+    keyring_ticks_before = process_ticks(keyring) if keyring else 0
     watch = Inotify([aws_dir, state_dir])
     log_path = os.path.join(home, "daemon-" + re.sub(r"\W+", "-", label) + ".log")
     load = loadavg()
@@ -264,6 +277,8 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120):
         "threads_at_end": threads_end,
         "daemon_cpu_s": ticks / CLK_TCK,
         "moto_cpu_s": (moto.ticks() - moto_ticks_before) / CLK_TCK,
+        "keyring_cpu_s": (process_ticks(keyring) - keyring_ticks_before) / CLK_TCK
+        if keyring else None,
         "exit_code": rc,
         "log": log_path,
     }
@@ -274,7 +289,8 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120):
         f"{res['state_writes']} state write(s), {changed}/{n} keys changed, "
         f"{parsed['batches']} batch(es), log lines refreshed {parsed['refreshed']} + missed "
         f"{parsed['missed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
-        f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s, rc {rc}, "
+        f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s"
+        + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "") + f", rc {rc}, "
         f"load {load}")
     return res
 
@@ -371,7 +387,7 @@ def main():
 
     keys = ("spawn_to_written_s", "batch_s", "sts_posts", "credentials_writes", "state_writes",
             "sessions_changed", "peak_rss_kb", "peak_threads", "daemon_cpu_s", "moto_cpu_s",
-            "missed_lines")
+            "keyring_cpu_s", "missed_lines")
     result["summary"] = {k: summary([r[k] for r in result["runs"]]) for k in keys}
     actions = sorted({a for r in result["runs"] for a in r["sts_calls"]})
     for a in actions:
@@ -405,6 +421,8 @@ def main():
     line("peak threads", "peak_threads", "{:.0f}")
     line("daemon CPU time (user+sys)", "daemon_cpu_s", unit=" s")
     line("moto CPU time during the run", "moto_cpu_s", unit=" s")
+    if s["keyring_cpu_s"]:
+        line("gnome-keyring-daemon CPU time during the run", "keyring_cpu_s", unit=" s")
     line("'refreshed' log lines lost (event log fell behind)", "missed_lines", "{:.0f}")
     line(f"boto3, {n} assume_role sequentially, one client", "boto3_calls_s", unit=" s")
     ratio = s["boto3_calls_s"]["median"] / s["spawn_to_written_s"]["median"]
