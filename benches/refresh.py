@@ -336,6 +336,8 @@ def main():
                     help="with --mfa --keychain session: delete the cached MFA session before "
                     "each run (secret-tool), as when it expired while the sessions were due")
     ap.add_argument("--boto3-runs", type=int, default=3)
+    ap.add_argument("--log", default="info",
+                    help="ROLEKEEPER_LOG for the daemon, e.g. info,rolekeeper_core::mfa=debug")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, HOME)")
     ap.add_argument("--json", help="also write every number here")
     args = ap.parse_args()
@@ -353,6 +355,7 @@ def main():
         home = make_home(workdir, n, args.mfa)
         env = daemon_env(home, moto.url, args.keychain)
         env["ROLEKEEPER_REFRESH_BEFORE"] = f"{DURATION - GAP}s"
+        env["ROLEKEEPER_LOG"] = args.log
         names = [f"s{i:03d}" for i in range(n)]
         log(f"{rk}: activating {n} sessions (keychain {args.keychain}, mfa {args.mfa}, "
             f"moto {moto.url}, load {loadavg()})")
@@ -424,9 +427,10 @@ def main():
     if s["keyring_cpu_s"]:
         line("gnome-keyring-daemon CPU time during the run", "keyring_cpu_s", unit=" s")
     line("'refreshed' log lines lost (event log fell behind)", "missed_lines", "{:.0f}")
-    line(f"boto3, {n} assume_role sequentially, one client", "boto3_calls_s", unit=" s")
-    ratio = s["boto3_calls_s"]["median"] / s["spawn_to_written_s"]["median"]
-    print(f"  boto3 calls / rolekeeper spawn->written (medians): {ratio:.1f}x")
+    if s["boto3_calls_s"]:
+        line(f"boto3, {n} assume_role sequentially, one client", "boto3_calls_s", unit=" s")
+        ratio = s["boto3_calls_s"]["median"] / s["spawn_to_written_s"]["median"]
+        print(f"  boto3 calls / rolekeeper spawn->written (medians): {ratio:.1f}x")
     return 0
 
 
