@@ -10,13 +10,19 @@
 #   1. the Tauri bundler from npm (packaging/package.json: @tauri-apps/cli, whose native binary
 #      is the npm package @tauri-apps/cli-linux-x64-gnu), installed into packaging/node_modules
 #   2. the UI (ui/dist is embedded in the app binary)
-#   3. the release `rolekeeper` binary, its manual page and completions, staged in
-#      packaging/stage/ -- src-tauri/tauri.conf.json's bundle.linux.deb.files maps them into the
-#      package (/usr/bin/rolekeeper, /usr/share/man/man1/rolekeeper.1.gz, ...)
+#   3. the release `rolekeeper` binary, its manual page and completions, and
+#      packaging/rolekeeper-desktop.1, staged in packaging/stage/ -- src-tauri/tauri.conf.json's
+#      bundle.linux.deb.files maps them and packaging/copyright into the package
+#      (/usr/bin/rolekeeper, /usr/share/man/man1/rolekeeper.1.gz, ...); the libc6 and libgcc-s1
+#      versions for Depends from dpkg-shlibdeps
 #   4. `tauri build --bundles deb` in src-tauri/: cargo build --release with the
 #      custom-protocol feature, then the .deb in $CARGO_TARGET_DIR/release/bundle/deb/
-# Needs: cargo, npm (scripts/install-deps.sh), dpkg-deb, gzip, pkg-config; installs
-# libayatana-appindicator3-dev with apt when missing.
+#   5. checks the .deb: both programs, the desktop entry, the icons and the copyright file are
+#      in it; both binaries are stripped (the release profile's `strip = "symbols"` does it, for
+#      run.sh's builds too: nothing is stripped here); then lintian's view, when lintian is
+#      installed (for information: the package has no Debian changelog, for one)
+# Needs: cargo, npm (scripts/install-deps.sh), dpkg-deb, dpkg-shlibdeps (dpkg-dev), gzip,
+# pkg-config, readelf (binutils); installs libayatana-appindicator3-dev with apt when missing.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -25,6 +31,8 @@ say() { printf 'package-deb: %s\n' "$*" >&2; }
 ensure_cargo
 command -v npm >/dev/null 2>&1 || { say "npm not found: run scripts/install-deps.sh"; exit 1; }
 command -v dpkg-deb >/dev/null 2>&1 || { say "dpkg-deb not found (apt: dpkg)"; exit 1; }
+command -v readelf >/dev/null 2>&1 || { say "readelf not found (apt: binutils)"; exit 1; }
+command -v dpkg-shlibdeps >/dev/null 2>&1 || { say "dpkg-shlibdeps not found (apt: dpkg-dev)"; exit 1; }
 # The bundler finds the tray library (for the Depends line) through pkg-config: it needs the
 # -dev package, which the build itself does not (the app dlopens the library at run time).
 if ! pkg-config --exists ayatana-appindicator3-0.1 && ! pkg-config --exists appindicator3-0.1; then
@@ -57,11 +65,23 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"
 CLI=$CARGO_TARGET_DIR/release/rolekeeper
 install -m 0755 "$CLI" "$STAGE/rolekeeper"
-strip --strip-unneeded "$STAGE/rolekeeper" 2>/dev/null || true
 "$CLI" man | gzip -9n >"$STAGE/rolekeeper.1.gz"
+gzip -9nc "$PKG/rolekeeper-desktop.1" >"$STAGE/rolekeeper-desktop.1.gz"
 "$CLI" completions bash >"$STAGE/rolekeeper.bash"
 "$CLI" completions zsh >"$STAGE/_rolekeeper"
 "$CLI" completions fish >"$STAGE/rolekeeper.fish"
+
+# The C libraries both programs link (libc6, libgcc-s1) with the versions their symbols need, as
+# dpkg-shlibdeps reads them off the CLI; the bundler itself adds WebKitGTK, GTK and the tray
+# library, which bring the rest of the app's libraries.
+SHLIBS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rk-shlibs.XXXXXX")
+mkdir "$SHLIBS_DIR/debian"
+printf 'Source: role-keeper\n\nPackage: role-keeper\nArchitecture: any\n' >"$SHLIBS_DIR/debian/control"
+SHLIBS=$(cd "$SHLIBS_DIR" && dpkg-shlibdeps -O "$STAGE/rolekeeper" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+rm -rf "$SHLIBS_DIR"
+[ -n "$SHLIBS" ] || { say "dpkg-shlibdeps found no library dependency of rolekeeper"; exit 1; }
+DEPENDS_JSON=$(printf '%s\n' "${SHLIBS//, /$'\n'}" | sed 's/.*/"&"/' | paste -sd, -)
+say "Depends from dpkg-shlibdeps: $SHLIBS"
 
 # 4. the app and the package
 say "tauri build --bundles deb (release build of rolekeeper-desktop with custom-protocol)"
@@ -84,15 +104,40 @@ restore_manifest() {
   done <<<"$before"
 }
 trap restore_manifest EXIT
-(cd "$ROOT/src-tauri" && nice -n 10 "$PKG/node_modules/.bin/tauri" build --bundles deb --ci >&2)
+(cd "$ROOT/src-tauri" && nice -n 10 "$PKG/node_modules/.bin/tauri" build --bundles deb --ci \
+  --config "{\"bundle\":{\"linux\":{\"deb\":{\"depends\":[$DEPENDS_JSON]}}}}" >&2)
 restore_manifest
 trap - EXIT
 DEB=$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb)
 [ "$(printf '%s\n' "$DEB" | wc -l)" = 1 ] || { say "expected one .deb, found: $DEB"; exit 1; }
+
+# 5. what is in it
 CONTENTS=$(dpkg-deb -c "$DEB")
-for want in usr/bin/rolekeeper-desktop usr/bin/rolekeeper usr/share/applications/RoleKeeper.desktop; do
+for want in usr/bin/rolekeeper-desktop usr/bin/rolekeeper usr/share/applications/RoleKeeper.desktop \
+  usr/share/icons/hicolor/32x32/apps/rolekeeper-desktop.png \
+  usr/share/icons/hicolor/128x128/apps/rolekeeper-desktop.png \
+  usr/share/icons/hicolor/256x256/apps/rolekeeper-desktop.png \
+  usr/share/doc/role-keeper/copyright usr/share/man/man1/rolekeeper.1.gz \
+  usr/share/man/man1/rolekeeper-desktop.1.gz; do
   grep -q " \.\?/\?$want\$" <<<"$CONTENTS" || { say "$DEB lacks $want"; exit 1; }
 done
-say "built $(du -h "$DEB" | cut -f1) $(dpkg-deb -f "$DEB" Package Version Architecture | tr '\n' ' ')"
+UNPACKED=$(mktemp -d "${TMPDIR:-/tmp}/rk-deb.XXXXXX")
+trap 'rm -rf "$UNPACKED"' EXIT
+dpkg-deb -x "$DEB" "$UNPACKED"
+for bin in rolekeeper-desktop rolekeeper; do
+  if readelf -SW "$UNPACKED/usr/bin/$bin" | grep -qE ' \.(symtab|debug_[a-z_]+) '; then
+    say "usr/bin/$bin is not stripped: is [profile.release] strip = \"symbols\" still in Cargo.toml?"
+    exit 1
+  fi
+done
+grep -q '^Icon=rolekeeper-desktop$' "$UNPACKED/usr/share/applications/RoleKeeper.desktop" ||
+  { say "the desktop entry names no rolekeeper-desktop icon"; exit 1; }
+rm -rf "$UNPACKED"
+trap - EXIT
+say "built $(du -h "$DEB" | cut -f1) ($(stat -c %s "$DEB") bytes) $(dpkg-deb -f "$DEB" Package Version Architecture | tr '\n' ' ')"
 say "Depends: $(dpkg-deb -f "$DEB" Depends)"
+if command -v lintian >/dev/null 2>&1; then
+  say "lintian (for information):"
+  lintian --tag-display-limit 0 "$DEB" >&2 || true
+fi
 printf '%s\n' "$DEB"
