@@ -76,6 +76,18 @@ impl AwsHome {
     }
 
     /// A command with a clean AWS environment pointing at this HOME and at moto.
+    /// `rolekeeper activate NAME` with STS at `sts_url` (e.g. a fault proxy); fails the test
+    /// if it fails.
+    pub fn activate_through(&self, name: &str, sts_url: &str) {
+        let out = self
+            .command(bin("rolekeeper"))
+            .args(["activate", name])
+            .env("AWS_ENDPOINT_URL_STS", sts_url)
+            .output()
+            .expect("run rolekeeper activate");
+        assert!(out.status.success(), "activate {name}: {}", describe(&out));
+    }
+
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
         for (key, _) in std::env::vars() {
@@ -156,6 +168,16 @@ pub fn numbered_credentials(k: u64) -> rolekeeper_core::Credentials {
         expiration: Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000 + k)),
     }
 }
+
+/// A 900 s role session `live` assumed from the static keys of `dev` (which each suite writes
+/// into the credentials file with its own values): what the daemon suites keep fresh.
+pub const LIVE_ROLE_CONFIG: &str = "\
+[profile live]
+role_arn = arn:aws:iam::123456789012:role/Live
+source_profile = dev
+duration_seconds = 900
+region = us-east-1
+";
 
 /// The lines a child writes to a pipe, read on a thread so the child never blocks on a full
 /// pipe, and waited for with a deadline.

@@ -8,15 +8,8 @@
 use std::time::Duration;
 
 use rolekeeper_tests::proxy::{Fault, StsProxy};
-use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, Daemon, LogLines};
+use rolekeeper_tests::{botocore_view, require_env, AwsHome, Daemon, LogLines, LIVE_ROLE_CONFIG};
 
-const CONFIG: &str = "\
-[profile live]
-role_arn = arn:aws:iam::123456789012:role/Live
-source_profile = dev
-duration_seconds = 900
-region = us-east-1
-";
 const CREDENTIALS: &str = "\
 [dev]
 aws_access_key_id = AKIADAEMONFAULTS0001
@@ -40,15 +33,9 @@ fn seen_or_wait(log: &mut LogLines, needle: &str, limit: Duration) {
 #[test]
 fn the_daemon_retries_server_errors_until_it_recovers_and_waits_when_denied() {
     require_env("ROLEKEEPER_TEST_STS_URL");
-    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let home = AwsHome::new(LIVE_ROLE_CONFIG, CREDENTIALS);
     let proxy = StsProxy::start();
-    let out = home
-        .command(bin("rolekeeper"))
-        .args(["activate", "live"])
-        .env("AWS_ENDPOINT_URL_STS", proxy.url())
-        .output()
-        .expect("activate");
-    assert!(out.status.success(), "activate: {}", describe(&out));
+    home.activate_through("live", &proxy.url());
     let first_key = botocore_key(&home);
     assert!(first_key.starts_with("ASIA"), "{first_key}");
 

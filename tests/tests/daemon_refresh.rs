@@ -6,15 +6,10 @@
 
 use std::time::Duration;
 
-use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, Daemon};
+use rolekeeper_tests::{
+    bin, botocore_view, describe, require_env, AwsHome, Daemon, LIVE_ROLE_CONFIG,
+};
 
-const CONFIG: &str = "\
-[profile live]
-role_arn = arn:aws:iam::123456789012:role/Live
-source_profile = dev
-duration_seconds = 900
-region = us-east-1
-";
 const SOURCE_SECRET: &str = "daemonTestSourceSecret0000000000000000000";
 
 fn credentials() -> String {
@@ -43,7 +38,7 @@ fn secrets_in_file(home: &AwsHome) -> Vec<String> {
 #[test]
 fn the_daemon_renews_a_session_before_it_expires_again_and_again() {
     require_env("ROLEKEEPER_TEST_STS_URL");
-    let home = AwsHome::new(CONFIG, &credentials());
+    let home = AwsHome::new(LIVE_ROLE_CONFIG, &credentials());
     let out = home
         .command(bin("rolekeeper"))
         .args(["activate", "live"])

@@ -21,6 +21,7 @@ pub mod runner;
 pub mod schedule;
 pub mod secret;
 pub mod settings;
+pub mod sleep;
 pub mod state;
 pub mod sts;
 #[cfg(unix)]

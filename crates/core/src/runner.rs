@@ -33,6 +33,9 @@ pub enum Command {
     /// `true`: refresh nothing by itself until `false` ("Pause all" / "Resume"). An explicit
     /// `RefreshAll` still runs.
     Pause(bool),
+    /// The machine woke from sleep (logind said so, see `sleep.rs`): re-read the state and
+    /// retry now what was waiting on a backoff.
+    Woke,
     /// Stop the loop.
     Stop,
 }
@@ -118,6 +121,14 @@ pub struct EngineHandle {
     events: broadcast::Sender<Event>,
     health: watch::Receiver<HealthMap>,
     task: Option<JoinHandle<()>>,
+    /// Forwards logind's wake signals as [`Command::Woke`].
+    wakes: JoinHandle<()>,
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.wakes.abort();
+    }
 }
 
 impl EngineHandle {
@@ -132,11 +143,14 @@ impl EngineHandle {
         let (events, _) = broadcast::channel(256);
         let (health_tx, health) = watch::channel(HealthMap::new());
         let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
+        // A weak sender: dropping the handle still closes the channel and stops the loop.
+        let wakes = tokio::spawn(crate::sleep::forward_wakes(commands.downgrade()));
         Self {
             commands,
             events,
             health,
             task: Some(task),
+            wakes,
         }
     }
 
@@ -252,6 +266,11 @@ async fn run(
                 this.refresh(all).await;
             }
             Some(Command::Reload) => this.reload(),
+            Some(Command::Woke) => {
+                tracing::info!("woke from sleep: checking every session");
+                this.reload();
+                this.schedule.retry_transient_now(engine.clock().now());
+            }
             Some(Command::SetPolicy(policy)) => this.schedule.set_policy(policy),
             Some(Command::Pause(pause)) => {
                 tracing::info!(paused = pause, "refreshing by schedule");
@@ -562,7 +581,7 @@ mod tests {
                 Error::MfaCodeRejected {
                     profile: profile.clone(),
                     serial: serial.clone(),
-                    cause: rejected.clone(),
+                    cause: Box::new(rejected.clone()),
                 },
                 FailureKind::NeedsMfa,
             ),

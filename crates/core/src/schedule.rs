@@ -232,6 +232,16 @@ impl Schedule {
         }
     }
 
+    /// The machine woke: sessions waiting on a backoff are due now (what waits for the user
+    /// still waits).
+    pub fn retry_transient_now(&mut self, now: SystemTime) {
+        for entry in self.sessions.values_mut() {
+            if let Phase::Retrying { next, .. } = &mut entry.phase {
+                *next = now;
+            }
+        }
+    }
+
     /// `name` is active and has failed since its last refresh (its health is worth showing).
     pub fn is_waiting_or_retrying(&self, name: &str) -> bool {
         self.sessions
