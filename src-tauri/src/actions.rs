@@ -13,11 +13,12 @@ pub fn run(app: &AppHandle, name: String, action: String) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let result = match action.as_str() {
-            "activate" | "refresh" => {
-                manager::activate_session(app.clone(), name.clone(), None, None)
-                    .await
-                    .map_err(|e| e.message().to_owned())
-            }
+            "activate" => manager::activate_session(app.clone(), name.clone(), None, None)
+                .await
+                .map_err(|e| e.message().to_owned()),
+            "refresh" => manager::refresh_session(app.clone(), name.clone())
+                .await
+                .map_err(|e| e.message().to_owned()),
             "deactivate" => {
                 let desktop = app.state::<Desktop>();
                 manager::deactivate_session(desktop, name.clone())

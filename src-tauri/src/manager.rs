@@ -67,10 +67,19 @@ pub async fn activate_session(
     Ok(())
 }
 
-/// Renew one session now (as the engine would when due), keeping its choices.
+/// Renew one session now (a new session from STS, not the keychain's), keeping its choices.
 #[tauri::command]
 pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<()> {
-    activate_session(app, name, None, None).await
+    let request = CredentialRequest {
+        renew: true,
+        ..CredentialRequest::default()
+    };
+    engine(&app)
+        .activate(&name, &request, &NoMfaPrompt, ActivateOptions::default())
+        .await
+        .map_err(session_error)?;
+    app.state::<Desktop>().reload();
+    Ok(())
 }
 
 #[tauri::command]
@@ -230,8 +239,13 @@ pub async fn diagnostics(app: AppHandle) -> Diagnostics {
     let engine = engine(&app);
     let locations = engine.locations();
     let mut checks = doctor::checks(&engine);
-    checks.push(doctor::keychain_check(&engine).await);
-    checks.push(doctor::notification_check().await);
+    // The same checks as `rolekeeper doctor`, asked side by side.
+    let (keychain, notifications, clock) = tokio::join!(
+        doctor::keychain_check(&engine),
+        doctor::notification_check(),
+        doctor::clock_check(&engine)
+    );
+    checks.extend([keychain, notifications, clock]);
     Diagnostics {
         config_file: locations.config.display().to_string(),
         credentials_file: locations.credentials.display().to_string(),

@@ -16,7 +16,7 @@ import sys
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tauri_session import run
+from tauri_session import retry_stale, run
 
 
 def text_of(element, selector):
@@ -43,7 +43,8 @@ def main():
         wait.until(lambda d: d.find_element(By.ID, "panel-diagnostics").is_displayed())
         # The checks arrive from Rust (the keychain and notification server are asked too).
         wait.until(lambda d: d.find_element(By.ID, "checks-status").text.strip() != "")
-        rows = [
+        # The tab re-lists the checks now and then: read them again if a row goes stale.
+        rows = retry_stale(lambda: [
             {
                 "badge": text_of(li, ".outcome"),
                 "name": text_of(li, ".check-name"),
@@ -51,7 +52,7 @@ def main():
                 "fix": text_of(li, ".check-fix"),
             }
             for li in driver.find_elements(By.CSS_SELECTOR, "#checks li")
-        ]
+        ])
         flag = driver.find_element(By.ID, "diag-flag")
         result = {
             "title": driver.title,

@@ -300,7 +300,7 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
 
     assert_eq!(result["before"]["state"], "off", "{result:#}");
     assert_eq!(result["before"]["delivery"], "File");
-    assert_eq!(result["before"]["duration"], "Profile's own");
+    assert_eq!(result["before"]["duration"], "Default");
     assert_eq!(result["after"]["delivery"], "Process", "{result:#}");
     assert_eq!(result["after"]["duration"], "2 h");
     assert_eq!(

@@ -31,7 +31,8 @@ export const DELIVERIES: ReadonlyArray<{ value: Delivery; label: string; title: 
 /** Session lengths offered; 0 is the profile's own `duration_seconds`. STS allows 15 min to
  * 12 h for a role (up to the role's own maximum). */
 export const DURATIONS: ReadonlyArray<{ seconds: number; label: string }> = [
-  { seconds: 0, label: "Profile's own" },
+  // The profile's own duration_seconds (STS's 1 h when it has none).
+  { seconds: 0, label: "Default" },
   { seconds: 900, label: "15 min" },
   { seconds: 1800, label: "30 min" },
   { seconds: 3600, label: "1 h" },

@@ -67,7 +67,7 @@ describe("manager page", () => {
         "arn:aws:iam::123456789012:role/Admin",
         "default",
         "fresh · 47 min",
-        "FileProcessProfile's own15 min30 min1 h2 h4 h8 h12 h",
+        "FileProcessDefault15 min30 min1 h2 h4 h8 h12 h",
         "Refresh nowDeactivate",
       ],
     ]);

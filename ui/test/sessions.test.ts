@@ -91,7 +91,7 @@ describe("choices", () => {
   });
 
   it.each([
-    [0, "Profile's own"],
+    [0, "Default"],
     [3600, "1 h"],
     [5400, "90 min"],
     [10800, "3 h"],

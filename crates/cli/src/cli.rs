@@ -106,6 +106,7 @@ impl CredentialProcessArgs {
         CredentialRequest {
             duration: None,
             long_term_keys: self.long_term_keys,
+            ..CredentialRequest::default()
         }
     }
 }
@@ -231,6 +232,7 @@ impl ExportArgs {
         CredentialRequest {
             duration: self.duration,
             long_term_keys: self.long_term_keys,
+            ..CredentialRequest::default()
         }
     }
 }
@@ -240,6 +242,7 @@ impl ExecArgs {
         CredentialRequest {
             duration: self.duration,
             long_term_keys: self.long_term_keys,
+            ..CredentialRequest::default()
         }
     }
 }

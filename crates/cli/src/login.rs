@@ -34,6 +34,7 @@ pub fn run(args: LoginArgs) -> anyhow::Result<()> {
     let active = engine.is_active(&args.name)?;
     let request = CredentialRequest {
         duration: args.duration,
+        renew: true,
         ..CredentialRequest::default()
     };
     let runtime = crate::serve::runtime()?;

@@ -78,6 +78,9 @@ pub struct CredentialRequest {
     pub duration: Option<Duration>,
     /// Serve a keychain source's own long-term keys rather than a session token of them.
     pub long_term_keys: bool,
+    /// Ask STS for a new role session even if the keychain holds a good one (`login`, "Refresh
+    /// now"): the user asked for a renewal. An MFA session is still used.
+    pub renew: bool,
 }
 
 /// How `activate` may treat existing files.

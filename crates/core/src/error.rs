@@ -99,7 +99,8 @@ pub enum Error {
     MfaCodeRejected {
         profile: String,
         serial: String,
-        cause: StsError,
+        // Boxed: STS's answer is large, and every `Result` of the engine carries this enum.
+        cause: Box<StsError>,
     },
 
     #[error("profile `{profile}`: STS already rejected this code for {serial}, so it is not sent again; wait for your device to show the next code and try again")]

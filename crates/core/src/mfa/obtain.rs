@@ -110,9 +110,11 @@ pub(crate) async fn obtain(
     let entry = session_entry(&plan.profile);
     let bound = session_bound(engine, &plan, request);
     let now = engine.clock().now();
-    if let Some(cached) = cache.fresh(&entry, &bound, now, margin).await {
-        tracing::debug!(profile = %plan.profile, "cached session used");
-        return Ok(cached);
+    if !request.renew {
+        if let Some(cached) = cache.fresh(&entry, &bound, now, margin).await {
+            tracing::debug!(profile = %plan.profile, "cached session used");
+            return Ok(cached);
+        }
     }
     let mut current = match engine.sources().start(&mut plan).await? {
         Some(keys) => keys,
@@ -333,7 +335,7 @@ fn sts_error(profile: &str, mfa: Option<&(String, Secret)>, cause: StsError) -> 
         Some((serial, _)) if cause.is_mfa_code_rejected() => Error::MfaCodeRejected {
             profile: profile.to_owned(),
             serial: serial.clone(),
-            cause,
+            cause: Box::new(cause),
         },
         _ => Error::Sts {
             profile: profile.to_owned(),
