@@ -161,11 +161,38 @@ fn process_delivery_keeps_secrets_out_of_files_renews_and_gives_the_config_back(
     daemon.log.wait_for("refreshed", Duration::from_secs(30));
     let (renewed, _) = botocore_resolves(&home, &name);
     assert_ne!(renewed, first, "the renewed session is served");
+    // Every secret of this scenario: the source's, and the renewed session's as served.
+    let served: serde_json::Value =
+        serde_json::from_str(&ok(rolekeeper(&home, &["credential-process", &name]))).unwrap();
+    assert_eq!(served["AccessKeyId"], renewed.as_str());
+    let secrets = [
+        SOURCE_SECRET,
+        served["SecretAccessKey"].as_str().unwrap(),
+        served["SessionToken"].as_str().unwrap(),
+    ];
     assert_eq!(daemon.stop(), Some(0));
-    assert!(
-        !daemon.log.text().contains(SOURCE_SECRET),
-        "a secret value appears in the daemon's log"
-    );
+    let log = daemon.log.text();
+    assert!(log.contains("refreshed"), "{log}");
+    for secret in secrets {
+        assert!(
+            !log.contains(secret),
+            "a secret value appears in the daemon's debug log"
+        );
+    }
+    // Nor in any file under HOME but the keychain's own (gnome-keyring keeps its files
+    // elsewhere): process delivery writes no secret anywhere.
+    for secret in secrets.iter().skip(1) {
+        let found = std::process::Command::new("grep")
+            .args(["-rlF", secret])
+            .arg(home.home())
+            .output()
+            .expect("grep");
+        assert!(
+            found.stdout.is_empty(),
+            "a session secret is in a file: {}",
+            String::from_utf8_lossy(&found.stdout)
+        );
+    }
     assert_eq!(
         std::fs::read(home.credentials_path()).unwrap(),
         credentials_before
@@ -289,7 +316,10 @@ fn a_chosen_duration_holds_for_every_renewal() {
     );
 
     // Until the user goes back to the profile's own length.
-    ok(rolekeeper(&home, &["activate", &name, "--profile-duration"]));
+    ok(rolekeeper(
+        &home,
+        &["activate", &name, "--profile-duration"],
+    ));
     let status = status_json(&home);
     let active = session(&status, &name);
     assert!(active["duration_seconds"].is_null(), "{status}");
