@@ -1,35 +1,40 @@
-//! The OS keychain: the Secret Service on Linux (gnome-keyring, KWallet, KeePassXC), through
-//! `keyring-core` and its zbus store.
+//! The OS keychain through `keyring-core`: the Secret Service on Linux (gnome-keyring, KWallet,
+//! KeePassXC) with the zbus store, the login keychain on macOS, the Credential Manager on
+//! Windows. The three stores have the same API; only which one is built differs.
 //!
 //! The connection is made on first use and kept only once it succeeded: the tray app may start
 //! at login before the keyring daemon is up, and must work as soon as it is. A connection that
 //! later fails is dropped too, so the next call reconnects (the daemon may have been replaced).
 //!
-//! macOS and Windows have store crates (`apple-native-keyring-store`,
-//! `windows-native-keyring-store`), but no build here checks them, so those platforms get
-//! [`KeychainError::UnsupportedPlatform`] until one does.
+//! The macOS and Windows stores are type-checked for their targets, but only the Linux one runs
+//! in the tests here; other platforms get [`KeychainError::UnsupportedPlatform`].
 
 use super::{KeychainError, SecretStore};
 use crate::secret::Secret;
 
-#[cfg(target_os = "linux")]
-pub use linux::OsKeychain;
+#[cfg(any(target_os = "linux", target_os = "macos", windows))]
+pub use native::OsKeychain;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub use other::OsKeychain;
 
-#[cfg(target_os = "linux")]
-mod linux {
+#[cfg(any(target_os = "linux", target_os = "macos", windows))]
+mod native {
     use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+    #[cfg(target_os = "macos")]
+    use apple_native_keyring_store::keychain::Store;
     use keyring_core::api::CredentialStoreApi;
     use keyring_core::{Entry, Error};
+    #[cfg(windows)]
+    use windows_native_keyring_store::Store;
+    #[cfg(target_os = "linux")]
     use zbus_secret_service_keyring_store::Store;
 
     use super::{KeychainError, Secret, SecretStore};
     use crate::keychain::SERVICE;
 
-    /// The Secret Service on the session bus.
+    /// The platform's keychain (on Linux, the Secret Service on the session bus).
     #[derive(Debug, Default)]
     pub struct OsKeychain {
         store: Mutex<Option<Arc<Store>>>,
@@ -229,7 +234,7 @@ mod idle_tests {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 mod other {
     use super::{KeychainError, Secret, SecretStore};
 
