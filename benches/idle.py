@@ -138,6 +138,7 @@ def scenario_run(args, rk, moto, workdir, scenario):
                 f"{d['threads'][0]} -> {d['threads'][1]}, "
                 f"load {load}" + (f"; by thread: {who}" if who else ""))
         res["sts_calls_in_windows"] = moto.calls_since(calls)
+        res["threads_at_end"] = sorted(r["comm"] for r in threads(proc.pid).values())
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -191,7 +192,8 @@ def main():
         verdict = "met" if all(w == 0 for w in periodic) else "MISSED"
         print(f"  {r['scenario']:<8} {len(ws)} x {ws[0]['seconds']:.0f} s: CPU "
               f"{', '.join(f'{c:.0f}' for c in cpu)} ms; wake-ups {', '.join(map(str, wk))} "
-              f"(median {statistics.median(wk):g}/window); threads {ws[-1]['threads'][1]}; "
+              f"(median {statistics.median(wk):g}/window); threads at the end "
+              f"{', '.join(r['threads_at_end'])}; "
               f"STS calls before the windows {r['sts_calls_before_windows'] or 'none'}, during "
               f"{r['sts_calls_in_windows'] or 'none'}; exit {r['exit_code']}; "
               f"periodic wake-ups: {'none, target met' if verdict == 'met' else 'some, target MISSED'}")
