@@ -87,6 +87,19 @@ pub(crate) async fn cached_role_session(
         .await
 }
 
+/// Whether a role session is kept in the keychain for the next process. Yes when getting a new one
+/// may take an MFA code, when the keychain is involved anyway (a keychain source), and for process
+/// delivery (the keychain is where it lives). A session of plain keys and no MFA is not: a new one
+/// is one STS round trip (a few ms), less than the Secret Service calls keeping it would cost, and
+/// an active one is kept in the credentials file already.
+fn worth_keeping(engine: &Engine, plan: &Plan) -> bool {
+    plan.roles.iter().any(|r| r.mfa_serial.is_some())
+        || matches!(plan.base, Base::KeychainSource { .. })
+        || engine
+            .delivery_of(&plan.profile)
+            .is_ok_and(|d| d == crate::state::Delivery::Process)
+}
+
 pub(crate) async fn obtain(
     engine: &Engine,
     mut plan: Plan,
@@ -110,7 +123,8 @@ pub(crate) async fn obtain(
     let entry = session_entry(&plan.profile);
     let bound = session_bound(engine, &plan, request);
     let now = engine.clock().now();
-    if !request.renew {
+    let kept = worth_keeping(engine, &plan);
+    if kept && !request.renew {
         if let Some(cached) = cache.fresh(&entry, &bound, now, margin).await {
             tracing::debug!(profile = %plan.profile, "cached session used");
             return Ok(cached);
@@ -199,7 +213,9 @@ pub(crate) async fn obtain(
             }
         }
     }
-    cache.put(&entry, &bound, &current).await;
+    if kept {
+        cache.put(&entry, &bound, &current).await;
+    }
     Ok(current)
 }
 
