@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Idle benchmark (BENCHMARKS.md, "Idle daemon: CPU time and wake-ups"; issue 4).
 
-  idle.py --bin RK [--sessions 3] [--settle 5] [--seconds 60] [--windows 2]
-          [--keychain none|session] [--scenario fresh|renewed|both] [--json OUT]
+  idle.py --bin RK [--sessions 3] [--settle 5] [--seconds 60] [--windows 3]
+          [--keychain none|session] [--scenario fresh|renewed|both] [--mfa] [--json OUT]
 
 `rolekeeper daemon` with a few active sessions whose next refresh is far away, left alone:
 what does it cost while it waits? Target (issue 4): no wake-up between refreshes.
@@ -26,7 +26,9 @@ started or ended listed by name.
 
 --keychain none: no D-Bus session bus (a server). --keychain session: the Secret Service of the
 session this runs in (inside scripts/with-desktop-session.sh): the daemon's keychain connection
-stays open while it idles, as on a desktop.
+stays open while it idles, as on a desktop. Plain roles over static keys do not use the keychain
+(since cc4065e); --mfa gives the roles an mfa_serial and mfa_process, whose sessions and MFA
+session are kept there.
 """
 import argparse
 import datetime
@@ -47,14 +49,18 @@ from rkdaemon import (ACCOUNT, Moto, daemon_env, log, need_session_bus,  # noqa:
                       write_static_source)
 
 
-def make_home(workdir, scenario, n):
+def make_home(workdir, scenario, n, mfa):
     home = os.path.join(workdir, scenario)
     write_static_source(home)
     with open(os.path.join(home, ".aws", "config"), "w") as f:
         f.write("[profile static]\nregion = us-east-1\n\n")
         for i in range(n):
             f.write(f"[profile idle{i}]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Idle{i}\n"
-                    "source_profile = static\nregion = us-east-1\n\n")
+                    "source_profile = static\nregion = us-east-1\n")
+            if mfa:
+                f.write(f"mfa_serial = arn:aws:iam::{ACCOUNT}:mfa/idle\n"
+                        "mfa_process = /bin/echo 123456\n")
+            f.write("\n")
     return home
 
 
@@ -92,7 +98,7 @@ def wait_for_lines(path, needle, count, proc, timeout=60):
 
 def scenario_run(args, rk, moto, workdir, scenario):
     n = args.sessions
-    home = make_home(workdir, scenario, n)
+    home = make_home(workdir, scenario, n, args.mfa)
     env = daemon_env(home, moto.url, args.keychain)
     names = [f"idle{i}" for i in range(n)]
     out = subprocess.run([rk, "activate", *names, "--duration", "1h"], env=env,
@@ -106,7 +112,8 @@ def scenario_run(args, rk, moto, workdir, scenario):
     with open(log_path, "w") as logf:
         proc = subprocess.Popen([rk, "daemon"], env=env, stdin=subprocess.DEVNULL,
                                 stdout=logf, stderr=logf)
-    res = {"scenario": scenario, "keychain": args.keychain, "sessions": n, "windows": []}
+    res = {"scenario": scenario, "keychain": args.keychain, "mfa": args.mfa, "sessions": n,
+           "windows": []}
     try:
         wait_for_lines(log_path, "profiles loaded", 1, proc)
         if scenario == "renewed":
@@ -157,9 +164,12 @@ def main():
     ap.add_argument("--sessions", type=int, default=3)
     ap.add_argument("--settle", type=float, default=5)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--windows", type=int, default=2)
+    ap.add_argument("--windows", type=int, default=3)
     ap.add_argument("--keychain", choices=("none", "session"), default="none")
     ap.add_argument("--scenario", choices=("fresh", "renewed", "both"), default="both")
+    ap.add_argument("--mfa", action="store_true",
+                    help="roles with mfa_serial and mfa_process: their sessions and the MFA "
+                    "session are kept in the keychain, so the keychain is in play")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, HOMEs)")
     ap.add_argument("--json", help="also write every number here")
     args = ap.parse_args()
@@ -180,8 +190,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"binary": rk, "results": results}, f, indent=1)
 
-    print(f"\nrolekeeper daemon idle, {args.sessions} active sessions, keychain {args.keychain} "
-          f"({rk}); target: no wake-up between refreshes")
+    print(f"\nrolekeeper daemon idle, {args.sessions} active sessions, keychain {args.keychain}"
+          f"{', MFA plan' if args.mfa else ''} ({rk}); target: no wake-up between refreshes")
     for r in results:
         ws = r["windows"]
         cpu = [w["cpu_ms"] for w in ws]

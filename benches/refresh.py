@@ -27,10 +27,11 @@ What it does:
   * then boto3 assumes the same N roles sequentially with one client, for context (it writes
     nothing: that is only the STS part of the work).
 
---keychain none: no D-Bus session bus at all, so every session-cache read and write fails at
-once (a server). --keychain session: the Secret Service of the session this runs in (run it inside
-scripts/with-desktop-session.sh): each refresh reads and writes its session in gnome-keyring, as
-on a desktop.
+--keychain none: no D-Bus session bus at all, so every keychain call fails at once (a server).
+--keychain session: the Secret Service of the session this runs in (run it inside
+scripts/with-desktop-session.sh), as on a desktop. Since cc4065e only sessions worth keeping go to
+the keychain: with --mfa each refresh reads the MFA session and reads and writes its own cached
+session there; plain roles over static keys do not touch it.
 """
 import argparse
 import configparser
