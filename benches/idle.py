@@ -2,7 +2,8 @@
 """Idle benchmark (BENCHMARKS.md, "Idle daemon: CPU time and wake-ups"; issue 4).
 
   idle.py --bin RK [--sessions 3] [--settle 5] [--seconds 60] [--windows 3]
-          [--keychain none|session] [--scenario fresh|renewed|both] [--mfa] [--json OUT]
+          [--keychain none|session] [--scenario fresh|renewed|both] [--mfa] [--logind]
+          [--json OUT]
 
 `rolekeeper daemon` with a few active sessions whose next refresh is far away, left alone:
 what does it cost while it waits? Target (issue 4): no wake-up between refreshes.
@@ -28,12 +29,14 @@ started or ended listed by name.
 session this runs in (inside scripts/with-desktop-session.sh): the daemon's keychain connection
 stays open while it idles, as on a desktop. Plain roles over static keys do not use the keychain
 (since cc4065e); --mfa gives the roles an mfa_serial and mfa_process, whose sessions and MFA
-session are kept there.
+session are kept there. --logind: a private system bus with tests' stand-in logind, so that the
+daemon's sleep listener (PrepareForSleep) holds its connection while it idles.
 """
 import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -43,6 +46,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE_LOGIND = os.path.join(os.path.dirname(HERE), "tests", "support", "fake_logind.py")
 sys.path.insert(0, HERE)
 from procstat import CLK_TCK, loadavg, process_ticks, thread_delta, threads  # noqa: E402
 from rkdaemon import (ACCOUNT, Moto, daemon_env, log, need_session_bus,  # noqa: E402
@@ -85,6 +89,50 @@ def make_due(home, names, keychain):
                             f"session:{name}"], check=False)
 
 
+class Logind:
+    """A private dbus-daemon as the system bus, with tests' stand-in logind on it
+    (tests/support/fake_logind.py), so that the daemon's sleep listener (PrepareForSleep) is
+    connected while it idles, as on a desktop with logind."""
+
+    def __init__(self, workdir):
+        path = os.path.join(workdir, "system_bus")
+        self.address = f"unix:path={path}"
+        self.bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--address",
+                                     self.address], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(path):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("dbus-daemon did not listen")
+            time.sleep(0.02)
+        self.logind = subprocess.Popen(["/usr/bin/python3", FAKE_LOGIND, self.address],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.logind.stdout.readline().strip() != "ready":
+            self.stop()
+            raise RuntimeError("the stand-in logind did not start")
+
+    def pids(self):
+        """PIDs of the processes connected to this bus."""
+        def call(*args):
+            return subprocess.run(["dbus-send", f"--bus={self.address}", "--print-reply",
+                                   "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                   *args], capture_output=True, text=True).stdout
+        names = re.findall(r'string "(:[^"]+)"', call("org.freedesktop.DBus.ListNames"))
+        pids = set()
+        for name in names:
+            m = re.search(r"uint32 (\d+)", call("org.freedesktop.DBus.GetConnectionUnixProcessID",
+                                                 f"string:{name}"))
+            if m:
+                pids.add(int(m.group(1)))
+        return pids
+
+    def stop(self):
+        for proc in (getattr(self, "logind", None), self.bus):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
+
+
 def wait_for_lines(path, needle, count, proc, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -97,10 +145,12 @@ def wait_for_lines(path, needle, count, proc, timeout=60):
     raise RuntimeError(f"{count} x {needle!r} not logged within {timeout} s:\n{open(path).read()}")
 
 
-def scenario_run(args, rk, moto, workdir, scenario):
+def scenario_run(args, rk, moto, workdir, scenario, logind):
     n = args.sessions
     home = make_home(workdir, scenario, n, args.mfa)
     env = daemon_env(home, moto.url, args.keychain)
+    if logind:
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = logind.address
     names = [f"idle{i}" for i in range(n)]
     out = subprocess.run([rk, "activate", *names, "--duration", "1h"], env=env,
                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
@@ -113,8 +163,8 @@ def scenario_run(args, rk, moto, workdir, scenario):
     with open(log_path, "w") as logf:
         proc = subprocess.Popen([rk, "daemon"], env=env, stdin=subprocess.DEVNULL,
                                 stdout=logf, stderr=logf)
-    res = {"scenario": scenario, "keychain": args.keychain, "mfa": args.mfa, "sessions": n,
-           "windows": []}
+    res = {"scenario": scenario, "keychain": args.keychain, "mfa": args.mfa,
+           "logind": bool(logind), "sessions": n, "windows": []}
     try:
         wait_for_lines(log_path, "profiles loaded", 1, proc)
         if scenario == "renewed":
@@ -147,6 +197,8 @@ def scenario_run(args, rk, moto, workdir, scenario):
                 f"load {load}" + (f"; by thread: {who}" if who else ""))
         res["sts_calls_in_windows"] = moto.calls_since(calls)
         res["threads_at_end"] = sorted(r["comm"] for r in threads(proc.pid).values())
+        if logind:
+            res["on_system_bus"] = proc.pid in logind.pids()
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -171,6 +223,9 @@ def main():
     ap.add_argument("--mfa", action="store_true",
                     help="roles with mfa_serial and mfa_process: their sessions and the MFA "
                     "session are kept in the keychain, so the keychain is in play")
+    ap.add_argument("--logind", action="store_true",
+                    help="a private system bus with a stand-in logind, so that the daemon's "
+                    "sleep listener is connected (else there is no system bus here)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, HOMEs)")
     ap.add_argument("--json", help="also write every number here")
     args = ap.parse_args()
@@ -178,11 +233,15 @@ def main():
     rk = os.path.abspath(args.bin)
     workdir = tempfile.mkdtemp(prefix="rk-bench-idle.")
     moto = Moto(workdir)
+    logind = None
     scenarios = ["fresh", "renewed"] if args.scenario == "both" else [args.scenario]
     try:
-        results = [scenario_run(args, rk, moto, workdir, s) for s in scenarios]
+        logind = Logind(workdir) if args.logind else None
+        results = [scenario_run(args, rk, moto, workdir, s, logind) for s in scenarios]
     finally:
         moto.stop()
+        if logind:
+            logind.stop()
         if args.keep:
             log(f"kept {workdir}")
         else:
@@ -192,7 +251,8 @@ def main():
             json.dump({"binary": rk, "results": results}, f, indent=1)
 
     print(f"\nrolekeeper daemon idle, {args.sessions} active sessions, keychain {args.keychain}"
-          f"{', MFA plan' if args.mfa else ''} ({rk}); target: no wake-up between refreshes")
+          f"{', MFA plan' if args.mfa else ''}{', logind on a system bus' if args.logind else ''}"
+          f" ({rk}); target: no wake-up between refreshes")
     for r in results:
         ws = r["windows"]
         cpu = [w["cpu_ms"] for w in ws]
@@ -205,7 +265,9 @@ def main():
               f"{', '.join(f'{c:.0f}' for c in cpu)} ms; wake-ups {', '.join(map(str, wk))} "
               f"(median {statistics.median(wk):g}/window); threads at the end "
               f"{', '.join(r['threads_at_end'])}; "
-              f"STS calls before the windows {r['sts_calls_before_windows'] or 'none'}, during "
+              + (f"connected to the system bus: {r['on_system_bus']}; " if "on_system_bus" in r
+                 else "")
+              + f"STS calls before the windows {r['sts_calls_before_windows'] or 'none'}, during "
               f"{r['sts_calls_in_windows'] or 'none'}; exit {r['exit_code']}; "
               f"periodic wake-ups: {'none, target met' if verdict == 'met' else 'some, target MISSED'}")
         for i, w in enumerate(ws):
