@@ -328,3 +328,30 @@ fn a_chosen_duration_holds_for_every_renewal() {
 
     ok(rolekeeper(&home, &["deactivate", &name]));
 }
+
+#[test]
+fn a_section_of_the_same_name_that_is_not_ours_survives_process_delivery() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let name = unique("theirs");
+    // The user's own [NAME] section in the credentials file (static keys that the role
+    // profile in the config file shadows for the AWS tools).
+    let credentials = format!(
+        "{}\n[{name}]\naws_access_key_id = AKIATHEIRS0000000001\naws_secret_access_key = theirs\n",
+        credentials()
+    );
+    let home = AwsHome::new(&config(&name), &credentials);
+    ok(rolekeeper(
+        &home,
+        &["activate", &name, "--delivery", "process"],
+    ));
+    ok(rolekeeper(&home, &["deactivate", &name]));
+    assert_eq!(
+        std::fs::read_to_string(home.credentials_path()).unwrap(),
+        credentials,
+        "their section is left as it was"
+    );
+    assert!(status_json(&home)["sessions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -184,21 +184,29 @@ impl Engine {
         let locations = self.locations();
         // The role definition comes back first, so the AWS tools can resolve the profile
         // themselves before RoleKeeper's credentials leave.
-        let by_process = match self.delivery_of(name)? {
+        let delivery = self.delivery_of(name)?;
+        let by_process = match delivery {
             Delivery::Process => delivery::stop_serving_by_process(&locations.config, name)?,
             Delivery::File => {
                 delivery::release_profile(&locations.config, name)?;
                 false
             }
         };
-        let from_file = delivery::remove_session(
-            &locations.credentials,
-            &self.state_store(),
-            name,
-            force,
-            &stamp,
-        )?;
+        // A process-delivered session has no section to remove; a section of that name in the
+        // credentials file is then someone else's and stays (removing it would be a conflict).
+        let from_file = if delivery == Delivery::Process && !self.has_file_section(name)? {
+            false
+        } else {
+            delivery::remove_session(
+                &locations.credentials,
+                &self.state_store(),
+                name,
+                force,
+                &stamp,
+            )?
+        };
         delivery::update_state(&locations.credentials, &self.state_store(), |state| {
+            state.active.remove(name);
             if let Some(choice) = state.choices.get_mut(name) {
                 choice.expires = None;
             }
