@@ -140,7 +140,9 @@ impl EngineHandle {
 
     pub fn spawn_with_policy(engine: Arc<Engine>, policy: Policy) -> Self {
         let (commands, rx) = mpsc::channel(16);
-        let (events, _) = broadcast::channel(256);
+        // A batch emits two events a session at most, with no await between them: room for a
+        // batch of 500 before a slow subscriber (the daemon's log) misses any (about 100 kB).
+        let (events, _) = broadcast::channel(1024);
         let (health_tx, health) = watch::channel(HealthMap::new());
         let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
         // A weak sender: dropping the handle still closes the channel and stops the loop.
