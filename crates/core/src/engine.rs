@@ -83,6 +83,17 @@ pub struct CredentialRequest {
     pub renew: bool,
 }
 
+impl CredentialRequest {
+    /// This request with the length chosen for the session when it was activated, unless the
+    /// request names one itself.
+    pub(crate) fn or_chosen(&self, chosen: Option<Duration>) -> CredentialRequest {
+        CredentialRequest {
+            duration: self.duration.or(chosen),
+            ..self.clone()
+        }
+    }
+}
+
 /// How `activate` may treat existing files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActivateOptions {
@@ -396,19 +407,8 @@ impl Engine {
         request: &CredentialRequest,
         mfa: &dyn MfaPrompt,
     ) -> Result<Credentials> {
-        // The length chosen for the session when activating it, unless this request names one.
-        let chosen;
-        let request = match (request.duration, self.chosen_duration(name)?) {
-            (None, Some(duration)) => {
-                chosen = CredentialRequest {
-                    duration: Some(duration),
-                    ..request.clone()
-                };
-                &chosen
-            }
-            _ => request,
-        };
-        self.credentials_as_asked(name, request, mfa).await
+        let request = request.or_chosen(self.chosen_duration(name)?);
+        self.credentials_as_asked(name, &request, mfa).await
     }
 
     /// [`Engine::credentials`] with exactly `request`: no session length chosen earlier is

@@ -69,8 +69,7 @@ impl Engine {
         let mut activation = Activation {
             name: name.to_owned(),
             expiration: credentials.expiration,
-            credentials_path: crate::credfile::write::resolve_target(&locations.credentials)
-                .unwrap_or_else(|_| locations.credentials.clone()),
+            credentials_path: self.credentials_target(),
             backup: None,
             adopted: Vec::new(),
             config_path: locations.config.clone(),
@@ -168,12 +167,17 @@ impl Engine {
     /// Whether the credentials file has a section RoleKeeper wrote for `name`.
     fn has_file_section(&self, name: &str) -> Result<bool> {
         let state = self.state_store().load()?;
-        let path = self.locations().credentials;
-        let target = crate::credfile::write::resolve_target(&path).unwrap_or(path);
         Ok(state
             .files
-            .get(&target.display().to_string())
+            .get(&self.credentials_target().display().to_string())
             .is_some_and(|r| r.sections.contains_key(name)))
+    }
+
+    /// The credentials file RoleKeeper writes (a symlink's target): what the state file keys its
+    /// record by.
+    pub(crate) fn credentials_target(&self) -> PathBuf {
+        let path = self.locations().credentials;
+        crate::credfile::write::resolve_target(&path).unwrap_or(path)
     }
 
     /// Stop keeping `name` fresh and give back what delivering it changed: its section of the
@@ -219,9 +223,9 @@ impl Engine {
         let state = self.state_store().load()?;
         let set = self.load_profiles()?;
         let now = self.clock.now();
-        let target = crate::credfile::write::resolve_target(&self.locations().credentials)
-            .unwrap_or_else(|_| self.locations().credentials);
-        let record = state.files.get(&target.display().to_string());
+        let record = state
+            .files
+            .get(&self.credentials_target().display().to_string());
         Ok(state
             .active
             .iter()
@@ -265,7 +269,7 @@ impl Engine {
             .partition(|(n, _)| state.choice(n).delivery == Delivery::Process);
         let path = self.locations().credentials;
         let mut outcomes = Vec::with_capacity(renewed.len());
-        let mut target = crate::credfile::write::resolve_target(&path).unwrap_or(path.clone());
+        let mut target = self.credentials_target();
         if !by_process.is_empty() {
             delivery::record_process_sessions(&path, &self.state_store(), &by_process)?;
             outcomes.extend(by_process.iter().map(|(n, _)| ((*n).to_owned(), Ok(()))));

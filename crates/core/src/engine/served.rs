@@ -11,7 +11,6 @@ use std::time::Duration;
 use super::{CredentialRequest, Engine, MfaPrompt};
 use crate::credentials::{parse_isoformat, Credentials};
 use crate::credfile::managed::{fingerprint, ownership, Ownership};
-use crate::credfile::write::resolve_target;
 use crate::credfile::Document;
 use crate::error::{Error, Result};
 use crate::runner::policy_from_env;
@@ -44,8 +43,7 @@ impl Engine {
         if !state.active.contains(name) {
             return Ok(None);
         }
-        let path = self.locations().credentials;
-        let target = resolve_target(&path).unwrap_or(path);
+        let target = self.credentials_target();
         let Some(entry) = state
             .files
             .get(&target.display().to_string())
@@ -111,15 +109,11 @@ impl Engine {
         request: &CredentialRequest,
     ) -> Result<Option<Credentials>> {
         let state = self.state_store().load()?;
-        if !state.active.contains(name) || state.choice(name).delivery != Delivery::Process {
+        let choice = state.choice(name);
+        if !state.active.contains(name) || choice.delivery != Delivery::Process {
             return Ok(None);
         }
-        let request = CredentialRequest {
-            duration: request
-                .duration
-                .or(state.choice(name).duration_seconds.map(Duration::from_secs)),
-            ..request.clone()
-        };
+        let request = request.or_chosen(choice.duration_seconds.map(Duration::from_secs));
         let plan = self.plan(name)?;
         Ok(
             crate::mfa::obtain::cached_role_session(self, &plan, &request, self.serving_margin())
