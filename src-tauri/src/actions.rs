@@ -12,16 +12,20 @@ use crate::{manager, tray};
 pub fn run(app: &AppHandle, name: String, action: String) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        // A code needed on the way is asked for in the dialog, which opens by itself.
         let result = match action.as_str() {
             "activate" => manager::activate_session(app.clone(), name.clone(), None, None)
                 .await
+                .map(drop)
                 .map_err(|e| e.message().to_owned()),
             "refresh" => manager::refresh_session(app.clone(), name.clone())
                 .await
+                .map(drop)
                 .map_err(|e| e.message().to_owned()),
             "deactivate" => {
                 let desktop = app.state::<Desktop>();
                 manager::deactivate_session(desktop, name.clone())
+                    .map(drop)
                     .map_err(|e| e.message().to_owned())
             }
             "copy" => copy_export_lines(&app, &name).await,

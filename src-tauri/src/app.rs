@@ -24,6 +24,8 @@ pub struct Desktop {
     paused: std::sync::atomic::AtomicBool,
     /// A code another process asked for (`rolekeeper credential-process`), shown first.
     external: Mutex<Option<External>>,
+    /// An activation or renewal the user started here that needs a code, shown next.
+    wanted: Mutex<Option<WantedCode>>,
 }
 
 /// A session waiting for an MFA code.
@@ -31,6 +33,16 @@ pub struct Desktop {
 pub struct PendingCode {
     pub session: String,
     pub serial: String,
+}
+
+/// An action of the tray or the window (activate, refresh now) that stopped for an MFA code:
+/// the code typed in the dialog completes it, with the same request and choices.
+#[derive(Debug, Clone)]
+pub struct WantedCode {
+    pub session: String,
+    pub serial: String,
+    pub request: rolekeeper_core::CredentialRequest,
+    pub options: rolekeeper_core::ActivateOptions,
 }
 
 impl Desktop {
@@ -51,8 +63,38 @@ impl Desktop {
         self.external.lock().ok().and_then(|mut slot| slot.take())
     }
 
+    /// Ask for a code in the dialog to complete `wanted` (replacing an earlier such request:
+    /// the user's latest action is the one they wait for).
+    pub fn want_code(&self, wanted: WantedCode) {
+        if let Ok(mut slot) = self.wanted.lock() {
+            *slot = Some(wanted);
+        }
+    }
+
+    /// The action waiting for a code, if any (left in place until it succeeds or is cancelled).
+    pub fn wanted_code(&self) -> Option<WantedCode> {
+        self.wanted.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// Forget the action waiting for a code for `session` (done, deactivated); `None`: any.
+    pub fn drop_wanted_code(&self, session: &str) {
+        if let Ok(mut slot) = self.wanted.lock() {
+            if slot.as_ref().is_some_and(|w| w.session == session) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Forget the action waiting for a code, whichever it is (the dialog was cancelled).
+    pub fn cancel_wanted_code(&self) {
+        if let Ok(mut slot) = self.wanted.lock() {
+            *slot = None;
+        }
+    }
+
     /// What the dialog asks for: another process's request first (it is waiting on the user
-    /// right now), else the first session (by name) the engine found needing a code.
+    /// right now), then an action the user started here, else the first session (by name) the
+    /// engine found needing a code.
     pub fn pending_code(&self) -> Option<PendingCode> {
         let external = self.external.lock().ok().and_then(|slot| {
             slot.as_ref().map(|e| PendingCode {
@@ -62,6 +104,12 @@ impl Desktop {
         });
         if external.is_some() {
             return external;
+        }
+        if let Some(wanted) = self.wanted_code() {
+            return Some(PendingCode {
+                session: wanted.session,
+                serial: wanted.serial,
+            });
         }
         self.health()
             .into_iter()
@@ -167,6 +215,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 notifier,
                 paused: std::sync::atomic::AtomicBool::new(false),
                 external: Mutex::new(None),
+                wanted: Mutex::new(None),
             });
             tray::create(app.handle())?;
             crate::ipc::serve(app.handle());
@@ -198,7 +247,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
             code: None, api, ..
         } => api.prevent_exit(),
         RunEvent::Exit => {
-            app.state::<Desktop>().stop_engine();
+            let desktop = app.state::<Desktop>();
+            tauri::async_runtime::block_on(desktop.notifier.close_all());
+            desktop.stop_engine();
             tracing::info!("stopped");
         }
         _ => {}
@@ -206,26 +257,118 @@ pub fn run() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
-/// Keep the tray in step with the engine: every event re-reads the state and rebuilds the menu.
+/// The window's event: the engine reported something about `name` (`None`: about everything);
+/// the window re-lists what it shows. Carries no secret and no state: the window asks for that.
+#[derive(Debug, Clone, serde::Serialize)]
+struct EngineNotice {
+    kind: &'static str,
+    name: Option<String>,
+}
+
+impl EngineNotice {
+    fn of(event: &Event) -> Self {
+        let (kind, name) = match event {
+            Event::Refreshed { name, .. } => ("refreshed", Some(name)),
+            Event::Recovered { name } => ("recovered", Some(name)),
+            Event::Activated { name, .. } => ("activated", Some(name)),
+            Event::Deactivated { name } => ("deactivated", Some(name)),
+            Event::Changed { name } => ("changed", Some(name)),
+            Event::MfaNeeded { name, .. } => ("mfa_needed", Some(name)),
+            Event::Failed { name, .. } => ("failed", Some(name)),
+            Event::Conflict { name, .. } => ("conflict", Some(name)),
+            Event::Expiring { name, .. } => ("expiring", Some(name)),
+            Event::Shadowed { name, .. } => ("shadowed", Some(name)),
+            Event::Reloaded { .. } => ("reloaded", None),
+            Event::Problem { .. } => ("problem", None),
+            Event::Stopped => ("stopped", None),
+        };
+        Self {
+            kind,
+            name: name.cloned(),
+        }
+    }
+}
+
+/// The window's event name (its capability allows listening, nothing else).
+pub const ENGINE_EVENT: &str = "engine";
+
+/// Keep the tray and the windows in step with the engine. Events that arrive together (a batch
+/// of renewals) are taken together and redraw the tray once: a panel's tray host must not be
+/// flooded with menus. While sessions are active the labels' countdowns are redrawn once a
+/// minute, on the minute; with none active nothing wakes.
 fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Event>) {
+    use tauri::Emitter;
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     tauri::async_runtime::spawn(async move {
+        let mut problem: Option<String> = None;
         loop {
-            match events.recv().await {
-                Ok(Event::Stopped) | Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                Ok(event) => {
-                    if let Event::Problem { message } = &event {
-                        tracing::warn!("{message}");
+            let tick = next_tick(&app);
+            let first = tokio::select! {
+                event = events.recv() => event,
+                () = tick => {
+                    tray::update_with_problem(&app, problem.as_deref());
+                    continue;
+                }
+            };
+            let mut batch = Vec::new();
+            match first {
+                Ok(Event::Stopped) | Err(RecvError::Closed) => break,
+                Ok(event) => batch.push(event),
+                Err(RecvError::Lagged(_)) => {}
+            }
+            let mut stopped = false;
+            loop {
+                match events.try_recv() {
+                    Ok(Event::Stopped) | Err(TryRecvError::Closed) => {
+                        stopped = true;
+                        break;
                     }
-                    tracing::info!(?event, "engine event");
-                    app.state::<Desktop>().notifier.on_event(&app, &event);
-                    tray::update(&app, Some(&event));
+                    Ok(event) => batch.push(event),
+                    Err(TryRecvError::Lagged(_)) => {}
+                    Err(TryRecvError::Empty) => break,
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    tray::update(&app, None);
+            }
+            let desktop = app.state::<Desktop>();
+            for event in &batch {
+                tracing::info!(?event, "engine event");
+                match event {
+                    Event::Problem { message } => {
+                        tracing::warn!("{message}");
+                        problem = Some(message.clone());
+                    }
+                    Event::Reloaded { .. } => problem = None,
+                    Event::Deactivated { name } => desktop.drop_wanted_code(name),
+                    _ => {}
                 }
+                desktop.notifier.on_event(&app, event);
+                let _ = app.emit_to(windows::MAIN, ENGINE_EVENT, EngineNotice::of(event));
+            }
+            tray::update_with_problem(&app, problem.as_deref());
+            if stopped {
+                break;
             }
         }
     });
+}
+
+/// The next whole minute while a session is active (the tray's countdowns move then); never
+/// when nothing is active.
+async fn next_tick(app: &AppHandle) {
+    let engine = Arc::clone(&app.state::<Desktop>().engine);
+    let active = engine
+        .sessions()
+        .is_ok_and(|s| s.iter().any(|s| s.expires_at.is_some()));
+    if !active {
+        return std::future::pending().await;
+    }
+    let clock = engine.clock();
+    let now = clock.now();
+    let since_epoch = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let next = std::time::UNIX_EPOCH + std::time::Duration::from_secs((since_epoch / 60 + 1) * 60);
+    clock.sleep_until(next).await;
 }
 
 fn init_logging() {

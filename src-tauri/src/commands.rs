@@ -49,11 +49,11 @@ pub async fn list_sessions(app: AppHandle) -> IpcResult<Vec<SessionView>> {
     let sessions = engine.sessions()?;
     let mut views = session_views(&engine.profiles()?, &sessions);
     apply_health(&mut views, &health);
+    let lead = rolekeeper_core::runner::policy_from_env(&engine).lead;
     for view in views.iter_mut().filter(|v| v.active) {
-        let expires = sessions
-            .iter()
-            .find(|s| s.name == view.name)
-            .and_then(|s| s.expires_at);
+        let session = sessions.iter().find(|s| s.name == view.name);
+        let expires = session.and_then(|s| s.expires_at);
+        view.renewal = rolekeeper_core::renewal_in_words(lead, session.and_then(|s| s.length));
         // A plan that cannot be worked out (a profile since broken) is just not shown.
         view.plan = engine
             .mfa_outlook(&view.name, expires)
@@ -114,11 +114,12 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         close_soon(&app);
         return Ok(());
     }
-    let (engine, pending) = {
+    let (engine, pending, wanted) = {
         let desktop = app.state::<Desktop>();
         (
             std::sync::Arc::clone(&desktop.engine),
             desktop.pending_code(),
+            desktop.wanted_code(),
         )
     };
     let Some(pending) = pending else {
@@ -127,18 +128,22 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
             "No session is waiting for a code.",
         ));
     };
+    // The action the user started here (activate with its choices, refresh now), or else a
+    // renewal the engine could not do without a code.
+    let (request, options) = match wanted.filter(|w| w.session == pending.session) {
+        Some(wanted) => (wanted.request, wanted.options),
+        None => (CredentialRequest::default(), ActivateOptions::default()),
+    };
     let renewed = engine
-        .activate(
-            &pending.session,
-            &CredentialRequest::default(),
-            &GivenCode(code),
-            ActivateOptions::default(),
-        )
+        .activate(&pending.session, &request, &GivenCode(code), options)
         .await;
     match renewed {
         Ok(activation) => {
             tracing::info!(session = %activation.name, "renewed with a typed MFA code");
-            app.state::<Desktop>().reload();
+            let desktop = app.state::<Desktop>();
+            desktop.drop_wanted_code(&activation.name);
+            desktop.reload();
+            crate::tray::update(&app, None);
             close_soon(&app);
             Ok(())
         }
@@ -166,8 +171,12 @@ fn close_soon(app: &AppHandle) {
 
 #[tauri::command]
 pub fn cancel_mfa(app: AppHandle) {
-    if let Some(external) = app.state::<Desktop>().take_external() {
+    let desktop = app.state::<Desktop>();
+    if let Some(external) = desktop.take_external() {
         external.answer(None);
+    } else {
+        desktop.cancel_wanted_code();
+        crate::tray::update(&app, None);
     }
     windows::close(&app, windows::MFA);
 }

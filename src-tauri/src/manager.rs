@@ -14,8 +14,9 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::app::Desktop;
+use crate::app::{Desktop, WantedCode};
 use crate::commands::{IpcError, IpcResult};
+use crate::windows;
 
 fn engine(app: &AppHandle) -> Arc<Engine> {
     Arc::clone(&app.state::<Desktop>().engine)
@@ -24,12 +25,49 @@ fn engine(app: &AppHandle) -> Arc<Engine> {
 /// Errors of session actions, by what the user can do about them.
 fn session_error(e: rolekeeper_core::Error) -> IpcError {
     match e {
-        rolekeeper_core::Error::MfaCodeUnavailable { .. } => IpcError::new(
-            "NeedsMfa",
-            format!("{e}. Activate it once from a terminal (`rolekeeper activate NAME`), then RoleKeeper asks for codes here."),
-        ),
         rolekeeper_core::Error::Conflict { .. } => IpcError::new("Conflict", e.to_string()),
         other => other.into(),
+    }
+}
+
+/// How a session action ended: done, or waiting for the MFA code the dialog now asks for (the
+/// code completes the action; the window hears of it through the engine's events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionOutcome {
+    Done,
+    CodeAsked,
+}
+
+/// Activate (or renew) `name` with no one to ask mid-way; when a code is needed, the MFA dialog
+/// opens for it and the action completes with the code typed there.
+async fn activate_or_ask(
+    app: &AppHandle,
+    name: &str,
+    request: CredentialRequest,
+    options: ActivateOptions,
+) -> IpcResult<ActionOutcome> {
+    let activated = engine(app)
+        .activate(name, &request, &NoMfaPrompt, options)
+        .await;
+    match activated {
+        Ok(_) => {
+            app.state::<Desktop>().reload();
+            Ok(ActionOutcome::Done)
+        }
+        Err(rolekeeper_core::Error::MfaCodeUnavailable { serial, .. }) => {
+            tracing::info!(session = %name, "a code is needed: asking in the dialog");
+            app.state::<Desktop>().want_code(WantedCode {
+                session: name.to_owned(),
+                serial,
+                request,
+                options,
+            });
+            crate::tray::update(app, None);
+            windows::show(app, windows::MFA);
+            Ok(ActionOutcome::CodeAsked)
+        }
+        Err(e) => Err(session_error(e)),
     }
 }
 
@@ -42,7 +80,7 @@ pub async fn activate_session(
     name: String,
     delivery: Option<String>,
     duration_seconds: Option<u64>,
-) -> IpcResult<()> {
+) -> IpcResult<ActionOutcome> {
     let delivery = delivery
         .map(|d| d.parse::<Delivery>())
         .transpose()
@@ -59,37 +97,29 @@ pub async fn activate_session(
         forget_duration: duration_seconds == Some(0),
         ..ActivateOptions::default()
     };
-    engine(&app)
-        .activate(&name, &request, &NoMfaPrompt, options)
-        .await
-        .map_err(session_error)?;
-    app.state::<Desktop>().reload();
-    Ok(())
+    activate_or_ask(&app, &name, request, options).await
 }
 
 /// Renew one session now (a new session from STS, not the keychain's), keeping its choices.
 #[tauri::command]
-pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<()> {
+pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<ActionOutcome> {
     let request = CredentialRequest {
         renew: true,
         ..CredentialRequest::default()
     };
-    engine(&app)
-        .activate(&name, &request, &NoMfaPrompt, ActivateOptions::default())
-        .await
-        .map_err(session_error)?;
-    app.state::<Desktop>().reload();
-    Ok(())
+    activate_or_ask(&app, &name, request, ActivateOptions::default()).await
 }
 
 #[tauri::command]
-pub fn deactivate_session(desktop: State<'_, Desktop>, name: String) -> IpcResult<()> {
+pub fn deactivate_session(desktop: State<'_, Desktop>, name: String) -> IpcResult<ActionOutcome> {
     desktop
         .engine
         .deactivate(&name, false)
         .map_err(session_error)?;
+    // A code asked for it is no longer wanted.
+    desktop.drop_wanted_code(&name);
     desktop.reload();
-    Ok(())
+    Ok(ActionOutcome::Done)
 }
 
 /// A source as the window shows it: never key material.

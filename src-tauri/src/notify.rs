@@ -143,9 +143,21 @@ impl Notices {
                     None => Decision::Nothing,
                 }
             }
+            // Deactivated: whatever was wrong with it no longer concerns anyone.
+            Event::Deactivated { name } => {
+                self.failures.remove(name);
+                match self.shown.remove(name) {
+                    Some(_) => Decision::Close {
+                        session: name.clone(),
+                    },
+                    None => Decision::Nothing,
+                }
+            }
             Event::Reloaded { .. }
             | Event::Problem { .. }
             | Event::Shadowed { .. }
+            | Event::Activated { .. }
+            | Event::Changed { .. }
             | Event::Stopped => Decision::Nothing,
         }
     }
@@ -242,6 +254,19 @@ impl Notifier {
                 tracing::warn!("cannot show a notification: {e}");
             }
         });
+    }
+
+    /// Withdraw every notification still on screen: the app is quitting, and nobody is left to
+    /// act on them (an "Enter code" button would open nothing).
+    pub async fn close_all(&self) {
+        let handles: Vec<Arc<NotificationHandle>> = match self.shown.lock() {
+            Ok(mut shown) => std::mem::take(&mut *shown).into_values().collect(),
+            Err(_) => return,
+        };
+        for handle in handles {
+            // Bounded: a notification server that hangs must not hold up quitting.
+            let _ = tokio::time::timeout(Duration::from_secs(1), handle.close_async()).await;
+        }
     }
 
     fn handle_of(&self, session: &str) -> Option<Arc<NotificationHandle>> {

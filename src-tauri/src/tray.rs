@@ -67,8 +67,9 @@ pub struct SessionRow {
     pub name: String,
     pub label: String,
     pub active: bool,
-    /// Whether activating means anything: not for a profile of long-term keys, which has
-    /// nothing to renew (and whose section RoleKeeper must not take over).
+    /// Whether activating means anything: only a role has a session to keep fresh (long-term
+    /// keys have nothing to renew, and a profile with only settings, like a `[default]` with a
+    /// region, has nothing to assume).
     pub renewable: bool,
 }
 
@@ -87,7 +88,7 @@ impl MenuModel {
                 name: v.name.clone(),
                 label: format!("{} — {}", v.name, v.state),
                 active: v.active,
-                renewable: v.active || v.kind != "static",
+                renewable: v.active || v.kind == "role",
             })
             .collect();
         let more = views.len().saturating_sub(MENU_SESSIONS);
@@ -120,6 +121,13 @@ impl MenuModel {
             paused,
             state,
         }
+    }
+
+    /// Someone waits for an MFA code: "Enter MFA code…" is offered and the icon asks for
+    /// attention (unless something is failing, which shows first).
+    pub fn ask_for_code(&mut self) {
+        self.mfa_needed = true;
+        self.state = self.state.max(TrayState::Attention);
     }
 
     fn tooltip(&self) -> String {
@@ -158,12 +166,17 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Redraw the tray after an engine event (`None`: events were missed, just re-read the state).
+/// Redraw the tray after an action here (the engine's events redraw it too).
 pub fn update(app: &AppHandle, event: Option<&Event>) {
     let problem = match event {
         Some(Event::Problem { message }) => Some(message.as_str()),
         _ => None,
     };
+    update_with_problem(app, problem);
+}
+
+/// Redraw the tray, with the engine's last problem (a profile file it cannot read) if any.
+pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) {
     let model = current_model(app, problem);
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
@@ -187,10 +200,16 @@ fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
         Ok(views)
     });
     let paused = desktop.is_paused();
-    match views {
+    let mut model = match views {
         Ok(views) => MenuModel::new(&views, problem, paused),
         Err(e) => MenuModel::new(&[], Some(&e.to_string()), paused),
+    };
+    // A code asked for by an action of the tray or the window, or by another process, is
+    // wanted as much as one the engine's renewals wait for.
+    if desktop.pending_code().is_some() {
+        model.ask_for_code();
     }
+    model
 }
 
 fn item(app: &AppHandle, id: &str, text: &str, enabled: bool) -> tauri::Result<MenuItem<Wry>> {
@@ -275,6 +294,7 @@ mod tests {
             plan: None,
             delivery: rolekeeper_core::Delivery::File,
             duration_seconds: None,
+            renewal: None,
         }
     }
 
@@ -363,16 +383,35 @@ mod tests {
     }
 
     #[test]
-    fn plain_keys_cannot_be_activated() {
+    fn only_roles_can_be_activated() {
         let mut keys = view("keys", "long-term keys", false);
         keys.kind = "static";
-        let model = MenuModel::new(&[keys, view("role", "off", false)], None, false);
+        let mut region_only = view("default", "off", false);
+        region_only.kind = "other";
+        let model = MenuModel::new(
+            &[keys, region_only, view("role", "off", false)],
+            None,
+            false,
+        );
         let renewable: Vec<(&str, bool)> = model
             .sessions
             .iter()
             .map(|r| (r.name.as_str(), r.renewable))
             .collect();
-        assert_eq!(renewable, [("keys", false), ("role", true)]);
+        assert_eq!(
+            renewable,
+            [("keys", false), ("default", false), ("role", true)]
+        );
+    }
+
+    #[test]
+    fn a_code_asked_for_by_an_action_enables_the_item() {
+        let mut model = MenuModel::new(&[view("prod", "fresh · 47 min", true)], None, false);
+        assert!(!model.mfa_needed);
+        assert_eq!(model.state, TrayState::Fresh);
+        model.ask_for_code();
+        assert!(model.mfa_needed);
+        assert_eq!(model.state, TrayState::Attention);
     }
 
     #[test]

@@ -17,9 +17,19 @@ export interface ManagerPage {
   dispose: () => void;
 }
 
+/** What the engine reported (the Rust side's `EngineNotice`): a kind and the session. */
+export interface EngineNotice {
+  kind: string;
+  name: string | null;
+}
+
 export interface ManagerPageOptions {
   /** Re-list every this many ms so states like "fresh · 47 min" stay current. 0 disables. */
   pollMs?: number;
+  /** Follow the engine's events; returns how to stop (possibly once subscribed). */
+  subscribe?: (onNotice: (notice: EngineNotice) => void) => Promise<() => void> | (() => void);
+  /** Events closer together than this (ms) are followed with one re-list. */
+  settleMs?: number;
   /** How long "Really remove?" waits for the second click, ms. */
   confirmMs?: number;
 }
@@ -96,6 +106,27 @@ export function initManagerPage(
   listeners.on(win, "focus", reloadIfShown);
   const poll = pollMs > 0 ? win.setInterval(reloadIfShown, pollMs) : undefined;
 
+  // The engine's events: a trouble that is over leaves the banner at once, and the list is
+  // re-read once for a burst of events (a batch of renewals).
+  const settleMs = opts.settleMs ?? 100;
+  let pendingReload: ReturnType<typeof setTimeout> | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let disposed = false;
+  if (opts.subscribe) {
+    const onNotice = (notice: EngineNotice): void => {
+      if (notice.name !== null) sessions.noticed(notice.kind, notice.name);
+      if (pendingReload !== undefined) return;
+      pendingReload = win.setTimeout(() => {
+        pendingReload = undefined;
+        reloadIfShown();
+      }, settleMs);
+    };
+    void Promise.resolve(opts.subscribe(onNotice)).then((stop) => {
+      if (disposed) stop();
+      else unsubscribe = stop;
+    });
+  }
+
   // Sessions and diagnostics (for the tab's attention mark) always; the initial tab too.
   const first: Array<Promise<void>> = [sessions.reload(), diagnostics.load()];
   if (initial === "sources" || initial === "settings") first.push(loadTab(initial));
@@ -107,6 +138,9 @@ export function initManagerPage(
     reload: sessions.reload,
     show,
     dispose(): void {
+      disposed = true;
+      unsubscribe?.();
+      if (pendingReload !== undefined) win.clearTimeout(pendingReload);
       listeners.dispose();
       if (poll !== undefined) win.clearInterval(poll);
       tabs.dispose();

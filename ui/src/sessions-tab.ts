@@ -20,8 +20,13 @@ export interface SessionsTab {
   reload: () => Promise<void>;
   /** Run one row action, then re-list. */
   run: (name: string, command: SessionAction["command"]) => Promise<void>;
+  /** The engine reported `kind` about `name`: a trouble shown for it that is over goes. */
+  noticed: (kind: string, name: string) => void;
   dispose: () => void;
 }
+
+/** How a session action ended (the Rust side's `ActionOutcome`). */
+type ActionOutcome = "done" | "code_asked";
 
 const DONE: Record<SessionAction["command"], string> = {
   refresh_session: "refreshed",
@@ -44,7 +49,10 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
   /** Choices made on an inactive row, kept across re-renders until Activate uses them. */
   const pending = new Map<string, { delivery: Delivery; seconds: number }>();
 
+  /** The session the banner speaks of, if it shows. */
+  let errorFor: string | null = null;
   function showError(name: string, err: IpcError | null): void {
+    errorFor = err === null ? null : name;
     if (err === null) {
       errorBox.hidden = true;
       errorMessage.textContent = "";
@@ -93,10 +101,11 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
       cell(doc, tr, row.source, "source");
       const state = cell(doc, tr, row.state, "state");
       state.dataset.tone = row.tone;
-      if (s.plan) {
+      for (const line of [s.plan, s.renewal]) {
+        if (!line) continue;
         const plan = doc.createElement("div");
         plan.className = "plan";
-        plan.textContent = s.plan;
+        plan.textContent = line;
         state.appendChild(plan);
       }
       tr.appendChild(choicesCell(s));
@@ -196,9 +205,11 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     setStatus(listStatus, `${name}: working…`);
     const choices = command === "activate_session" ? rowChoices(name) : null;
     pending.delete(name);
-    const res = await callWith<unknown>(invoke, command, { name, ...choices });
+    const res = await callWith<ActionOutcome>(invoke, command, { name, ...choices });
     setRowBusy(name, false);
-    if (res.ok) {
+    if (res.ok && res.value === "code_asked") {
+      setStatus(listStatus, `${name}: type the MFA code in the dialog to finish.`);
+    } else if (res.ok) {
       setStatus(listStatus, `${name}: ${DONE[command]}.`, "ok");
     } else {
       setStatus(listStatus, "");
@@ -227,5 +238,14 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     void run(b.dataset.name, b.dataset.command as SessionAction["command"]);
   });
 
-  return { reload, run, dispose: () => listeners.dispose() };
+  /** Events after which whatever went wrong with a session no longer holds. */
+  const RESOLVED = new Set(["refreshed", "recovered", "activated", "deactivated"]);
+  function noticed(kind: string, name: string): void {
+    if (errorFor === name && RESOLVED.has(kind)) showError(name, null);
+    if (RESOLVED.has(kind) && listStatus.textContent?.startsWith(`${name}: type the MFA code`)) {
+      setStatus(listStatus, `${name}: ${kind === "deactivated" ? "deactivated" : "fresh"}.`, "ok");
+    }
+  }
+
+  return { reload, run, noticed, dispose: () => listeners.dispose() };
 }

@@ -9,6 +9,9 @@ export interface SessionView {
   active: boolean;
   /** The MFA plan of an active session, in words ("MFA session until 21:40 UTC, then a code"). */
   plan?: string | null;
+  /** When an active session renews, when that is not simply the refresh lead ("renews at half
+   * its length, 7 min before expiry: …"). */
+  renewal?: string | null;
   /** How an active session reaches the AWS tools. */
   delivery?: Delivery;
   /** The session length chosen for it; null is the profile's own `duration_seconds`. */
@@ -126,7 +129,9 @@ export interface SessionAction {
 /** What a row offers: an active session can be refreshed or deactivated, an inactive one
  * activated; plain keys have nothing to renew and offer nothing. */
 export function sessionActions(s: Pick<SessionView, "name" | "active" | "kind">): SessionAction[] {
-  if (!s.active && s.kind === "static") return [];
+  // Only a role has a session to keep fresh: keys have nothing to renew, and a profile with
+  // only settings (a [default] with a region) has nothing to assume.
+  if (!s.active && s.kind !== "role") return [];
   if (s.active) {
     return [
       { command: "refresh_session", label: "Refresh now", ariaLabel: `Refresh ${s.name} now` },
@@ -141,8 +146,6 @@ export function sessionErrorHint(code: string): string | null {
   switch (code) {
     case "Conflict":
       return "Remove or rename that section, or activate from the command line with --force.";
-    case "NeedsMfa":
-      return "Use Enter MFA code… in the tray.";
     default:
       return null;
   }

@@ -97,6 +97,33 @@ describe("manager page", () => {
     );
   });
 
+  it("follows the engine's events: one re-list for a burst, none after dispose", async () => {
+    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? sessions : diag));
+    let send: ((n: { kind: string; name: string | null }) => void) | undefined;
+    let stopped = 0;
+    page = initManagerPage(document, inv, {
+      pollMs: 0,
+      settleMs: 10,
+      subscribe: (onNotice) => {
+        send = onNotice;
+        return () => {
+          stopped += 1;
+        };
+      },
+    });
+    await page.ready;
+    const lists = () => inv.mock.calls.filter(([c]) => c === "list_sessions").length;
+    const before = lists();
+    for (let i = 0; i < 50; i++) send!({ kind: "refreshed", name: `s${i}` });
+    await vi.waitFor(() => expect(lists()).toBe(before + 1));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(lists()).toBe(before + 1);
+    page.dispose();
+    page = undefined;
+    await Promise.resolve();
+    expect(stopped).toBe(1);
+  });
+
   it("Refresh all now calls refresh_all and then re-lists", async () => {
     let list: SessionView[] = [];
     const inv = vi.fn(async (cmd: string) => {

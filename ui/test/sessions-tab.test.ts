@@ -102,6 +102,42 @@ describe("sessions tab", () => {
     expect(callsTo(inv, "activate_session")).toEqual([{ name: "dev", delivery: "process", durationSeconds: 0 }]);
   });
 
+  it("a code asked for in the dialog is said, and the engine's news finishes the action", async () => {
+    const inv = fakeInvoke({ list_sessions: () => sessions, activate_session: () => "code_asked" });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    await tab.run("dev", "activate_session");
+    expect($("list-status").textContent).toBe("dev: type the MFA code in the dialog to finish.");
+    expect($("session-error").hidden).toBe(true);
+    tab.noticed("activated", "prod");
+    expect($("list-status").textContent).toBe("dev: type the MFA code in the dialog to finish.");
+    tab.noticed("activated", "dev");
+    expect($("list-status").textContent).toBe("dev: fresh.");
+  });
+
+  it.each([
+    ["recovered", true],
+    ["refreshed", true],
+    ["deactivated", true],
+    ["failed", false],
+    ["changed", false],
+  ])("an error banner goes when the engine reports %s: %j", async (kind, gone) => {
+    const inv = fakeInvoke({
+      list_sessions: () => sessions,
+      refresh_session: () => {
+        throw { code: "Engine", message: "STS is throttling." };
+      },
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    await tab.run("prod", "refresh_session");
+    expect($("session-error").hidden).toBe(false);
+    tab.noticed(kind, "dev");
+    expect($("session-error").hidden).toBe(false);
+    tab.noticed(kind, "prod");
+    expect($("session-error").hidden).toBe(gone);
+  });
+
   it("plain keys offer no choices and no Activate", async () => {
     const keys = { ...view("keys", false, "long-term keys"), kind: "static" as const, role_arn: null };
     const inv = fakeInvoke({ list_sessions: () => [keys] });
@@ -113,7 +149,6 @@ describe("sessions tab", () => {
 
   it.each([
     ["Conflict", "Remove or rename that section, or activate from the command line with --force."],
-    ["NeedsMfa", "Use Enter MFA code… in the tray."],
     ["Engine", null],
   ])("error %s: message inline (role=alert) with hint %j, then re-lists", async (code, hint) => {
     const inv = fakeInvoke({

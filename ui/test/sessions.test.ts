@@ -72,7 +72,8 @@ describe("sessionActions", () => {
   it.each([
     ["role", true, ["refresh_session", "deactivate_session"]],
     ["role", false, ["activate_session"]],
-    ["other", false, ["activate_session"]],
+    // Only settings (a [default] with a region): nothing to assume, nothing to activate.
+    ["other", false, []],
     // Plain keys: nothing to renew, so nothing to activate (an active one can still be stopped).
     ["static", false, []],
     ["static", true, ["refresh_session", "deactivate_session"]],

@@ -271,6 +271,10 @@ pub struct ActivateArgs {
     /// every renewal until then).
     #[arg(long, conflicts_with = "duration")]
     pub profile_duration: bool,
+    /// The MFA code (six digits), instead of asking for it on the terminal or, with no terminal,
+    /// in the running tray app's dialog.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
 }
 
 fn parse_delivery(text: &str) -> Result<Delivery, String> {

@@ -82,6 +82,17 @@ fn log_event(event: &Event) {
             None => tracing::error!(session = %name, "refresh failed, waiting for you: {message}"),
         },
         Event::Recovered { name } => tracing::info!(session = %name, "recovered"),
+        Event::Activated { name, expires } => tracing::info!(
+            session = %name,
+            expires = %expires.map(rolekeeper_core::credentials::isoformat).unwrap_or_default(),
+            "activated"
+        ),
+        Event::Deactivated { name } => {
+            tracing::info!(session = %name, "deactivated: no longer renewed")
+        }
+        Event::Changed { name } => {
+            tracing::info!(session = %name, "delivery or length changed: renewals follow it")
+        }
         Event::Shadowed { name, by } => tracing::warn!(
             session = %name,
             "shadowed: {by} wins over the credentials file for the AWS tools; `rolekeeper activate {name}` adopts it"

@@ -6,7 +6,7 @@
 //! the connection closes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use rolekeeper_core::credentials::isoformat;
@@ -38,8 +38,9 @@ struct Shared {
     name: String,
     request: CredentialRequest,
     token: Secret,
-    /// What the endpoint serves; the lock also makes concurrent requests share one renewal.
-    current: Mutex<Credentials>,
+    /// What the endpoint serves, and when it was obtained (with its expiry, the session's
+    /// length); the lock also makes concurrent requests share one renewal.
+    current: Mutex<(Credentials, SystemTime)>,
 }
 
 impl CredentialServer {
@@ -63,12 +64,13 @@ impl CredentialServer {
             .context("cannot read the endpoint's port")?
             .port();
         let token = random_token()?;
+        let engine_now = engine.clock().now();
         let shared = Arc::new(Shared {
             engine,
             name: name.to_owned(),
             request,
             token: token.clone(),
-            current: Mutex::new(first),
+            current: Mutex::new((first, engine_now)),
         });
         let task = tokio::spawn(accept(listener, shared));
         Ok(Self {
@@ -226,7 +228,8 @@ fn same_token(given: &[u8], expected: &[u8]) -> bool {
 /// fails while the current credentials still work serves those (and says so on stderr); the
 /// command gets an error only once nothing valid is left.
 async fn current(shared: &Shared) -> Result<Credentials, String> {
-    let mut current = shared.current.lock().await;
+    let mut guard = shared.current.lock().await;
+    let (current, obtained) = &mut *guard;
     let engine = &shared.engine;
     let now = engine.clock().now();
     let left = |c: &Credentials| {
@@ -234,15 +237,19 @@ async fn current(shared: &Shared) -> Result<Credentials, String> {
             .map(|at| at.duration_since(now).unwrap_or_default())
             .unwrap_or(Duration::MAX)
     };
-    if left(&current) > engine.serving_margin() {
+    let length = current
+        .expiration
+        .and_then(|at| at.duration_since(*obtained).ok());
+    if left(current) > engine.serving_margin(length) {
         return Ok(current.clone());
     }
     match crate::serve::fresh(engine, &shared.name, &shared.request, &Unattended).await {
         Ok(renewed) => {
             *current = renewed;
+            *obtained = now;
             Ok(current.clone())
         }
-        Err(error) if left(&current) > Duration::ZERO => {
+        Err(error) if left(current) > Duration::ZERO => {
             eprintln!(
                 "rolekeeper: could not renew `{}` ({error:#}); serving the current credentials \
                  until they expire",

@@ -3,32 +3,14 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use rolekeeper_core::credentials::isoformat;
-use rolekeeper_core::{CredentialRequest, Engine, GivenCode, MfaPrompt, Secret};
+use rolekeeper_core::{CredentialRequest, Engine};
 
-use crate::cli::{Cli, LoginArgs};
-use crate::prompt::is_six_digits;
-use crate::tty::TtyPrompt;
+use crate::cli::LoginArgs;
 
 pub fn run(args: LoginArgs) -> anyhow::Result<()> {
     // Checked before anything else happens, and reported without the value (a code is a secret).
-    let given = args.mfa_code.map(Secret::new);
-    if let Some(code) = given.as_ref().filter(|c| !is_six_digits(c)) {
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::ValueValidation,
-                format!(
-                    "--mfa-code must be the six digits your MFA device shows; got {} characters",
-                    code.expose().chars().count()
-                ),
-            )
-            .exit();
-    }
-    let prompt: Box<dyn MfaPrompt> = match given {
-        Some(code) => Box::new(GivenCode(code)),
-        None => Box::new(TtyPrompt),
-    };
+    let prompt = crate::prompt::given_or_interactive(args.mfa_code);
     let engine = Engine::system();
     crate::warn_about_files(&engine);
     let active = engine.is_active(&args.name)?;

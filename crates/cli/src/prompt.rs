@@ -7,6 +7,42 @@ use rolekeeper_core::{MfaPrompt, Secret};
 
 use crate::tty::TtyPrompt;
 
+/// The sources tried in order for a command a person started (`activate`, `login`): the
+/// terminal first; with none (a launcher, a script, cron), the running tray app's dialog, as
+/// for `credential-process`; the engine tries the profile's `mfa_process` after both.
+#[derive(Debug, Default)]
+pub struct Interactive;
+
+impl MfaPrompt for Interactive {
+    fn code(&self, profile: &str, serial: &str) -> Option<Secret> {
+        TtyPrompt
+            .code(profile, serial)
+            .or_else(|| TrayPrompt::from_env(&ProcessEnv).code(profile, serial))
+    }
+}
+
+/// Where a command a person started gets its code: `--mfa-code` when given (checked to be six
+/// digits before anything happens, and never shown), else [`Interactive`].
+pub fn given_or_interactive(mfa_code: Option<String>) -> Box<dyn MfaPrompt> {
+    use clap::CommandFactory;
+    let given = mfa_code.map(Secret::new);
+    if let Some(code) = given.as_ref().filter(|c| !is_six_digits(c)) {
+        crate::cli::Cli::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "--mfa-code must be the six digits your MFA device shows; got {} characters",
+                    code.expose().chars().count()
+                ),
+            )
+            .exit();
+    }
+    match given {
+        Some(code) => Box::new(rolekeeper_core::GivenCode(code)),
+        None => Box::new(Interactive),
+    }
+}
+
 /// Whether `code` is what an MFA device shows: six digits.
 pub fn is_six_digits(code: &Secret) -> bool {
     let digits = code.expose();

@@ -7,9 +7,10 @@ use rolekeeper_core::credentials::isoformat;
 use rolekeeper_core::{human_duration, ActivateOptions, CredentialRequest, Delivery, Engine};
 
 use crate::cli::{ActivateArgs, DeactivateArgs};
-use crate::tty::TtyPrompt;
 
 pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
+    // Checked before anything else happens, and reported without the value (a code is a secret).
+    let prompt = crate::prompt::given_or_interactive(args.mfa_code);
     let engine = Engine::system();
     crate::warn_about_files(&engine);
     let request = CredentialRequest {
@@ -28,7 +29,7 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
     };
     let mut out = std::io::stdout().lock();
     for name in &args.names {
-        let done = runtime.block_on(engine.activate(name, &request, &TtyPrompt, options))?;
+        let done = runtime.block_on(engine.activate(name, &request, prompt.as_ref(), options))?;
         let expiry = done
             .expiration
             .map(isoformat)

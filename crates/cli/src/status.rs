@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use rolekeeper_core::mfa::MfaOutlook;
-use rolekeeper_core::{human_duration, Delivery, Engine, SessionStatus};
+use rolekeeper_core::{human_duration, renewal_in_words, Delivery, Engine, SessionStatus};
 
 use crate::cli::StatusArgs;
 
@@ -39,6 +39,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             "  none active; `rolekeeper activate PROFILE` starts one"
         )?;
     }
+    let lead = rolekeeper_core::runner::policy_from_env(&engine).lead;
     let width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &sessions {
         let state = match (s.remaining, &s.expires) {
@@ -55,6 +56,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
         writeln!(out, "  {:width$}  {state}{how}", s.name)?;
         if let Some(outlook) = mfa.get(&s.name) {
             writeln!(out, "  {:width$}  {}", "", outlook.words)?;
+        }
+        if let Some(renewal) = renewal_in_words(lead, s.length) {
+            writeln!(out, "  {:width$}  {renewal}", "")?;
         }
         if let Some(by) = &s.shadowed_by {
             writeln!(out, "  {:width$}  shadowed by {by}", "")?;

@@ -10,7 +10,7 @@ use crate::credfile::managed::{self, fingerprint, Conflict, SectionRecord};
 use crate::credfile::write::{lock, prepare, update_locked};
 use crate::error::{Error, Result};
 use crate::profile::{Origin, ProfileSet};
-use crate::state::{SectionEntry, State, StateStore};
+use crate::state::{SectionEntry, State, StateStore, Terms};
 
 /// Keys in `~/.aws/config` that make the AWS CLI and SDKs resolve a profile themselves, before
 /// they look at the credentials file: a managed section of the same name is then ignored.
@@ -55,51 +55,77 @@ fn failure(path: &Path, f: Failure) -> Error {
     }
 }
 
-/// Write (or refresh) `name`'s managed section.
+/// Why credentials are being delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The user activates the session (or renews it by hand): it becomes active on its terms.
+    Activate,
+    /// A renewal of a session that was active on these terms when it began: delivered only if
+    /// it still is, checked under the lock, so a deactivation or a changed choice made meanwhile
+    /// by any process is never undone.
+    Renew(Terms),
+}
+
+/// What became of one session's new credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Written,
+    /// A renewal of a session since deactivated or changed: not delivered.
+    Stale,
+    /// Its section is someone else's, or was edited: left alone.
+    Conflict(Conflict),
+}
+
+/// Write (or refresh) `name`'s managed section. A renewal that went stale writes nothing.
 pub fn write_session(
     path: &Path,
     store: &StateStore,
-    name: &str,
-    credentials: &Credentials,
+    session: (&str, &Credentials, Purpose),
     force: bool,
-    stamp: &str,
-) -> Result<Written> {
-    let batch = write_sessions(path, store, &[(name, credentials)], force, stamp)?;
+    now: SystemTime,
+) -> Result<(Written, Outcome)> {
+    let batch = write_sessions(path, store, &[session], force, now)?;
     match batch.outcomes.into_iter().next() {
-        Some((_, Err(conflict))) => Err(Error::Conflict {
+        Some((_, Outcome::Conflict(conflict))) => Err(Error::Conflict {
             path: batch.written.target,
             conflict,
         }),
-        _ => Ok(batch.written),
+        Some((_, outcome)) => Ok((batch.written, outcome)),
+        None => Ok((batch.written, Outcome::Written)),
     }
 }
 
 /// What writing a batch of sessions did: one file write, and per session whether its section
-/// was written or left alone because of a conflict.
+/// was written, left alone because of a conflict, or not delivered because it went stale.
 #[derive(Debug)]
 pub struct BatchWritten {
     pub written: Written,
-    pub outcomes: Vec<(String, std::result::Result<(), Conflict>)>,
+    pub outcomes: Vec<(String, Outcome)>,
 }
 
 /// Write (or refresh) several managed sections in one write of the file, under one lock: many
 /// sessions refreshing at once cost one write. A conflict on one section (someone else's
 /// profile of that name, or an edited managed section) leaves that section alone and is
-/// reported in `outcomes`; the others are written.
+/// reported in `outcomes`; the others are written. A renewal whose session is no longer active
+/// on the same terms is left out (`Outcome::Stale`).
 pub fn write_sessions(
     path: &Path,
     store: &StateStore,
-    batch: &[(&str, &Credentials)],
+    batch: &[(&str, &Credentials, Purpose)],
     force: bool,
-    stamp: &str,
+    now: SystemTime,
 ) -> Result<BatchWritten> {
+    let stamp = stamp(now);
     let (target, _lock) = locked(path)?;
     let mut state = store.load()?;
+    let (batch, stale): (Vec<_>, Vec<_>) = batch
+        .iter()
+        .partition(|(name, _, purpose)| still_wanted(&state, name, *purpose));
     let key = target.display().to_string();
     let record = state.files.entry(key).or_default();
     let previous: Vec<Option<SectionRecord>> = batch
         .iter()
-        .map(|(name, _)| record.sections.get(*name).map(|e| e.record.clone()))
+        .map(|(name, _, _)| record.sections.get(*name).map(|e| e.record.clone()))
         .collect();
     let last_written = record.last_written.clone();
     let mut backup = None;
@@ -110,7 +136,7 @@ pub fn write_sessions(
                 batch
                     .iter()
                     .zip(&previous)
-                    .map(|((name, credentials), previous)| {
+                    .map(|((name, credentials, _), previous)| {
                         managed::upsert(doc, name, credentials, previous.as_ref(), force)
                     })
                     .collect::<Vec<_>>(),
@@ -118,7 +144,7 @@ pub fn write_sessions(
         },
         |file, before| {
             if !before.is_empty() && last_written.as_deref() != Some(&fingerprint_bytes(before)) {
-                backup = Some(store.backup(file, before, stamp)?);
+                backup = Some(store.backup(file, before, &stamp)?);
             }
             Ok(())
         },
@@ -127,8 +153,8 @@ pub fn write_sessions(
     if updated.written {
         record.last_written = Some(fingerprint_bytes(&updated.after));
     }
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for ((name, credentials), result) in batch.iter().zip(updated.value) {
+    let mut outcomes = Vec::with_capacity(batch.len() + stale.len());
+    for ((name, credentials, _), result) in batch.iter().zip(updated.value) {
         match result {
             Ok(section) => {
                 record.sections.insert(
@@ -136,19 +162,33 @@ pub fn write_sessions(
                     SectionEntry {
                         record: section,
                         expires: credentials.expiration.map(isoformat),
+                        issued: Some(isoformat(now)),
                     },
                 );
                 state.active.insert((*name).to_owned());
-                outcomes.push(((*name).to_owned(), Ok(())));
+                outcomes.push(((*name).to_owned(), Outcome::Written));
             }
-            Err(conflict) => outcomes.push(((*name).to_owned(), Err(conflict))),
+            Err(conflict) => outcomes.push(((*name).to_owned(), Outcome::Conflict(conflict))),
         }
     }
+    outcomes.extend(
+        stale
+            .iter()
+            .map(|(name, _, _)| ((*name).to_owned(), Outcome::Stale)),
+    );
     store.save(&state)?;
     Ok(BatchWritten {
         written: Written { target, backup },
         outcomes,
     })
+}
+
+/// Whether credentials obtained for `purpose` are still to be delivered to `name`.
+fn still_wanted(state: &State, name: &str, purpose: Purpose) -> bool {
+    match purpose {
+        Purpose::Activate => true,
+        Purpose::Renew(terms) => state.active_terms(name) == Some(terms),
+    }
 }
 
 /// Remove `name`'s managed section and forget the session. `Ok(false)` if there was nothing to
@@ -254,18 +294,27 @@ pub fn update_state<T>(
 }
 
 /// Record the new expiry of process-delivered sessions (the keychain holds their credentials),
-/// in one write of the state.
+/// in one write of the state. Renewals of sessions since deactivated or changed are left out.
 pub fn record_process_sessions(
     credentials: &Path,
     store: &StateStore,
-    batch: &[(&str, &Credentials)],
-) -> Result<()> {
+    batch: &[(&str, &Credentials, Purpose)],
+    now: SystemTime,
+) -> Result<Vec<(String, Outcome)>> {
     update_state(credentials, store, |state| {
-        for (name, session) in batch {
-            state.active.insert((*name).to_owned());
-            state.choices.entry((*name).to_owned()).or_default().expires =
-                session.expiration.map(isoformat);
-        }
+        batch
+            .iter()
+            .map(|(name, session, purpose)| {
+                if !still_wanted(state, name, *purpose) {
+                    return ((*name).to_owned(), Outcome::Stale);
+                }
+                state.active.insert((*name).to_owned());
+                let choice = state.choices.entry((*name).to_owned()).or_default();
+                choice.expires = session.expiration.map(isoformat);
+                choice.issued = Some(isoformat(now));
+                ((*name).to_owned(), Outcome::Written)
+            })
+            .collect()
     })
 }
 

@@ -87,7 +87,35 @@ pub fn checks(engine: &Engine) -> Vec<Check> {
     for report in engine.check_files() {
         file_checks(&report, &mut checks);
     }
+    checks.extend(renewal_checks(engine));
     checks
+}
+
+/// Active sessions the refresh lead leaves no room for: each renews at half its length instead,
+/// which works, but more often than the user may think.
+fn renewal_checks(engine: &Engine) -> Vec<Check> {
+    let Ok(sessions) = engine.sessions() else {
+        return Vec::new(); // the state file's own trouble is reported where it is read
+    };
+    let lead = crate::runner::policy_from_env(engine).lead;
+    sessions
+        .iter()
+        .filter_map(|s| {
+            let words = crate::words::renewal_in_words(lead, s.length)?;
+            Some(
+                Check::new(
+                    format!("renewal of {}", s.name),
+                    Outcome::Warn,
+                    format!("{}: {words}", s.name),
+                )
+                .fix(format!(
+                    "lower the refresh lead in the settings (or ROLEKEEPER_REFRESH_BEFORE), or \
+                     choose a longer session (`rolekeeper activate {} --duration 1h`)",
+                    s.name
+                )),
+            )
+        })
+        .collect()
 }
 
 /// Whether the keychain (where sources and cached sessions live) answers. Only a warning when it

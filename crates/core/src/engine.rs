@@ -169,6 +169,10 @@ pub struct SessionStatus {
     pub delivery: Delivery,
     /// The session length chosen for it, in seconds, if any.
     pub duration_seconds: Option<u64>,
+    /// How long the credentials delivered last, from delivery to expiry, when known: with the
+    /// refresh lead, when the session is renewed (see `schedule::Renewal`).
+    #[serde(skip)]
+    pub length: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

@@ -81,7 +81,7 @@ pub enum Error {
     #[error("profile `{profile}` cannot be delivered through credential_process: {why}")]
     DeliveryRefused { profile: String, why: String },
 
-    #[error("profile `{profile}` needs an MFA code for {serial}, and there is no terminal to ask on; run the command in a terminal, or set mfa_process in the profile to a command that prints the code")]
+    #[error("profile `{profile}` needs an MFA code for {serial}, and there is no terminal to ask on and no RoleKeeper tray app to ask in its dialog; run `rolekeeper login {profile}` in a terminal (or pass --mfa-code), start rolekeeper-desktop, or set mfa_process in the profile to a command that prints the code")]
     MfaCodeUnavailable { profile: String, serial: String },
 
     #[error("profile `{profile}`: MFA code must be six digits; got {length} characters")]

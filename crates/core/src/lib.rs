@@ -26,6 +26,7 @@ pub mod state;
 pub mod sts;
 #[cfg(unix)]
 pub mod tray_ipc;
+pub mod watch;
 pub mod words;
 
 pub use credentials::{Credentials, ExportFormat};
@@ -40,4 +41,4 @@ pub use schedule::Policy;
 pub use secret::Secret;
 pub use settings::{Settings, SettingsStore};
 pub use state::Delivery;
-pub use words::{apply_health, human_duration, session_views, SessionView};
+pub use words::{apply_health, human_duration, renewal_in_words, session_views, SessionView};

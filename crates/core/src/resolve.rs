@@ -57,11 +57,12 @@ pub enum Base {
     /// `source_profile = NAME` where NAME is no profile but a keychain source
     /// (`rolekeeper source add`): the keys are read from the keychain when they are needed.
     KeychainSource {
-        /// The profile whose `source_profile` names the source.
+        /// The profile whose `source_profile` names the source (the source's own name when
+        /// it was asked for directly, e.g. `rolekeeper export dev`).
         profile: String,
         name: String,
-        /// Where that `source_profile` is written.
-        origin: Origin,
+        /// Where that `source_profile` is written; `None` when asked for directly.
+        origin: Option<Origin>,
     },
 }
 
@@ -123,9 +124,17 @@ pub fn resolve_with_sources(
                 break Base::KeychainSource {
                     profile: from.clone(),
                     name: current.clone(),
-                    origin: source_profile_origin(set, from),
+                    origin: Some(source_profile_origin(set, from)),
                 };
             }
+        } else if set.get(&current).is_none() && sources.contains(&current) {
+            // A keychain source asked for by its own name (`rolekeeper export dev` after
+            // `rolekeeper source add dev`): served as itself, as `source_profile = dev` would.
+            break Base::KeychainSource {
+                profile: current.clone(),
+                name: current.clone(),
+                origin: None,
+            };
         }
         let profile = lookup(set, &current, visited.last())?;
         if region.is_none() {
@@ -248,7 +257,7 @@ fn imported_source(profile: &Profile, sources: &BTreeSet<String>) -> Option<Base
     Some(Base::KeychainSource {
         profile: profile.name.clone(),
         name: name.to_owned(),
-        origin: v.origin.clone(),
+        origin: Some(v.origin.clone()),
     })
 }
 
@@ -584,6 +593,22 @@ mod tests {
     }
 
     #[test]
+    fn a_keychain_source_is_served_by_its_own_name_unless_a_profile_has_it() {
+        let sources: BTreeSet<String> = ["dev".to_owned()].into();
+        let plan = resolve_with_sources(&set("", ""), "dev", &sources).expect("the source");
+        assert!(
+            matches!(&plan.base, Base::KeychainSource { name, profile, origin: None } if name == "dev" && profile == "dev"),
+            "{:?}",
+            plan.base
+        );
+        assert!(plan.roles.is_empty());
+        let config = "[profile dev]\nregion = eu-west-1\n";
+        let creds = "[dev]\naws_access_key_id = AKIAFILEKEYS00000001\naws_secret_access_key = s\n";
+        let plan = resolve_with_sources(&set(config, creds), "dev", &sources).expect("the profile");
+        assert!(matches!(plan.base, Base::Keys(_)), "{:?}", plan.base);
+    }
+
+    #[test]
     fn a_profile_imported_by_rolekeeper_is_its_keychain_source() {
         let config = "[profile dev]\ncredential_process = rolekeeper credential-process kc\n[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = dev\n";
         let sources: BTreeSet<String> = ["kc".to_owned()].into();
@@ -676,7 +701,11 @@ mod tests {
                     origin,
                 } => {
                     assert_eq!(profile, "r", "the profile naming the source");
-                    assert_eq!(origin.line, 3, "where source_profile is written");
+                    assert_eq!(
+                        origin.as_ref().map(|o| o.line),
+                        Some(3),
+                        "where source_profile is written"
+                    );
                     format!("keychain:{name}")
                 }
                 other => panic!("{other:?}"),
@@ -684,8 +713,8 @@ mod tests {
             assert_eq!(got, want, "{config}");
             assert_eq!(plan.roles[0].role_arn, "arn:aws:iam::123456789012:role/R");
         }
-        // A name that is neither a profile nor a source is still a missing source profile,
-        // and a keychain source is never a profile of its own.
+        // A name that is neither a profile nor a source is still a missing source profile (a
+        // source asked for by its own name: a_keychain_source_is_served_by_its_own_name...).
         let e = resolve_with_sources(
             &set(&role("nope"), ""),
             "r",
@@ -693,8 +722,5 @@ mod tests {
         )
         .expect_err("missing");
         assert!(e.to_string().contains("`nope`"), "{e}");
-        let e = resolve_with_sources(&set("", ""), "kc", &BTreeSet::from(["kc".to_owned()]))
-            .expect_err("not a profile");
-        assert!(e.to_string().contains("profile `kc` not found"), "{e}");
     }
 }

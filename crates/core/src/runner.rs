@@ -15,10 +15,11 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::credentials::Credentials;
-use crate::delivery;
-use crate::engine::{CredentialRequest, Engine, NoMfaPrompt};
+use crate::delivery::Outcome;
+use crate::engine::{CredentialRequest, Engine, NoMfaPrompt, SessionStatus};
 use crate::error::Error;
-use crate::schedule::{parse_lead, AfterFailure, FailureKind, Policy, Schedule};
+use crate::schedule::{parse_lead, AfterFailure, AfterSuccess, FailureKind, Policy, Schedule};
+use crate::state::Terms;
 
 /// Requests to the running engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub enum Command {
     /// The machine woke from sleep (logind said so, see `sleep.rs`): re-read the state and
     /// retry now what was waiting on a backoff.
     Woke,
+    /// The state file changed (another process, or this one outside the loop: see `watch.rs`):
+    /// follow it, reporting what changed.
+    Follow,
     /// Stop the loop.
     Stop,
 }
@@ -48,11 +52,21 @@ pub enum Event {
     Reloaded { profiles: usize },
     /// A profile file could not be used; the message says which, where, and what to do.
     Problem { message: String },
-    /// A session's credentials were renewed and written.
+    /// A session's credentials were renewed and written (by this engine, or by another process
+    /// or a command of this one: `rolekeeper login`, a code typed in the dialog).
     Refreshed {
         name: String,
         expires: Option<SystemTime>,
     },
+    /// A session became active (here or in another process).
+    Activated {
+        name: String,
+        expires: Option<SystemTime>,
+    },
+    /// A session is no longer active (here or in another process): nothing of it is renewed.
+    Deactivated { name: String },
+    /// A session's delivery or length was changed; the next renewal keeps to the new choice.
+    Changed { name: String },
     /// A session that cannot renew by itself expires soon (it is waiting for the user).
     Expiring { name: String, at: SystemTime },
     /// A session needs an MFA code (from the device `serial`) to renew.
@@ -123,11 +137,14 @@ pub struct EngineHandle {
     task: Option<JoinHandle<()>>,
     /// Forwards logind's wake signals as [`Command::Woke`].
     wakes: JoinHandle<()>,
+    /// Forwards changes of the state file as [`Command::Follow`].
+    follows: JoinHandle<()>,
 }
 
 impl Drop for EngineHandle {
     fn drop(&mut self) {
         self.wakes.abort();
+        self.follows.abort();
     }
 }
 
@@ -144,15 +161,21 @@ impl EngineHandle {
         // batch of 500 before a slow subscriber (the daemon's log) misses any (about 100 kB).
         let (events, _) = broadcast::channel(1024);
         let (health_tx, health) = watch::channel(HealthMap::new());
+        let state_dir = engine.state_store().dir().to_owned();
         let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
-        // A weak sender: dropping the handle still closes the channel and stops the loop.
+        // Weak senders: dropping the handle still closes the channel and stops the loop.
         let wakes = tokio::spawn(crate::sleep::forward_wakes(commands.downgrade()));
+        let follows = tokio::spawn(crate::watch::forward_state_changes(
+            state_dir,
+            commands.downgrade(),
+        ));
         Self {
             commands,
             events,
             health,
             task: Some(task),
             wakes,
+            follows,
         }
     }
 
@@ -228,6 +251,16 @@ struct Loop {
     schedule: Schedule,
     events: broadcast::Sender<Event>,
     health: watch::Sender<HealthMap>,
+    /// The active sessions as last seen, with the terms each is kept on: what a change of the
+    /// state file is compared with, and what each renewal is obtained (and checked) for.
+    known: Option<BTreeMap<String, Known>>,
+}
+
+/// An active session as the loop last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Known {
+    expires: Option<SystemTime>,
+    terms: Terms,
 }
 
 async fn run(
@@ -242,6 +275,7 @@ async fn run(
         schedule: Schedule::new(policy),
         events,
         health,
+        known: None,
     };
     this.reload();
     let mut paused = false;
@@ -262,12 +296,15 @@ async fn run(
         match command {
             Some(Command::RefreshAll) => {
                 this.reload();
-                this.schedule.retry_now(engine.clock().now());
-                // Everything, not only what is due: the user asked.
-                let all: Vec<String> = this.active_names();
-                this.refresh(all).await;
+                // Everything, not only what is due (the user asked), but nothing renewed in the
+                // last few seconds: that comes a little later, by the schedule.
+                let now = engine.clock().now();
+                this.schedule.renew_all_now(now);
+                let due = this.schedule.due(now);
+                this.refresh(due).await;
             }
             Some(Command::Reload) => this.reload(),
+            Some(Command::Follow) => this.follow_state(),
             Some(Command::Woke) => {
                 tracing::info!("woke from sleep: checking every session");
                 this.reload();
@@ -325,13 +362,6 @@ impl Loop {
         }
     }
 
-    fn active_names(&self) -> Vec<String> {
-        match self.engine.sessions() {
-            Ok(sessions) => sessions.into_iter().map(|s| s.name).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-
     /// Follow the state file: another process (`rolekeeper activate`) may have started,
     /// refreshed or stopped a session since the last look.
     fn follow_state(&mut self) {
@@ -340,9 +370,47 @@ impl Loop {
         }
     }
 
-    fn sync(&mut self, sessions: &[crate::engine::SessionStatus]) {
-        self.schedule
-            .sync(sessions.iter().map(|s| (s.name.as_str(), s.expires_at)));
+    fn sync(&mut self, sessions: &[SessionStatus]) {
+        let failing: Vec<String> = sessions
+            .iter()
+            .filter(|s| self.schedule.is_waiting_or_retrying(&s.name))
+            .map(|s| s.name.clone())
+            .collect();
+        self.schedule.sync(
+            sessions
+                .iter()
+                .map(|s| (s.name.as_str(), s.expires_at, s.length)),
+        );
+        let now: BTreeMap<String, Known> = sessions
+            .iter()
+            .map(|s| {
+                let known = Known {
+                    expires: s.expires_at,
+                    terms: Terms {
+                        delivery: s.delivery,
+                        duration_seconds: s.duration_seconds,
+                    },
+                };
+                (s.name.clone(), known)
+            })
+            .collect();
+        // What others changed since the last look, told as events (nothing at the first look:
+        // that is where the loop starts).
+        let changes = match &self.known {
+            Some(before) => changes(before, &now),
+            None => Vec::new(),
+        };
+        self.known = Some(now);
+        for event in changes {
+            let recovered = match &event {
+                Event::Refreshed { name, .. } if failing.contains(name) => Some(name.clone()),
+                _ => None,
+            };
+            self.emit(event);
+            if let Some(name) = recovered {
+                self.emit(Event::Recovered { name });
+            }
+        }
         // A session renewed elsewhere (another process, a code typed in) is fine again; one
         // deactivated is forgotten.
         let schedule = &self.schedule;
@@ -365,32 +433,39 @@ impl Loop {
         }
     }
 
-    /// Obtain new credentials for `names` concurrently, then write all that succeeded in one
-    /// write of the credentials file.
+    /// Obtain new credentials for `names` concurrently, each on the terms its session is kept
+    /// on, then write all that succeeded in one write of the credentials file.
     async fn refresh(&mut self, names: Vec<String>) {
+        let known = self.known.clone().unwrap_or_default();
+        let names: Vec<(String, Terms)> = names
+            .into_iter()
+            .filter_map(|name| known.get(&name).map(|k| (name, k.terms)))
+            .collect();
         if names.is_empty() {
             return;
         }
-        tracing::info!(?names, "refreshing");
+        tracing::info!(names = ?names.iter().map(|(n, _)| n).collect::<Vec<_>>(), "refreshing");
         let mut calls = JoinSet::new();
-        for name in names {
+        for (name, terms) in names {
             let engine = Arc::clone(&self.engine);
             calls.spawn(async move {
                 // In the background nobody can be asked for a code: a session that needs one
                 // reports it and waits (the desktop then asks the user).
-                let result = engine
-                    .credentials(&name, &CredentialRequest::default(), &NoMfaPrompt)
-                    .await;
-                (name, result)
+                let request = CredentialRequest {
+                    duration: terms.duration_seconds.map(Duration::from_secs),
+                    ..CredentialRequest::default()
+                };
+                let result = engine.credentials(&name, &request, &NoMfaPrompt).await;
+                (name, terms, result)
             });
         }
-        let mut obtained: Vec<(String, Credentials)> = Vec::new();
+        let mut obtained: Vec<(String, Credentials, Terms)> = Vec::new();
         while let Some(joined) = calls.join_next().await {
-            let Ok((name, result)) = joined else {
+            let Ok((name, terms, result)) = joined else {
                 continue; // a panicked call: nothing to write, the schedule retries it
             };
             match result {
-                Ok(credentials) => obtained.push((name, credentials)),
+                Ok(credentials) => obtained.push((name, credentials, terms)),
                 Err(error) => self.failed(&name, &error),
             }
         }
@@ -398,31 +473,28 @@ impl Loop {
         self.write(obtained);
     }
 
-    fn write(&mut self, obtained: Vec<(String, Credentials)>) {
+    fn write(&mut self, obtained: Vec<(String, Credentials, Terms)>) {
         if obtained.is_empty() {
             return;
         }
         let engine = Arc::clone(&self.engine);
-        let stamp = delivery::stamp(engine.clock().now());
-        match engine.deliver_renewed(&obtained, &stamp) {
+        match engine.deliver_renewed(&obtained) {
             Ok((target, outcomes)) => {
+                let mut stale = false;
                 for (name, outcome) in outcomes {
                     let expiration = obtained
                         .iter()
-                        .find(|(n, _)| *n == name)
-                        .and_then(|(_, c)| c.expiration);
+                        .find(|(n, _, _)| *n == name)
+                        .and_then(|(_, c, _)| c.expiration);
                     match outcome {
-                        Ok(()) => {
-                            let recovered = self.schedule.succeeded(&name, expiration);
-                            self.emit(Event::Refreshed {
-                                name: name.clone(),
-                                expires: expiration,
-                            });
-                            if recovered {
-                                self.emit(Event::Recovered { name });
-                            }
+                        Outcome::Written => self.renewed(name, expiration),
+                        Outcome::Stale => {
+                            // Deactivated or changed by someone else while STS answered: their
+                            // change wins, and the next look at the state says what it was.
+                            tracing::info!(session = %name, "renewal not delivered: the session was deactivated or changed meanwhile");
+                            stale = true;
                         }
-                        Err(conflict) => {
+                        Outcome::Conflict(conflict) => {
                             let message = Error::Conflict {
                                 path: target.clone(),
                                 conflict,
@@ -435,12 +507,47 @@ impl Loop {
                         }
                     }
                 }
+                if stale {
+                    self.follow_state();
+                }
             }
             Err(error) => {
                 // The whole write failed (disk full, permissions): a transient failure for all.
-                for (name, _) in &obtained {
+                for (name, _, _) in &obtained {
                     self.failed(name, &error);
                 }
+            }
+        }
+    }
+
+    /// `name` was renewed and its new credentials delivered.
+    fn renewed(&mut self, name: String, expires: Option<SystemTime>) {
+        let now = self.engine.clock().now();
+        let after = self.schedule.succeeded(&name, expires, now);
+        if let Some(known) = self.known.as_mut().and_then(|k| k.get_mut(&name)) {
+            known.expires = expires;
+        }
+        self.emit(Event::Refreshed {
+            name: name.clone(),
+            expires,
+        });
+        match after {
+            AfterSuccess::Fresh => {}
+            AfterSuccess::Recovered => self.emit(Event::Recovered { name }),
+            AfterSuccess::AlreadyDue => {
+                let at = expires
+                    .map(crate::credentials::isoformat)
+                    .unwrap_or_default();
+                self.emit(Event::Failed {
+                    name: name.clone(),
+                    reason: "expired on arrival".to_owned(),
+                    message: format!(
+                        "STS gave `{name}` credentials that expire at {at}, which is already \
+                         past by this machine's clock; RoleKeeper stops renewing it until you \
+                         act. Check the clock (`rolekeeper doctor`), then use Refresh now"
+                    ),
+                    retry_at: None,
+                });
             }
         }
     }
@@ -478,10 +585,45 @@ impl Loop {
     }
 }
 
+/// What changed between two looks at the active sessions, as events, in name order: sessions
+/// activated, deactivated, renewed (a new expiry) or given new terms by someone else.
+fn changes(before: &BTreeMap<String, Known>, now: &BTreeMap<String, Known>) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (name, known) in now {
+        match before.get(name) {
+            None => events.push(Event::Activated {
+                name: name.clone(),
+                expires: known.expires,
+            }),
+            Some(old) => {
+                if old.terms != known.terms {
+                    events.push(Event::Changed { name: name.clone() });
+                }
+                if old.expires != known.expires {
+                    events.push(Event::Refreshed {
+                        name: name.clone(),
+                        expires: known.expires,
+                    });
+                }
+            }
+        }
+    }
+    events.extend(
+        before
+            .keys()
+            .filter(|name| !now.contains_key(*name))
+            .map(|name| Event::Deactivated { name: name.clone() }),
+    );
+    events
+}
+
 /// Keep the health map in step with what the loop reports.
 fn track_health(map: &mut HealthMap, event: &Event) {
     let (name, health) = match event {
-        Event::Refreshed { name, .. } | Event::Recovered { name } => (name, Health::Fine),
+        Event::Refreshed { name, .. }
+        | Event::Recovered { name }
+        | Event::Activated { name, .. }
+        | Event::Deactivated { name } => (name, Health::Fine),
         Event::MfaNeeded {
             name,
             serial,
@@ -529,6 +671,7 @@ fn track_health(map: &mut HealthMap, event: &Event) {
         | Event::Problem { .. }
         | Event::Expiring { .. }
         | Event::Shadowed { .. }
+        | Event::Changed { .. }
         | Event::Stopped => return,
     };
     if health == Health::Fine {

@@ -31,6 +31,35 @@ impl Default for Policy {
     }
 }
 
+/// No session is renewed by the engine more often than this, whatever the settings: a lead that
+/// leaves no room must never turn into a storm of STS calls.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(10);
+
+/// When a session is renewed: `before_expiry` ahead of its expiry. A lead at least as long as
+/// the session itself (a 900 s role under the default 15 min lead) would make it due the moment
+/// it is renewed; such a session is renewed at half its length instead (`halved`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renewal {
+    pub before_expiry: Duration,
+    pub halved: bool,
+}
+
+impl Renewal {
+    /// The renewal of a session of `length` (`None`: not known, the lead as it is) under `lead`.
+    pub fn of(lead: Duration, length: Option<Duration>) -> Self {
+        match length {
+            Some(length) if lead >= length => Self {
+                before_expiry: length / 2,
+                halved: true,
+            },
+            _ => Self {
+                before_expiry: lead,
+                halved: false,
+            },
+        }
+    }
+}
+
 /// Why a refresh failed, as far as planning cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
@@ -56,9 +85,41 @@ enum Phase {
 struct Entry {
     /// When the credentials now delivered expire; `None` for long-term keys (nothing to do).
     expires: Option<SystemTime>,
+    /// How long those credentials last from issue to expiry, when known.
+    length: Option<Duration>,
+    /// When this engine last renewed the session: the next renewal is [`MIN_INTERVAL`] later at
+    /// the earliest.
+    renewed: Option<SystemTime>,
     phase: Phase,
     /// The expiry warning for the current credentials was given.
     warned: bool,
+    /// The user asked for a renewal from this moment on ("Refresh all now").
+    asked: Option<SystemTime>,
+}
+
+impl Entry {
+    fn new(expires: Option<SystemTime>, length: Option<Duration>) -> Self {
+        Self {
+            expires,
+            length,
+            renewed: None,
+            phase: Phase::Scheduled,
+            warned: false,
+            asked: None,
+        }
+    }
+}
+
+/// What happened to a session after a renewal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterSuccess {
+    /// Renewed; next due by the plan.
+    Fresh,
+    /// Renewed after failures: a recovery worth reporting.
+    Recovered,
+    /// The new credentials were already due (expired on arrival, e.g. the clock is wrong):
+    /// renewing again could only loop, so the session waits for the user.
+    AlreadyDue,
 }
 
 /// What happened to a session after a failure.
@@ -92,23 +153,38 @@ impl Schedule {
         self.policy = policy;
     }
 
-    /// Make the plan match the active sessions (from the state file): new ones are scheduled on
-    /// their expiry, gone ones forgotten, known ones keep their retry state unless their expiry
-    /// changed (someone refreshed them, e.g. `rolekeeper activate` from another process).
-    pub fn sync<'a>(&mut self, active: impl IntoIterator<Item = (&'a str, Option<SystemTime>)>) {
+    /// Make the plan match the active sessions (from the state file), each with its expiry and
+    /// length: new ones are scheduled on their expiry, gone ones forgotten, known ones keep their
+    /// retry state unless their expiry changed (someone refreshed them, e.g. `rolekeeper
+    /// activate` from another process). The last renewal's time is kept either way, so the
+    /// floor of [`MIN_INTERVAL`] holds across a reload.
+    pub fn sync<'a>(
+        &mut self,
+        active: impl IntoIterator<Item = (&'a str, Option<SystemTime>, Option<Duration>)>,
+    ) {
         let mut next = BTreeMap::new();
-        for (name, expires) in active {
+        for (name, expires, length) in active {
             let entry = match self.sessions.remove(name) {
-                Some(entry) if entry.expires == expires => entry,
-                _ => Entry {
-                    expires,
-                    phase: Phase::Scheduled,
-                    warned: false,
+                Some(mut entry) if entry.expires == expires => {
+                    entry.length = length.or(entry.length);
+                    entry
+                }
+                Some(old) => Entry {
+                    renewed: old.renewed,
+                    ..Entry::new(expires, length)
                 },
+                None => Entry::new(expires, length),
             };
             next.insert(name.to_owned(), entry);
         }
         self.sessions = next;
+    }
+
+    /// When `name` is renewed ahead of its expiry, as far as the plan knows its length.
+    pub fn renewal_of(&self, name: &str) -> Option<Renewal> {
+        self.sessions
+            .get(name)
+            .map(|e| Renewal::of(self.policy.lead, e.length))
     }
 
     pub fn len(&self) -> usize {
@@ -119,12 +195,28 @@ impl Schedule {
         self.sessions.is_empty()
     }
 
-    /// When `name` should next be refreshed, if ever without the user.
+    /// When `name` should next be refreshed, if ever without the user: by the plan (or when
+    /// the user asked), never sooner than [`MIN_INTERVAL`] after the last renewal.
     fn refresh_at(&self, entry: &Entry) -> Option<SystemTime> {
+        let planned = self.planned_at(entry);
+        let planned = match (planned, entry.asked) {
+            (Some(at), Some(asked)) => Some(at.min(asked)),
+            (None, Some(asked)) if entry.phase == Phase::Scheduled => Some(asked),
+            (planned, _) => planned,
+        }?;
+        Some(match entry.renewed {
+            Some(renewed) => planned.max(renewed + MIN_INTERVAL),
+            None => planned,
+        })
+    }
+
+    /// The plan alone: expiry minus the renewal's lead, or the retry time.
+    fn planned_at(&self, entry: &Entry) -> Option<SystemTime> {
         match entry.phase {
-            Phase::Scheduled => entry
-                .expires
-                .map(|at| at.checked_sub(self.policy.lead).unwrap_or(at)),
+            Phase::Scheduled => entry.expires.map(|at| {
+                let before = Renewal::of(self.policy.lead, entry.length).before_expiry;
+                at.checked_sub(before).unwrap_or(at)
+            }),
             Phase::Retrying { next, .. } => Some(next),
             Phase::WaitingForUser { .. } => None,
         }
@@ -178,20 +270,35 @@ impl Schedule {
             .min()
     }
 
-    /// `name` was refreshed; returns true if it had been failing (a recovery worth reporting).
-    pub fn succeeded(&mut self, name: &str, expires: Option<SystemTime>) -> bool {
-        let entry = self.sessions.entry(name.to_owned()).or_insert(Entry {
-            expires,
-            phase: Phase::Scheduled,
-            warned: false,
-        });
-        let was_failing = entry.phase != Phase::Scheduled;
-        *entry = Entry {
-            expires,
-            phase: Phase::Scheduled,
-            warned: false,
+    /// `name` was renewed at `now` with credentials that expire at `expires`: it is next due by
+    /// the plan, counted on the length they were issued for.
+    pub fn succeeded(
+        &mut self,
+        name: &str,
+        expires: Option<SystemTime>,
+        now: SystemTime,
+    ) -> AfterSuccess {
+        let length = expires.and_then(|at| at.duration_since(now).ok());
+        let was_failing = self
+            .sessions
+            .get(name)
+            .is_some_and(|e| e.phase != Phase::Scheduled);
+        let mut entry = Entry {
+            renewed: Some(now),
+            ..Entry::new(expires, length)
         };
-        was_failing
+        let already_due = expires.is_some() && self.planned_at(&entry).is_none_or(|at| at <= now);
+        if already_due {
+            entry.phase = Phase::WaitingForUser {
+                kind: FailureKind::NeedsUser,
+            };
+        }
+        self.sessions.insert(name.to_owned(), entry);
+        match (already_due, was_failing) {
+            (true, _) => AfterSuccess::AlreadyDue,
+            (false, true) => AfterSuccess::Recovered,
+            (false, false) => AfterSuccess::Fresh,
+        }
     }
 
     /// `name` failed to refresh at `now`. `jitter` in `[0, 1)` spreads retries so many
@@ -207,6 +314,8 @@ impl Schedule {
         let Some(entry) = self.sessions.get_mut(name) else {
             return AfterFailure::WaitForUser;
         };
+        // The attempt the user asked for was made.
+        entry.asked = None;
         if kind != FailureKind::Transient {
             entry.phase = Phase::WaitingForUser { kind };
             return AfterFailure::WaitForUser;
@@ -229,6 +338,15 @@ impl Schedule {
                     next: now,
                 };
             }
+        }
+    }
+
+    /// The user asked to renew everything ("Refresh all now"): every session is due now, or
+    /// [`MIN_INTERVAL`] after its last renewal if that is later.
+    pub fn renew_all_now(&mut self, now: SystemTime) {
+        self.retry_now(now);
+        for entry in self.sessions.values_mut() {
+            entry.asked = Some(now);
         }
     }
 
@@ -323,28 +441,112 @@ mod tests {
     #[test]
     fn a_session_is_due_lead_before_expiry_and_not_before() {
         let mut s = Schedule::new(policy());
-        s.sync([("a", Some(t(3600))), ("static", None)]);
+        s.sync([("a", Some(t(3600)), None), ("static", None, None)]);
         assert_eq!(s.next_wake(), Some(t(2700)));
         assert!(s.due(t(2699)).is_empty());
         assert_eq!(s.due(t(2700)), ["a"]);
-        assert!(!s.succeeded("a", Some(t(7200))));
-        assert_eq!(s.next_wake(), Some(t(6300)));
+        assert_eq!(
+            s.succeeded("a", Some(t(6300)), t(2700)),
+            AfterSuccess::Fresh
+        );
+        assert_eq!(s.next_wake(), Some(t(5400)));
+    }
+
+    /// (lead, session length, seconds from one renewal to the next): a lead that leaves room is
+    /// kept (890 s of a 900 s session: every 10 s, what the test suites use); one that leaves
+    /// none renews at half the length; nothing renews more often than every 10 s.
+    #[test]
+    fn renewals_come_at_the_lead_or_half_the_length_and_never_in_a_storm() {
+        for (lead, length, every) in [
+            (900, 3600, 2700),
+            (900, 900, 450),
+            (7500, 3600, 1800),
+            (890, 900, 10),
+            (899, 900, 10),
+            (895, 900, 10),
+            (0, 900, 900),
+            (3600, 15, 10),
+        ] {
+            let mut s = Schedule::new(Policy {
+                lead: Duration::from_secs(lead),
+                ..policy()
+            });
+            let mut now = t(0);
+            s.sync([("a", Some(now + Duration::from_secs(length)), None)]);
+            assert_eq!(
+                s.succeeded("a", Some(now + Duration::from_secs(length)), now),
+                AfterSuccess::Fresh
+            );
+            let mut intervals = Vec::new();
+            for _ in 0..5 {
+                let wake = s.next_wake().expect("planned");
+                assert!(
+                    s.due(wake - Duration::from_millis(1)).is_empty(),
+                    "lead {lead}"
+                );
+                assert_eq!(s.due(wake), ["a"]);
+                intervals.push(wake.duration_since(now).expect("forward").as_secs());
+                now = wake;
+                s.succeeded("a", Some(now + Duration::from_secs(length)), now);
+            }
+            assert_eq!(intervals, [every; 5], "lead {lead}, length {length}");
+            let halved =
+                Renewal::of(Duration::from_secs(lead), Some(Duration::from_secs(length))).halved;
+            assert_eq!(s.renewal_of("a").map(|r| r.halved), Some(halved));
+        }
     }
 
     #[test]
-    fn a_lead_longer_than_the_session_refreshes_at_once() {
-        let mut s = Schedule::new(Policy {
-            lead: Duration::from_secs(890),
-            ..policy()
-        });
-        s.sync([("a", Some(t(900)))]);
-        assert_eq!(s.next_wake(), Some(t(10)));
+    fn a_session_of_unknown_length_found_within_the_lead_is_renewed_at_once() {
+        let mut s = Schedule::new(policy());
+        s.sync([("a", Some(t(600)), None)]);
+        assert_eq!(s.due(t(0)), ["a"]);
+        // Its length read from the state: half of it.
+        s.sync([("a", Some(t(600)), Some(Duration::from_secs(900)))]);
+        assert_eq!(s.next_wake(), Some(t(150)));
+    }
+
+    #[test]
+    fn credentials_that_arrive_already_due_wait_for_the_user_instead_of_looping() {
+        let mut s = Schedule::new(policy());
+        s.sync([("a", Some(t(100)), None)]);
+        assert_eq!(
+            s.succeeded("a", Some(t(1000)), t(1000)),
+            AfterSuccess::AlreadyDue
+        );
+        assert_eq!(
+            s.next_wake(),
+            Some(t(400)),
+            "only the expiry warning is left"
+        );
+        assert!(s.due(t(100_000)).is_empty());
+        s.retry_now(t(2000));
+        assert_eq!(s.due(t(2000)), ["a"]);
+    }
+
+    #[test]
+    fn refresh_all_renews_everything_but_not_twice_in_ten_seconds() {
+        let mut s = Schedule::new(policy());
+        s.sync([("a", Some(t(3600)), None), ("b", Some(t(3600)), None)]);
+        s.succeeded("a", Some(t(3605)), t(5));
+        s.renew_all_now(t(8));
+        assert_eq!(s.due(t(8)), ["b"]);
+        assert_eq!(s.due(t(15)), ["a", "b"]);
+        s.succeeded("a", Some(t(3615)), t(15));
+        s.succeeded("b", Some(t(3615)), t(15));
+        assert!(s.due(t(20)).is_empty(), "asked once, renewed once");
+        // A reload in between keeps the floor.
+        s.renew_all_now(t(20));
+        s.sync([("a", Some(t(3615)), None), ("b", Some(t(9999)), None)]);
+        assert_eq!(s.next_wake(), Some(t(25)));
+        assert!(s.due(t(24)).iter().all(|n| n != "a"));
+        assert!(s.due(t(25)).contains(&"a".to_owned()));
     }
 
     #[test]
     fn transient_failures_back_off_with_jitter_up_to_the_cap() {
         let mut s = Schedule::new(policy());
-        s.sync([("a", Some(t(3600)))]);
+        s.sync([("a", Some(t(3600)), None)]);
         let mut now = t(2700);
         let mut delays = Vec::new();
         for jitter in [0.0, 0.999, 0.0, 0.0, 0.0, 0.0, 0.0, 0.999] {
@@ -358,8 +560,9 @@ mod tests {
         }
         // 5 s * 2^n, halved with no jitter; capped at 300 s.
         assert_eq!(delays, [2, 9, 10, 20, 40, 80, 150, 299]);
-        assert!(
-            s.succeeded("a", Some(t(9000))),
+        assert_eq!(
+            s.succeeded("a", Some(t(9000)), now),
+            AfterSuccess::Recovered,
             "a success after failures is a recovery"
         );
     }
@@ -367,7 +570,7 @@ mod tests {
     #[test]
     fn auth_failures_wait_for_the_user_and_warn_once_before_expiry() {
         let mut s = Schedule::new(policy());
-        s.sync([("a", Some(t(3600))), ("b", Some(t(3600)))]);
+        s.sync([("a", Some(t(3600)), None), ("b", Some(t(3600)), None)]);
         assert_eq!(
             s.failed("a", FailureKind::NeedsUser, t(2700), 0.5),
             AfterFailure::WaitForUser
@@ -394,14 +597,14 @@ mod tests {
     #[test]
     fn sync_keeps_retry_state_unless_someone_else_refreshed() {
         let mut s = Schedule::new(policy());
-        s.sync([("a", Some(t(3600))), ("b", Some(t(3600)))]);
+        s.sync([("a", Some(t(3600)), None), ("b", Some(t(3600)), None)]);
         s.failed("a", FailureKind::NeedsUser, t(2700), 0.0);
         s.failed("b", FailureKind::NeedsUser, t(2700), 0.0);
         // b was refreshed elsewhere (new expiry); c is new; nothing was said of d.
         s.sync([
-            ("a", Some(t(3600))),
-            ("b", Some(t(7200))),
-            ("c", Some(t(1000))),
+            ("a", Some(t(3600)), None),
+            ("b", Some(t(7200)), None),
+            ("c", Some(t(1000)), None),
         ]);
         assert_eq!(s.len(), 3);
         assert!(s.due(t(6300)).contains(&"b".to_owned()));
@@ -421,6 +624,7 @@ mod tests {
             (
                 n.as_str(),
                 Some(start + hour + Duration::from_secs(i as u64 * 7)),
+                None,
             )
         }));
         let mut expiry: BTreeMap<String, SystemTime> = names
@@ -454,7 +658,7 @@ mod tests {
                 } else {
                     let new_expiry = now + hour;
                     expiry.insert(name.clone(), new_expiry);
-                    s.succeeded(&name, Some(new_expiry));
+                    s.succeeded(&name, Some(new_expiry), now);
                 }
             }
             assert_eq!(s.len(), 500);

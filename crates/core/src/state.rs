@@ -80,12 +80,36 @@ pub struct SessionChoice {
     /// delivery keeps this with the file's section instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// For process delivery: when that session was delivered (ISO 8601), so its length is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
+}
+
+/// The terms an active session is kept on. A renewal obtained on other terms, or for a session
+/// no longer active, is never delivered: another process (`rolekeeper deactivate`, the window)
+/// changed the session meanwhile, and its change wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    pub delivery: Delivery,
+    pub duration_seconds: Option<u64>,
 }
 
 impl State {
     /// `name`'s choices, the defaults when none were made.
     pub fn choice(&self, name: &str) -> SessionChoice {
         self.choices.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The terms `name` is kept on, if it is active.
+    pub fn active_terms(&self, name: &str) -> Option<Terms> {
+        if !self.active.contains(name) {
+            return None;
+        }
+        let choice = self.choices.get(name);
+        Some(Terms {
+            delivery: choice.map(|c| c.delivery).unwrap_or_default(),
+            duration_seconds: choice.and_then(|c| c.duration_seconds),
+        })
     }
 }
 
@@ -106,6 +130,10 @@ pub struct SectionEntry {
     /// When the written credentials expire (ISO 8601), if they do.
     #[serde(default)]
     pub expires: Option<String>,
+    /// When they were written (ISO 8601): with the expiry, the session's length, which says
+    /// when it is renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
 }
 
 /// The state directory and its files.

@@ -17,6 +17,19 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// When a session is renewed, in words, where that is not simply the refresh lead: a lead at
+/// least as long as the session renews it at half its length instead.
+pub fn renewal_in_words(lead: Duration, length: Option<Duration>) -> Option<String> {
+    let renewal = crate::schedule::Renewal::of(lead, length);
+    let length = length.filter(|_| renewal.halved)?;
+    Some(format!(
+        "renews at half its length, {} before expiry: the {} refresh lead is not shorter than its {} session",
+        human_duration(renewal.before_expiry),
+        human_duration(lead),
+        human_duration(length)
+    ))
+}
+
 impl SessionStatus {
     /// `fresh · 47 min`, `expired`, or `long-term keys` for a session with no expiry.
     pub fn state_in_words(&self) -> String {
@@ -49,6 +62,9 @@ pub struct SessionView {
     pub delivery: crate::Delivery,
     /// The session length chosen for it, in seconds; `None` is the profile's own.
     pub duration_seconds: Option<u64>,
+    /// For an active session renewed other than at the refresh lead, when and why
+    /// ([`renewal_in_words`]); filled by callers that know the lead.
+    pub renewal: Option<String>,
 }
 
 /// Put what the running engine knows (needs a code, failing) over the state the files show.
@@ -82,6 +98,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 plan: None,
                 delivery: session.map_or(crate::Delivery::File, |s| s.delivery),
                 duration_seconds: session.and_then(|s| s.duration_seconds),
+                renewal: None,
             }
         })
         .collect();
@@ -100,6 +117,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 plan: None,
                 delivery: s.delivery,
                 duration_seconds: s.duration_seconds,
+                renewal: None,
             });
         }
     }
@@ -110,6 +128,21 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renewal_is_explained_only_when_the_lead_leaves_no_room() {
+        let min = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(renewal_in_words(min(15), Some(min(60))), None);
+        assert_eq!(renewal_in_words(min(15), None), None);
+        assert_eq!(
+            renewal_in_words(min(15), Some(min(15))).as_deref(),
+            Some("renews at half its length, 7 min before expiry: the 15 min refresh lead is not shorter than its 15 min session")
+        );
+        assert_eq!(
+            renewal_in_words(min(125), Some(min(60))).as_deref(),
+            Some("renews at half its length, 30 min before expiry: the 2 h 05 min refresh lead is not shorter than its 1 h 00 min session")
+        );
+    }
 
     #[test]
     fn durations_read_naturally() {
@@ -134,6 +167,7 @@ mod tests {
             shadowed_by: None,
             delivery: crate::Delivery::File,
             duration_seconds: None,
+            length: None,
         }
     }
 

@@ -7,13 +7,9 @@ use std::time::Duration;
 
 use super::{ActivateOptions, Activation, CredentialRequest, Engine, MfaPrompt, SessionStatus};
 use crate::credentials::{parse_isoformat, Credentials};
-use crate::credfile::Conflict;
-use crate::delivery;
+use crate::delivery::{self, Outcome, Purpose};
 use crate::error::{Error, Result};
-use crate::state::{Delivery, SessionChoice};
-
-/// One renewed session's delivery: done, or left alone because of a conflict in the file.
-pub(crate) type Outcome = (String, std::result::Result<(), Conflict>);
+use crate::state::{Delivery, SessionChoice, Terms};
 
 impl Engine {
     /// The session length chosen for `name` when it was activated, if any.
@@ -55,6 +51,7 @@ impl Engine {
                 .or(earlier.duration_seconds),
             delivery: options.delivery.unwrap_or(earlier.delivery),
             expires: None,
+            issued: None,
         };
         if choice.delivery == Delivery::Process {
             self.check_process_delivery(name, options)?;
@@ -84,14 +81,12 @@ impl Engine {
                 if earlier.delivery == Delivery::Process {
                     delivery::stop_serving_by_process(&locations.config, name)?;
                 }
-                let stamp = delivery::stamp(self.clock.now());
-                let written = delivery::write_session(
+                let (written, _) = delivery::write_session(
                     &locations.credentials,
                     &store,
-                    name,
-                    &credentials,
+                    (name, &credentials, Purpose::Activate),
                     options.force,
-                    &stamp,
+                    self.clock.now(),
                 )?;
                 activation.credentials_path = written.target;
                 activation.backup = written.backup;
@@ -117,7 +112,8 @@ impl Engine {
                 delivery::record_process_sessions(
                     &locations.credentials,
                     &store,
-                    &[(name, &credentials)],
+                    &[(name, &credentials, Purpose::Activate)],
+                    self.clock.now(),
                 )?;
             }
         }
@@ -129,6 +125,7 @@ impl Engine {
             kept.delivery = delivery;
             if delivery == Delivery::File {
                 kept.expires = None;
+                kept.issued = None;
             }
         })?;
         activation.shadowed_by = delivery::shadowed_by(&self.load_profiles()?, name)
@@ -213,6 +210,7 @@ impl Engine {
             state.active.remove(name);
             if let Some(choice) = state.choices.get_mut(name) {
                 choice.expires = None;
+                choice.issued = None;
             }
         })?;
         Ok(by_process || from_file)
@@ -231,13 +229,18 @@ impl Engine {
             .iter()
             .map(|name| {
                 let choice = state.choice(name);
-                let expires = match choice.delivery {
+                let (expires, issued) = match choice.delivery {
                     Delivery::File => record
                         .and_then(|r| r.sections.get(name))
-                        .and_then(|e| e.expires.clone()),
-                    Delivery::Process => choice.expires.clone(),
+                        .map(|e| (e.expires.clone(), e.issued.clone()))
+                        .unwrap_or_default(),
+                    Delivery::Process => (choice.expires.clone(), choice.issued.clone()),
                 };
                 let expires_at = expires.as_deref().and_then(parse_isoformat);
+                let issued_at = issued.as_deref().and_then(parse_isoformat);
+                let length = expires_at
+                    .zip(issued_at)
+                    .and_then(|(expires, issued)| expires.duration_since(issued).ok());
                 let remaining = expires_at.map(|at| at.duration_since(now).unwrap_or_default());
                 SessionStatus {
                     name: name.clone(),
@@ -248,35 +251,43 @@ impl Engine {
                         .map(|(origin, key)| format!("{key} at {origin}")),
                     delivery: choice.delivery,
                     duration_seconds: choice.duration_seconds,
+                    length,
                 }
             })
             .collect())
     }
 
-    /// Deliver new credentials of active sessions as each is delivered: the file-delivered ones
-    /// in one write of the credentials file, the process-delivered ones (already in the
-    /// keychain) in one write of the state. Returns the credentials file and each session's
-    /// outcome: a file-delivered session's section may be in conflict and left alone.
+    /// Deliver renewals of active sessions, each obtained on the terms given with it, as each is
+    /// delivered: the file-delivered ones in one write of the credentials file, the
+    /// process-delivered ones (already in the keychain) in one write of the state. Returns the
+    /// credentials file and each session's outcome: a renewal of a session deactivated or
+    /// changed meanwhile is not delivered (`Stale`), a file-delivered session's section may be
+    /// in conflict and left alone.
     pub(crate) fn deliver_renewed(
         &self,
-        renewed: &[(String, Credentials)],
-        stamp: &str,
-    ) -> Result<(PathBuf, Vec<Outcome>)> {
-        let state = self.state_store().load()?;
+        renewed: &[(String, Credentials, Terms)],
+    ) -> Result<(PathBuf, Vec<(String, Outcome)>)> {
+        let now = self.clock.now();
         let (by_process, by_file): (Vec<_>, Vec<_>) = renewed
             .iter()
-            .map(|(n, c)| (n.as_str(), c))
-            .partition(|(n, _)| state.choice(n).delivery == Delivery::Process);
+            .map(|(n, c, terms)| (n.as_str(), c, Purpose::Renew(*terms)))
+            .partition(|(_, _, purpose)| {
+                matches!(purpose, Purpose::Renew(t) if t.delivery == Delivery::Process)
+            });
         let path = self.locations().credentials;
         let mut outcomes = Vec::with_capacity(renewed.len());
         let mut target = self.credentials_target();
         if !by_process.is_empty() {
-            delivery::record_process_sessions(&path, &self.state_store(), &by_process)?;
-            outcomes.extend(by_process.iter().map(|(n, _)| ((*n).to_owned(), Ok(()))));
+            outcomes.extend(delivery::record_process_sessions(
+                &path,
+                &self.state_store(),
+                &by_process,
+                now,
+            )?);
         }
         if !by_file.is_empty() {
             let written =
-                delivery::write_sessions(&path, &self.state_store(), &by_file, false, stamp)?;
+                delivery::write_sessions(&path, &self.state_store(), &by_file, false, now)?;
             target = written.written.target;
             outcomes.extend(written.outcomes);
         }
@@ -284,29 +295,21 @@ impl Engine {
     }
 
     /// A session renewed outside the refresh engine (`login`, a caller that found it stale):
-    /// delivered as it is delivered, if it is active.
+    /// delivered as it is delivered, if it is active (checked again under the lock).
     pub(crate) fn deliver_one(&self, name: &str, credentials: &Credentials) -> Result<()> {
-        if !self.is_active(name)? {
+        let Some(terms) = self.state_store().load()?.active_terms(name) else {
             return Ok(());
-        }
+        };
         let path = self.locations().credentials;
-        match self.delivery_of(name)? {
-            Delivery::Process => delivery::record_process_sessions(
-                &path,
-                &self.state_store(),
-                &[(name, credentials)],
-            ),
+        let session = (name, credentials, Purpose::Renew(terms));
+        let now = self.clock.now();
+        match terms.delivery {
+            Delivery::Process => {
+                delivery::record_process_sessions(&path, &self.state_store(), &[session], now)
+                    .map(|_| ())
+            }
             Delivery::File => {
-                let stamp = delivery::stamp(self.clock.now());
-                delivery::write_session(
-                    &path,
-                    &self.state_store(),
-                    name,
-                    credentials,
-                    false,
-                    &stamp,
-                )
-                .map(|_| ())
+                delivery::write_session(&path, &self.state_store(), session, false, now).map(|_| ())
             }
         }
     }

@@ -14,6 +14,7 @@ use crate::credfile::managed::{fingerprint, ownership, Ownership};
 use crate::credfile::Document;
 use crate::error::{Error, Result};
 use crate::runner::policy_from_env;
+use crate::schedule::Renewal;
 use crate::secret::Secret;
 use crate::state::Delivery;
 
@@ -27,11 +28,16 @@ impl Engine {
         Ok(self.state_store().load()?.active.contains(name))
     }
 
-    /// How long credentials served from the file must still be valid: the refresh lead
-    /// (`ROLEKEEPER_REFRESH_BEFORE`, 15 min by default), at least a minute. Serving nothing the
-    /// refresh engine would already renew keeps every caller on the same schedule.
-    pub fn serving_margin(&self) -> Duration {
-        policy_from_env(self).lead.max(MIN_LEFT)
+    /// How long credentials of a session lasting `length` (when known) must still be valid to be
+    /// served: as long before expiry as the refresh engine renews them (the lead,
+    /// `ROLEKEEPER_REFRESH_BEFORE`, 15 min by default, or half the length when the lead is not
+    /// shorter than the session), at least a minute. Serving nothing the refresh engine would
+    /// already renew keeps every caller on the same schedule; a session shorter than the lead is
+    /// still served for the first half of its life, not renewed on every call.
+    pub fn serving_margin(&self, length: Option<Duration>) -> Duration {
+        Renewal::of(policy_from_env(self).lead, length)
+            .before_expiry
+            .max(MIN_LEFT)
     }
 
     /// The active session `name` as the credentials file holds it, if it is still valid for more
@@ -56,7 +62,12 @@ impl Engine {
             return Ok(None);
         };
         let left = expires.duration_since(self.clock.now()).unwrap_or_default();
-        if left <= self.serving_margin() {
+        let length = entry
+            .issued
+            .as_deref()
+            .and_then(parse_isoformat)
+            .and_then(|issued| expires.duration_since(issued).ok());
+        if left <= self.serving_margin(length) {
             return Ok(None);
         }
         let bytes = self.fs.read(&target).map_err(|cause| Error::Io {
@@ -115,10 +126,14 @@ impl Engine {
         }
         let request = request.or_chosen(choice.duration_seconds.map(Duration::from_secs));
         let plan = self.plan(name)?;
-        Ok(
-            crate::mfa::obtain::cached_role_session(self, &plan, &request, self.serving_margin())
-                .await,
-        )
+        let length = choice
+            .expires
+            .as_deref()
+            .and_then(parse_isoformat)
+            .zip(choice.issued.as_deref().and_then(parse_isoformat))
+            .and_then(|(expires, issued)| expires.duration_since(issued).ok());
+        let margin = self.serving_margin(length);
+        Ok(crate::mfa::obtain::cached_role_session(self, &plan, &request, margin).await)
     }
 
     /// Obtain `name`'s credentials now; an active session's new credentials replace its section
@@ -157,21 +172,25 @@ mod tests {
 
     /// An engine over a temp dir whose credentials file holds the active session `s`.
     fn engine_with_session(dir: &std::path::Path, expires_in: u64, lead: &str) -> Engine {
-        let env = MapEnv::default()
-            .with("HOME", &dir.display().to_string())
-            .with("ROLEKEEPER_REFRESH_BEFORE", lead);
-        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
-        let engine = Engine::new(Arc::new(env), Arc::new(RealFs), Arc::new(clock));
+        let engine = engine_at(dir, lead, 0);
         delivery::write_session(
             &engine.locations().credentials,
             &engine.state_store(),
-            "s",
-            &session(expires_in),
+            ("s", &session(expires_in), delivery::Purpose::Activate),
             false,
-            "stamp",
+            engine.clock().now(),
         )
         .expect("write session");
         engine
+    }
+
+    /// An engine over a temp dir whose clock is `later` seconds after the sessions were written.
+    fn engine_at(dir: &std::path::Path, lead: &str, later: u64) -> Engine {
+        let env = MapEnv::default()
+            .with("HOME", &dir.display().to_string())
+            .with("ROLEKEEPER_REFRESH_BEFORE", lead);
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000 + later));
+        Engine::new(Arc::new(env), Arc::new(RealFs), Arc::new(clock))
     }
 
     #[test]
@@ -192,12 +211,18 @@ mod tests {
     #[test]
     fn a_session_inside_the_lead_or_edited_is_not_served() {
         let dir = tempfile::tempdir().expect("tempdir");
-        // 10 min left, 15 min lead: renew instead.
-        let engine = engine_with_session(dir.path(), 600, "15m");
+        // 10 min left of a 1 h session, 15 min lead: renew instead.
+        engine_with_session(dir.path(), 3600, "15m");
+        let engine = engine_at(dir.path(), "15m", 3000);
         assert!(engine.cached_session("s").expect("read").is_none());
         // Lead below a minute still keeps a minute.
         let engine = engine_with_session(dir.path(), 50, "10s");
-        assert_eq!(engine.serving_margin(), MIN_LEFT);
+        assert_eq!(engine.serving_margin(None), MIN_LEFT);
+        assert!(engine.cached_session("s").expect("read").is_none());
+        // A 15 min session under a 15 min lead is served for the first half of its life.
+        let engine = engine_with_session(dir.path(), 900, "15m");
+        assert!(engine.cached_session("s").expect("read").is_some());
+        let engine = engine_at(dir.path(), "15m", 460);
         assert!(engine.cached_session("s").expect("read").is_none());
 
         let engine = engine_with_session(dir.path(), 3600, "15m");
