@@ -225,6 +225,22 @@ impl LogLines {
     pub fn text(&self) -> String {
         self.seen.join("\n")
     }
+
+    /// A line containing `needle`, already written or still to come: for events whose order
+    /// does not matter to the test.
+    pub fn seen_or_wait(&mut self, needle: &str, limit: std::time::Duration) {
+        if !self.text_now().contains(needle) {
+            self.wait_for(needle, limit);
+        }
+    }
+
+    /// Every line written so far, including those not waited for yet.
+    pub fn text_now(&mut self) -> String {
+        while let Ok(line) = self.rx.try_recv() {
+            self.seen.push(line);
+        }
+        self.text()
+    }
 }
 
 /// botocore's view of the files in `home` (`support/aws_view.py`): the raw parse of both files,

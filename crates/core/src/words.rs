@@ -24,10 +24,16 @@ pub fn renewal_in_words(lead: Duration, length: Option<Duration>) -> Option<Stri
     let length = length.filter(|_| renewal.halved)?;
     Some(format!(
         "renews at half its length, {} before expiry: the {} refresh lead is not shorter than its {} session",
-        human_duration(renewal.before_expiry),
+        human_duration(to_whole_seconds(renewal.before_expiry)),
         human_duration(lead),
-        human_duration(length)
+        human_duration(to_whole_seconds(length))
     ))
+}
+
+/// A session's length as measured (from its delivery to its expiry, a moment short of what was
+/// asked for) rounded to the whole second: a 900 s session reads "15 min", not "14 min".
+fn to_whole_seconds(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs_f64().round() as u64)
 }
 
 impl SessionStatus {
@@ -134,6 +140,11 @@ mod tests {
         let min = |m: u64| Duration::from_secs(m * 60);
         assert_eq!(renewal_in_words(min(15), Some(min(60))), None);
         assert_eq!(renewal_in_words(min(15), None), None);
+        assert_eq!(
+            renewal_in_words(min(15), Some(min(15) - Duration::from_millis(20))).as_deref(),
+            Some("renews at half its length, 7 min before expiry: the 15 min refresh lead is not shorter than its 15 min session"),
+            "measured a moment short of what was asked"
+        );
         assert_eq!(
             renewal_in_words(min(15), Some(min(15))).as_deref(),
             Some("renews at half its length, 7 min before expiry: the 15 min refresh lead is not shorter than its 15 min session")
