@@ -155,15 +155,23 @@ fn an_active_session_is_served_from_the_file_without_calling_sts() {
     let exported = closed(&["export", "role-p", "--format", "process"]);
     assert_eq!(exported.stdout, out.stdout, "{}", describe(&exported));
 
-    // With less than the lead left (a lead longer than the session) it renews through STS:
-    // the closed port proves the fast path above made no call.
-    let renew = home
-        .command(bin("rolekeeper"))
-        .args(["credential-process", "role-p"])
-        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
-        .env("ROLEKEEPER_REFRESH_BEFORE", "2h")
-        .output()
-        .expect("run rolekeeper");
+    // A lead longer than the session leaves it renewed at half its length: for its first half
+    // hour the file's session is still served, with no call.
+    let with_lead = |lead: &str| {
+        home.command(bin("rolekeeper"))
+            .args(["credential-process", "role-p"])
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+            .env("ROLEKEEPER_REFRESH_BEFORE", lead)
+            .output()
+            .expect("run rolekeeper")
+    };
+    let long_lead = with_lead("2h");
+    assert_eq!(long_lead.stdout, out.stdout, "{}", describe(&long_lead));
+
+    // With less than the lead left (3597 s of a one-hour session, a few seconds after it was
+    // written) it renews through STS: the closed port proves the fast path above made no call.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let renew = with_lead("3597s");
     assert_eq!(renew.status.code(), Some(1), "{}", describe(&renew));
     let err = String::from_utf8_lossy(&renew.stderr);
     assert_eq!(err.lines().count(), 1, "one line: {err}");

@@ -33,7 +33,11 @@ fn rolekeeper(home: &AwsHome, args: &[&str], vars: &[(&str, &str)]) -> String {
         .envs(vars.iter().copied())
         .output()
         .expect("run rolekeeper");
-    assert!(out.status.success(), "rolekeeper {args:?}: {}", describe(&out));
+    assert!(
+        out.status.success(),
+        "rolekeeper {args:?}: {}",
+        describe(&out)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -58,8 +62,20 @@ fn expires(home: &AwsHome, name: &str) -> Option<SystemTime> {
 fn a_lead_that_leaves_no_room_renews_at_half_the_length_not_in_a_storm() {
     require_env("ROLEKEEPER_TEST_STS_URL");
     let cases = [
-        ("live", LIVE_ROLE_CONFIG, None, "7 min before expiry", "15 min session"),
-        ("hour", HOUR_ROLE_CONFIG, Some("125m"), "30 min before expiry", "1 h 00 min session"),
+        (
+            "live",
+            LIVE_ROLE_CONFIG,
+            None,
+            "7 min before expiry",
+            "15 min session",
+        ),
+        (
+            "hour",
+            HOUR_ROLE_CONFIG,
+            Some("125m"),
+            "30 min before expiry",
+            "1 h 00 min session",
+        ),
     ];
     let mut running = Vec::new();
     for (name, config, lead, before, length) in cases {
@@ -107,7 +123,10 @@ fn a_lead_that_leaves_no_room_renews_at_half_the_length_not_in_a_storm() {
             "{name}: no AssumeRole in 60 s of the daemon after activation: {}\n{log}",
             proxy.calls()
         );
-        assert!(!log.contains("refreshed"), "{name}: nothing renewed:\n{log}");
+        assert!(
+            !log.contains("refreshed"),
+            "{name}: nothing renewed:\n{log}"
+        );
         assert_eq!(daemon.stop(), Some(0), "{name}: {}", daemon.log.text());
     }
 }
@@ -142,7 +161,11 @@ fn a_deactivate_from_a_terminal_sticks_while_the_daemon_renews() {
     );
 
     // The next renewal waits 3 s at the proxy: deactivate while it is on its way.
-    proxy.fault(Fault::Delay(Duration::from_secs(3)), None, Some("AssumeRole"));
+    proxy.fault(
+        Fault::Delay(Duration::from_secs(3)),
+        None,
+        Some("AssumeRole"),
+    );
     daemon.log.wait_for("refreshing", Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(500));
     let at_deactivate = proxy.count("AssumeRole");
@@ -198,13 +221,20 @@ fn a_length_changed_from_a_terminal_holds_for_the_renewal_in_flight() {
             ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
         ],
     );
-    proxy.fault(Fault::Delay(Duration::from_secs(3)), None, Some("AssumeRole"));
+    proxy.fault(
+        Fault::Delay(Duration::from_secs(3)),
+        None,
+        Some("AssumeRole"),
+    );
     daemon.log.wait_for("refreshing", Duration::from_secs(20));
     // Straight to moto, at once: an hour from now on.
     rolekeeper(&home, &["activate", "live", "--duration", "1h"], &[]);
     let hour = expires(&home, "live").expect("an expiry");
     let left = hour.duration_since(SystemTime::now()).unwrap_or_default();
-    assert!(left > Duration::from_secs(55 * 60), "an hour's session: {left:?}");
+    assert!(
+        left > Duration::from_secs(55 * 60),
+        "an hour's session: {left:?}"
+    );
     daemon
         .log
         .seen_or_wait("renewal not delivered", Duration::from_secs(10));

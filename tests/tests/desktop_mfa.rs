@@ -11,6 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use rolekeeper_tests::desktop::{eventually, screenshot, windows_titled, DesktopApp};
+use rolekeeper_tests::proxy::StsProxy;
 use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome};
 
 const CONFIG: &str = "\
@@ -41,7 +42,8 @@ fn live_key(home: &AwsHome) -> String {
 fn notification_id(summary: &str) -> Option<u32> {
     let log = std::fs::read_to_string(require_env("WDS_NOTIFY_LOG")).ok()?;
     let lines: Vec<&str> = log.lines().collect();
-    let call = lines.iter().enumerate().find_map(|(i, line)| {
+    // The latest such call: the session bus (and its log) is shared by the suite's tests.
+    let (at, call) = lines.iter().enumerate().rev().find_map(|(i, line)| {
         let is_notify = line.starts_with("method call") && line.contains("member=Notify");
         let ours = lines[i + 1..]
             .iter()
@@ -50,20 +52,153 @@ fn notification_id(summary: &str) -> Option<u32> {
         if is_notify && ours {
             line.split_whitespace()
                 .find_map(|w| w.strip_prefix("serial="))
-                .map(str::to_owned)
+                .map(|serial| (i, serial.to_owned()))
         } else {
             None
         }
     })?;
-    let reply = lines.iter().position(|l| {
-        l.starts_with("method return") && l.contains(&format!("reply_serial={call}"))
-    })?;
+    let reply = at
+        + lines[at..].iter().position(|l| {
+            l.starts_with("method return") && l.contains(&format!("reply_serial={call}"))
+        })?;
     lines
         .get(reply + 1)?
         .trim()
         .strip_prefix("uint32 ")?
         .parse()
         .ok()
+}
+
+/// Whether the notification server was asked (on the bus) to close notification `id`.
+fn closed_on_bus(id: u32) -> bool {
+    let log = std::fs::read_to_string(require_env("WDS_NOTIFY_LOG")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines.iter().enumerate().any(|(i, line)| {
+        line.starts_with("method call")
+            && line.contains("member=CloseNotification")
+            && lines
+                .get(i + 1)
+                .is_some_and(|l| l.trim() == format!("uint32 {id}"))
+    })
+}
+
+/// Type `code` into the MFA dialog with real X key events (it submits itself at six digits).
+fn type_in_dialog(app: &DesktopApp, code: &str) {
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled(
+            "Enter MFA code"
+        )
+        .is_empty()),
+        "the MFA dialog opens\n{}",
+        app.log()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let window = windows_titled("Enter MFA code").remove(0);
+    let _ = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &window])
+        .status();
+    let typed = Command::new("xdotool")
+        .args(["type", "--delay", "60", code])
+        .status()
+        .expect("xdotool");
+    assert!(typed.success());
+}
+
+/// Activate on a role that needs a code, from the tray: the dialog opens by itself ("Enter MFA
+/// code…" enabled meanwhile), the code typed there reaches STS and the session is fresh.
+#[test]
+fn an_mfa_role_is_activated_from_the_tray_with_a_code_typed_in_the_dialog() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let config = format!("{CONFIG}mfa_serial = {SERIAL}\n");
+    let credentials = CREDENTIALS.replace("AKIADESKTOPMFA000001", "AKIADESKTOPMFA000002");
+    let home = AwsHome::new(&config, &credentials);
+    // The proxy refuses any other code, as STS does: the session proves the typed one was used.
+    let proxy = StsProxy::start();
+    proxy.expect_mfa_code(CODE);
+    let url = proxy.url();
+    let mut app = DesktopApp::start_with(&home, &[("AWS_ENDPOINT_URL_STS", url.as_str())]);
+    app.wait_for_menu("live, off, in the tray", |m| {
+        m.iter().any(|i| i.label == "live — off")
+    });
+    app.click("live — off>Activate");
+    let menu = app.wait_for_menu("Enter MFA code… enabled while the dialog asks", |m| {
+        m.iter().any(|i| i.label == "Enter MFA code…" && i.enabled)
+    });
+    assert!(
+        !menu.iter().any(|i| i.label.contains("NAME")),
+        "no placeholder anywhere: {menu:?}"
+    );
+    type_in_dialog(&app, CODE);
+    app.wait_for_menu("the tray to say live is fresh", |m| {
+        m.iter().any(|i| i.label.starts_with("live — fresh"))
+    });
+    let calls = proxy.calls();
+    assert_eq!(
+        calls["token_codes"][CODE], 1,
+        "the typed code went to STS once: {calls}"
+    );
+    assert!(
+        live_key(&home).starts_with("ASIA"),
+        "botocore reads the activated session"
+    );
+    let menu = app.menu().expect("menu");
+    assert!(
+        menu.iter()
+            .any(|i| i.label == "Enter MFA code…" && !i.enabled),
+        "nothing waits for a code any more: {menu:?}"
+    );
+    let log = app.log();
+    assert!(!log.contains(CODE), "the typed code is never logged");
+    assert!(!log.contains("no terminal"), "{log}");
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
+/// The engine's renewal needs a code; the user gives it through the tray's "Enter MFA code…",
+/// not the notification's button: the notification is withdrawn on the bus all the same.
+#[test]
+fn a_code_given_through_the_tray_item_withdraws_the_notification() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let credentials = CREDENTIALS.replace("AKIADESKTOPMFA000001", "AKIADESKTOPMFA000003");
+    let home = AwsHome::new(CONFIG, &credentials);
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["activate", "live", "--duration", "900s"])
+        .output()
+        .expect("activate");
+    assert!(out.status.success(), "activate: {}", describe(&out));
+    let mut config = std::fs::read_to_string(home.config_path()).unwrap();
+    config.push_str(&format!("mfa_serial = {SERIAL}\n"));
+    std::fs::write(home.config_path(), config).unwrap();
+
+    let mut app = DesktopApp::start_with(&home, &[("ROLEKEEPER_REFRESH_BEFORE", "895s")]);
+    app.wait_for_menu("the tray to say live needs a code", |m| {
+        m.iter().any(|i| i.label == "live — needs MFA code")
+    });
+    let mut id = None;
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            id = notification_id("live needs an MFA code");
+            id.is_some()
+        }),
+        "no notification on the bus\n{}",
+        app.log()
+    );
+    let id = id.unwrap();
+    app.click("Enter MFA code…");
+    type_in_dialog(&app, "864201");
+    app.wait_for_menu("the tray to say live is fresh", |m| {
+        m.iter().any(|i| i.label.starts_with("live — fresh"))
+    });
+    assert!(
+        eventually(Duration::from_secs(10), || closed_on_bus(id)),
+        "notification {id} is closed on the bus once the code is given\n{}",
+        app.log()
+    );
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
 
 #[test]

@@ -285,3 +285,43 @@ fn a_refused_refresh_shows_as_failing_until_refreshed_again() {
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
+
+/// The tray app renews a session every 10 s; Deactivate in its menu sticks: the section never
+/// comes back while its engine runs, and the menu says the session is off.
+#[test]
+#[allow(clippy::disallowed_methods)] // the real clock paces the test
+fn a_deactivate_from_the_tray_sticks_while_its_engine_renews() {
+    rolekeeper_tests::require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(rolekeeper_tests::LIVE_ROLE_CONFIG, CREDENTIALS);
+    let original = std::fs::read(home.credentials_path()).unwrap();
+    let out = home
+        .command(rolekeeper_tests::bin("rolekeeper"))
+        .args(["activate", "live"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", rolekeeper_tests::describe(&out));
+    let mut app = DesktopApp::start_with(&home, &[("ROLEKEEPER_REFRESH_BEFORE", "890s")]);
+    let menu = app.wait_for_menu("live, fresh", |m| {
+        m.iter().any(|i| i.label.starts_with("live — fresh"))
+    });
+    let live = menu
+        .iter()
+        .find(|i| i.label.starts_with("live — fresh"))
+        .unwrap()
+        .label
+        .clone();
+    app.click(&format!("{live}>Deactivate"));
+    app.wait_for_menu("live, off", |m| m.iter().any(|i| i.label == "live — off"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        assert_eq!(
+            std::fs::read(home.credentials_path()).unwrap(),
+            original,
+            "the section came back while the tray's engine ran\n{}",
+            app.log()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}

@@ -339,3 +339,68 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(std::fs::read_to_string(home.config_path()).unwrap(), config);
 }
+
+/// The tray activates a session while the manager window is open: the window says so within a
+/// second (it follows the engine's events; its own re-listing comes every 30 s).
+#[test]
+fn the_window_follows_a_tray_action_within_a_second() {
+    require_desktop_session();
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let name = format!("t{}-wd-follow", std::process::id());
+    let config = format!(
+        "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/Follow\nsource_profile = \
+         dev\nregion = us-east-1\n"
+    );
+    let credentials =
+        "[dev]\naws_access_key_id = AKIAWEBDRIVERFOLLOW1\naws_secret_access_key = wdFollowSecret\n";
+    let home = AwsHome::new(&config, credentials);
+    let marker = home.home().join("window-ready");
+
+    let (driver, port) = start_tauri_driver(&home, &[]);
+    let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
+    let driver_pid = driver.id();
+    let label = format!("{name} — off>Activate");
+    let marker_seen = marker.clone();
+    let clicker = std::thread::spawn(move || {
+        assert!(
+            eventually(Duration::from_secs(90), || marker_seen.exists()),
+            "the window never showed the session off"
+        );
+        let app = descendant_named(driver_pid, "rolekeeper-desktop").expect("the app");
+        click_in(app, &label);
+        #[allow(clippy::disallowed_methods)] // compared with the client's wall clock
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    });
+    let shots = shots_dir();
+    let run = run_client(
+        "webdriver_follows.py",
+        port,
+        &[shots.as_os_str(), name.as_ref(), marker.as_os_str()],
+    );
+    assert!(
+        opener.join().unwrap(),
+        "the tray never offered Open RoleKeeper…"
+    );
+    let clicked = clicker.join().unwrap();
+    assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    drop(driver);
+    let result: Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let seen = result["seen_at"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the window never showed it fresh: {result}"));
+    let lag = seen - clicked;
+    println!("the window showed the tray's activation {lag:.3} s after the click");
+    assert!(
+        lag < 1.0,
+        "the window followed the tray {lag:.3} s late (it must follow the engine's events): {result}"
+    );
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["deactivate", &name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+}
