@@ -253,3 +253,55 @@ fn source_import_moves_only_the_keys_into_the_keychain() {
     );
     ok(rolekeeper(&home, &["source", "remove", &name]));
 }
+
+/// `activate --mfa-code`: a code given on the command line reaches STS once (the fault proxy
+/// checks it as STS would), and a malformed one is refused before anything happens, without
+/// showing it.
+#[test]
+fn activate_takes_the_code_on_the_command_line() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let name = unique("given");
+    // Over an hour: assumed directly with the code, at each renewal.
+    let config = format!(
+        "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/Given\nsource_profile = \
+         src\nmfa_serial = {SERIAL}\nduration_seconds = 7200\nregion = us-east-1\n"
+    );
+    let credentials = "[src]\naws_access_key_id = AKIAMFAGIVENCODE0001\naws_secret_access_key = givenCodeSecret\n";
+    let home = AwsHome::new(&config, credentials);
+    let proxy = rolekeeper_tests::proxy::StsProxy::start();
+    proxy.expect_mfa_code("246813");
+    let through_proxy = |args: &[&str]| {
+        home.command("setsid")
+            .arg("-w")
+            .arg(bin("rolekeeper"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL_STS", proxy.url())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run rolekeeper")
+    };
+    let bad = through_proxy(&["activate", &name, "--mfa-code", "24681x"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", describe(&bad));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("six digits") && !stderr.contains("24681x"),
+        "{stderr}"
+    );
+    assert_eq!(
+        proxy.count("AssumeRole"),
+        0,
+        "nothing sent for a malformed code"
+    );
+
+    let out = ok(through_proxy(&["activate", &name, "--mfa-code", "246813"]));
+    assert!(out.contains(&format!("activated {name}")), "{out}");
+    assert_eq!(
+        proxy.calls()["token_codes"]["246813"],
+        1,
+        "{}",
+        proxy.calls()
+    );
+    let status = ok(rolekeeper(&home, &["status"]));
+    assert!(status.contains("code at each renewal"), "{status}");
+    ok(rolekeeper(&home, &["deactivate", &name]));
+}

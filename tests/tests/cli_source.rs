@@ -330,3 +330,28 @@ fn a_locked_keychain_fails_fast_and_clearly_then_recovers() {
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(lookup(&name).status.code(), Some(1));
 }
+
+/// `source add dev` then `export dev`: the source is served by its own name (a session token of
+/// its keys), as the README shows, when no profile of that name exists.
+#[test]
+fn a_source_is_served_by_its_own_name() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let (name, secret) = unique("byname");
+    let home = AwsHome::new("", "");
+    let out = add(&home, &name, &secret, &[]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let out = rolekeeper(&home, &["export", &name, "--format", "env"], "");
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    // (moto answers GetSessionToken with a fixed example key id.)
+    assert!(
+        text.contains("export AWS_SESSION_TOKEN=")
+            && text.contains("export AWS_CREDENTIAL_EXPIRATION=")
+            && !text.contains(KEY_ID),
+        "a session token of the source, not its keys: {text}"
+    );
+    assert!(!text.contains(&secret), "never the long-term secret");
+    let out = rolekeeper(&home, &["source", "remove", &name], "");
+    assert!(out.status.success(), "{}", describe(&out));
+}

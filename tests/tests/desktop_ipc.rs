@@ -163,3 +163,70 @@ fn credential_process_gets_its_code_from_the_tray_dialog() {
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
+
+/// `rolekeeper activate` with no terminal (a launcher, a script) asks the running tray's dialog,
+/// as `credential-process` does; the code typed there activates the session.
+#[test]
+fn activate_without_a_terminal_asks_the_tray_dialog() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let proxy = StsProxy::start();
+    proxy.expect_mfa_code("135792");
+    // Its own source key and device: no MFA session of another test is in the keychain for it.
+    let config = CONFIG.replace("mfa/ipc", "mfa/ipc-activate");
+    let credentials = CREDENTIALS.replace("AKIAIPCTEST000000001", "AKIAIPCTEST000000002");
+    let home = AwsHome::new(&config, &credentials);
+    let runtime = home.home().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let runtime_dir = runtime.to_str().unwrap().to_owned();
+    let mut app = DesktopApp::start_with(&home, &[("XDG_RUNTIME_DIR", &runtime_dir)]);
+    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
+    assert!(
+        eventually(Duration::from_secs(10), || runtime
+            .join("rolekeeper/tray.sock")
+            .exists()),
+        "no socket"
+    );
+    let activate = ChildGuard(
+        home.command("setsid")
+            .arg("-w")
+            .arg(bin("rolekeeper"))
+            .args(["activate", "ipc-role"])
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("AWS_ENDPOINT_URL_STS", proxy.url())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rolekeeper activate"),
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || !windows_titled(
+            "Enter MFA code"
+        )
+        .is_empty()),
+        "activate opens the tray's dialog\n{}",
+        app.log()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    type_in_dialog(&["type", "--delay", "60", "135792"]);
+    let out = finish(activate);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("activated ipc-role"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(proxy.calls()["token_codes"]["135792"], 1);
+    app.wait_for_menu("ipc-role fresh in the tray", |m| {
+        m.iter().any(|i| i.label.starts_with("ipc-role — fresh"))
+    });
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["deactivate", "ipc-role"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
