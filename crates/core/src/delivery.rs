@@ -1,16 +1,17 @@
 //! File delivery: a session's credentials as a managed section of the shared credentials file,
 //! with RoleKeeper's state updated under the same lock.
 
+use std::cell::RefCell;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::credentials::{isoformat, Credentials};
-use crate::credfile::managed::{self, fingerprint, Conflict, SectionRecord};
+use crate::credfile::managed::{self, fingerprint, Conflict, Ownership, SectionRecord};
 use crate::credfile::write::{lock, prepare, update_locked};
 use crate::error::{Error, Result};
 use crate::profile::{Origin, ProfileSet};
-use crate::state::{SectionEntry, State, StateStore, Terms};
+use crate::state::{Pending, SectionEntry, State, StateStore, Terms};
 
 /// Keys in `~/.aws/config` that make the AWS CLI and SDKs resolve a profile themselves, before
 /// they look at the credentials file: a managed section of the same name is then ignored.
@@ -34,6 +35,8 @@ pub struct Written {
 enum Failure {
     Io(io::Error),
     Conflict(Conflict),
+    /// A write beside the file failed (a backup, RoleKeeper's state): said as it is.
+    At(Error),
 }
 
 impl From<io::Error> for Failure {
@@ -52,6 +55,7 @@ fn failure(path: &Path, f: Failure) -> Error {
             path: path.to_owned(),
             conflict,
         },
+        Failure::At(error) => error,
     }
 }
 
@@ -108,6 +112,11 @@ pub struct BatchWritten {
 /// profile of that name, or an edited managed section) leaves that section alone and is
 /// reported in `outcomes`; the others are written. A renewal whose session is no longer active
 /// on the same terms is left out (`Outcome::Stale`).
+///
+/// One transaction: the change is recorded in the state (`State::pending`) before the file is
+/// written, and the state that records its outcome clears it; whatever stops in between is
+/// finished or undone by the next writer ([`settle`]). With `force`, the user's own section of
+/// that name is kept (`StateStore::keep_taken`) and given back when the session is deactivated.
 pub fn write_sessions(
     path: &Path,
     store: &StateStore,
@@ -117,54 +126,99 @@ pub fn write_sessions(
 ) -> Result<BatchWritten> {
     let stamp = stamp(now);
     let (target, _lock) = locked(path)?;
-    let mut state = store.load()?;
+    let mut state = load_settled(store, &target)?;
     let (batch, stale): (Vec<_>, Vec<_>) = batch
         .iter()
         .partition(|(name, _, purpose)| still_wanted(&state, name, *purpose));
     let key = target.display().to_string();
-    let record = state.files.entry(key).or_default();
+    let file_record = state.files.get(&key).cloned().unwrap_or_default();
     let previous: Vec<Option<SectionRecord>> = batch
         .iter()
-        .map(|(name, _, _)| record.sections.get(*name).map(|e| e.record.clone()))
+        .map(|(name, _, _)| file_record.sections.get(*name).map(|e| e.record.clone()))
         .collect();
-    let last_written = record.last_written.clone();
+    let entry = |credentials: &Credentials, record: SectionRecord| SectionEntry {
+        record,
+        expires: credentials.expiration.map(isoformat),
+        issued: Some(isoformat(now)),
+    };
     let mut backup = None;
+    // What the last edit planned, for the journal written just before the file.
+    let planned: RefCell<Vec<Planned>> = RefCell::new(Vec::new());
     let updated = update_locked(
         &target,
         |doc| {
-            Ok::<_, Failure>(
-                batch
-                    .iter()
-                    .zip(&previous)
-                    .map(|((name, credentials, _), previous)| {
-                        managed::upsert(doc, name, credentials, previous.as_ref(), force)
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            let results: Vec<Planned> = batch
+                .iter()
+                .zip(&previous)
+                .map(|((name, credentials, _), previous)| {
+                    // The user's own section, taken over by force: kept to be given back.
+                    let taken = match managed::ownership(doc, name) {
+                        Ownership::Foreign(span) if force => Some(doc.span_text(&span)),
+                        _ => None,
+                    };
+                    let result = managed::upsert(doc, name, credentials, previous.as_ref(), force)
+                        .map(|mut record| {
+                            if taken.is_some() && record.taken_over.is_none() {
+                                record.taken_over = Some(crate::state::taken_name(&key, name));
+                            }
+                            record
+                        });
+                    Planned { result, taken }
+                })
+                .collect();
+            *planned.borrow_mut() = results.clone();
+            Ok::<_, Failure>(results)
         },
         |file, before| {
-            if !before.is_empty() && last_written.as_deref() != Some(&fingerprint_bytes(before)) {
-                backup = Some(store.backup(file, before, &stamp)?);
+            if !before.is_empty()
+                && file_record.last_written.as_deref() != Some(&fingerprint_bytes(before))
+            {
+                backup = Some(store.backup(file, before, &stamp).map_err(|cause| {
+                    Failure::At(Error::Write {
+                        path: store.dir().join("backups"),
+                        cause,
+                    })
+                })?);
             }
-            Ok(())
+            let planned = planned.borrow();
+            for ((name, _, _), plan) in batch.iter().zip(planned.iter()) {
+                if let Some(text) = &plan.taken {
+                    store.keep_taken(&key, name, text).map_err(|cause| {
+                        Failure::At(Error::Write {
+                            path: store.taken_dir(),
+                            cause,
+                        })
+                    })?;
+                }
+            }
+            let mut journal = state.clone();
+            journal.pending = Some(Pending {
+                file: key.clone(),
+                before: fingerprint_bytes(before),
+                sections: batch
+                    .iter()
+                    .zip(planned.iter())
+                    .filter_map(|((name, credentials, _), plan)| {
+                        let record = plan.result.as_ref().ok()?.clone();
+                        Some(((*name).to_owned(), Some(entry(credentials, record))))
+                    })
+                    .collect(),
+            });
+            save_journal(store, journal)
         },
     )
     .map_err(|f| failure(&target, f))?;
+    let record = state.files.entry(key).or_default();
     if updated.written {
         record.last_written = Some(fingerprint_bytes(&updated.after));
     }
     let mut outcomes = Vec::with_capacity(batch.len() + stale.len());
-    for ((name, credentials, _), result) in batch.iter().zip(updated.value) {
-        match result {
+    for ((name, credentials, _), plan) in batch.iter().zip(updated.value) {
+        match plan.result {
             Ok(section) => {
-                record.sections.insert(
-                    (*name).to_owned(),
-                    SectionEntry {
-                        record: section,
-                        expires: credentials.expiration.map(isoformat),
-                        issued: Some(isoformat(now)),
-                    },
-                );
+                record
+                    .sections
+                    .insert((*name).to_owned(), entry(credentials, section));
                 state.active.insert((*name).to_owned());
                 outcomes.push(((*name).to_owned(), Outcome::Written));
             }
@@ -176,11 +230,28 @@ pub fn write_sessions(
             .iter()
             .map(|(name, _, _)| ((*name).to_owned(), Outcome::Stale)),
     );
+    state.pending = None;
     store.save(&state)?;
     Ok(BatchWritten {
         written: Written { target, backup },
         outcomes,
     })
+}
+
+/// One section's part of a planned write: its new record (or the conflict), and the user's own
+/// section it takes over, if any.
+#[derive(Clone)]
+struct Planned {
+    result: std::result::Result<SectionRecord, Conflict>,
+    taken: Option<String>,
+}
+
+/// Save the journal entry of a change about to be written ([`settle`] judges each of its sections
+/// by the section's own fingerprint, so other writers' changes in between do not matter).
+fn save_journal(store: &StateStore, journal: State) -> std::result::Result<(), Failure> {
+    store
+        .save(&journal)
+        .map_err(|e| Failure::At(Error::State(e)))
 }
 
 /// Whether credentials obtained for `purpose` are still to be delivered to `name`.
@@ -191,8 +262,9 @@ fn still_wanted(state: &State, name: &str, purpose: Purpose) -> bool {
     }
 }
 
-/// Remove `name`'s managed section and forget the session. `Ok(false)` if there was nothing to
-/// remove from the file (the session is forgotten all the same).
+/// Remove `name`'s managed section and forget the session; a section it took over from the user
+/// comes back byte for byte. `Ok(false)` if there was nothing to remove from the file (the
+/// session is forgotten all the same). Journaled like [`write_sessions`].
 pub fn remove_session(
     path: &Path,
     store: &StateStore,
@@ -201,29 +273,124 @@ pub fn remove_session(
     stamp: &str,
 ) -> Result<bool> {
     let (target, _lock) = locked(path)?;
-    let mut state = store.load()?;
+    let mut state = load_settled(store, &target)?;
     let key = target.display().to_string();
-    let record = state.files.entry(key).or_default();
-    let previous: Option<SectionRecord> = record.sections.get(name).map(|e| e.record.clone());
-    let last_written = record.last_written.clone();
+    let file_record = state.files.get(&key).cloned().unwrap_or_default();
+    let previous: Option<SectionRecord> = file_record.sections.get(name).map(|e| e.record.clone());
+    let original = match previous.as_ref().and_then(|r| r.taken_over.as_deref()) {
+        Some(kept) => Some(store.taken(kept).map_err(|cause| Error::Io {
+            path: store.taken_dir().join(kept),
+            cause,
+        })?),
+        None => None,
+    };
     let updated = update_locked(
         &target,
-        |doc| managed::remove(doc, name, previous.as_ref(), force).map_err(Failure::Conflict),
-        |file, before| {
-            if last_written.as_deref() != Some(&fingerprint_bytes(before)) {
-                store.backup(file, before, stamp)?;
+        |doc| {
+            match &original {
+                Some(text) => managed::give_back(doc, name, previous.as_ref(), text, force),
+                None => managed::remove(doc, name, previous.as_ref(), force),
             }
-            Ok(())
+            .map_err(Failure::Conflict)
+        },
+        |file, before| {
+            if file_record.last_written.as_deref() != Some(&fingerprint_bytes(before)) {
+                store.backup(file, before, stamp).map_err(|cause| {
+                    Failure::At(Error::Write {
+                        path: store.dir().join("backups"),
+                        cause,
+                    })
+                })?;
+            }
+            let mut journal = state.clone();
+            journal.pending = Some(Pending {
+                file: key.clone(),
+                before: fingerprint_bytes(before),
+                sections: [(name.to_owned(), None)].into(),
+            });
+            save_journal(store, journal)
         },
     )
     .map_err(|f| failure(&target, f))?;
+    let record = state.files.entry(key).or_default();
     if updated.written {
         record.last_written = Some(fingerprint_bytes(&updated.after));
     }
     record.sections.remove(name);
     state.active.remove(name);
+    state.pending = None;
     store.save(&state)?;
+    if let Some(kept) = previous.as_ref().and_then(|r| r.taken_over.as_deref()) {
+        if updated.value {
+            store.forget_taken(kept);
+        }
+    }
     Ok(updated.value)
+}
+
+/// The state, with a change left unfinished (see [`State::pending`]) finished or undone by
+/// what the credentials file `target` holds now. Called with the lock held.
+fn load_settled(store: &StateStore, target: &Path) -> Result<State> {
+    let mut state = store.load()?;
+    settle(&mut state, target);
+    Ok(state)
+}
+
+/// Finish or undo the change `state.pending` recorded for `target`, section by section, by what
+/// the file holds: a section written as planned is recorded (the change went through), one
+/// still as before is left as the state says (it did not). Returns whether there was one.
+pub fn settle(state: &mut State, target: &Path) -> bool {
+    let key = target.display().to_string();
+    let Some(pending) = state.pending.take_if(|p| p.file == key) else {
+        return false;
+    };
+    let bytes = std::fs::read(target).unwrap_or_default();
+    let doc = crate::credfile::Document::parse(&bytes);
+    let record = state.files.entry(key).or_default();
+    let mut wrote = false;
+    for (name, change) in pending.sections {
+        let now = managed::ownership(&doc, &name);
+        match change {
+            Some(entry) => {
+                let written = matches!(&now, Ownership::Managed(span)
+                    if fingerprint(&doc.span_text(span)) == entry.record.fingerprint);
+                if written {
+                    tracing::info!(session = %name, "finished a write that was cut short");
+                    record.sections.insert(name.clone(), entry);
+                    state.active.insert(name);
+                    wrote = true;
+                }
+            }
+            None => {
+                // Gone, or given back to its owner: the removal went through.
+                if matches!(now, Ownership::Absent | Ownership::Foreign(_)) {
+                    tracing::info!(session = %name, "finished a removal that was cut short");
+                    record.sections.remove(&name);
+                    state.active.remove(&name);
+                    wrote = true;
+                }
+            }
+        }
+    }
+    if wrote && fingerprint_bytes(&bytes) != pending.before {
+        record.last_written = Some(fingerprint_bytes(&bytes));
+    }
+    true
+}
+
+/// Finish or undo what a process stopped in the middle of (see [`settle`]), now: the refresh
+/// engine does this when it starts. Returns whether there was anything.
+pub fn recover(path: &Path, store: &StateStore) -> Result<bool> {
+    if store.load()?.pending.is_none() {
+        return Ok(false); // the usual case: no lock taken, nothing created
+    }
+    let (target, _lock) = locked(path)?;
+    let mut state = store.load()?;
+    if !settle(&mut state, &target) {
+        return Ok(false);
+    }
+    store.save(&state)?;
+    Ok(true)
 }
 
 /// The target of `path` (symlinks followed), locked: the lock every writer of the credentials
@@ -286,8 +453,8 @@ pub fn update_state<T>(
     store: &StateStore,
     change: impl FnOnce(&mut State) -> T,
 ) -> Result<T> {
-    let (_target, _lock) = locked(credentials)?;
-    let mut state = store.load()?;
+    let (target, _lock) = locked(credentials)?;
+    let mut state = load_settled(store, &target)?;
     let value = change(&mut state);
     store.save(&state)?;
     Ok(value)

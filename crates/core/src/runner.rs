@@ -277,6 +277,14 @@ async fn run(
         health,
         known: None,
     };
+    // A change another RoleKeeper was killed in the middle of is finished or undone first.
+    match crate::delivery::recover(&engine.locations().credentials, &engine.state_store()) {
+        Ok(true) => tracing::info!("finished a change that was cut short"),
+        Ok(false) => {}
+        Err(e) => this.emit(Event::Problem {
+            message: e.to_string(),
+        }),
+    }
     this.reload();
     let mut paused = false;
     loop {

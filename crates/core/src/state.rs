@@ -29,6 +29,23 @@ pub struct State {
     /// activating again keeps the choice.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, SessionChoice>,
+    /// A change of a credentials file under way: recorded here before the file is written, and
+    /// gone once the state records its outcome. Found later (the process was killed, a write
+    /// failed in between), it is finished or undone under the lock (`delivery::settle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// A change of a credentials file under way. Names and fingerprints only, never a secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The file (its target, as [`State::files`] keys it).
+    pub file: String,
+    /// Fingerprint of the whole file before the change.
+    pub before: String,
+    /// What the change does to each session: its new section (`Some`), or its section removed
+    /// and the session no longer active (`None`).
+    pub sections: BTreeMap<String, Option<SectionEntry>>,
 }
 
 /// How a session's credentials reach the AWS tools.
@@ -171,12 +188,12 @@ impl StateStore {
     pub fn load(&self) -> Result<State, StateError> {
         let path = self.state_path();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StateError {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StateError::Unreadable {
                 path,
                 cause: e.to_string(),
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::default()),
-            Err(e) => Err(StateError {
+            Err(e) => Err(StateError::Unreadable {
                 path,
                 cause: e.to_string(),
             }),
@@ -185,7 +202,7 @@ impl StateStore {
 
     pub fn save(&self, state: &State) -> Result<(), StateError> {
         let path = self.state_path();
-        let err = |cause: String| StateError {
+        let err = |cause: String| StateError::Unwritable {
             path: path.clone(),
             cause,
         };
@@ -193,6 +210,32 @@ impl StateStore {
         let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| err(e.to_string()))?;
         bytes.push(b'\n');
         write_atomic(&path, &bytes).map_err(|e| err(e.to_string()))
+    }
+
+    /// Where the user's own sections taken over by `activate --force` are kept until they are
+    /// given back (mode 0600 files; they hold the user's keys, like the backups).
+    pub fn taken_dir(&self) -> PathBuf {
+        self.dir.join("taken")
+    }
+
+    /// Keep `text`, the user's section `name` of the credentials file `file` that a takeover
+    /// replaces, under a name that is the same for the same file and section; returns it.
+    pub fn keep_taken(&self, file: &str, name: &str, text: &str) -> io::Result<String> {
+        let dir = self.taken_dir();
+        create_private_dir(&dir)?;
+        let kept = taken_name(file, name);
+        write_atomic(&dir.join(&kept), text.as_bytes())?;
+        Ok(kept)
+    }
+
+    /// The user's section kept as `kept` by [`StateStore::keep_taken`].
+    pub fn taken(&self, kept: &str) -> io::Result<String> {
+        std::fs::read_to_string(self.taken_dir().join(kept))
+    }
+
+    /// It was given back: the copy goes.
+    pub fn forget_taken(&self, kept: &str) {
+        let _ = std::fs::remove_file(self.taken_dir().join(kept));
     }
 
     /// Keep a copy of `bytes` (the content of `file`) as a timestamped backup, mode 0600, and
@@ -225,11 +268,20 @@ impl StateStore {
     }
 }
 
+/// The name a taken-over section is kept under: fingerprints, so any profile name and path fit.
+pub fn taken_name(file: &str, name: &str) -> String {
+    use crate::credfile::managed::fingerprint;
+    format!("{}.{}.section", fingerprint(file), fingerprint(name))
+}
+
+/// RoleKeeper's state file could not be read (then nothing can be trusted about it) or written
+/// (then nothing was changed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("RoleKeeper's state file {path} cannot be used: {cause}; fix or delete it (it holds no secrets; active sessions are then forgotten)")]
-pub struct StateError {
-    pub path: PathBuf,
-    pub cause: String,
+pub enum StateError {
+    #[error("RoleKeeper's state file {path} cannot be used: {cause}; fix or delete it (it holds no secrets; active sessions are then forgotten)")]
+    Unreadable { path: PathBuf, cause: String },
+    #[error("cannot write RoleKeeper's state file {path}: {cause}; nothing was changed. Free space in {dir} or fix its permissions (ROLEKEEPER_STATE_DIR moves it), then try again", dir = path.parent().map(|d| d.display().to_string()).unwrap_or_default())]
+    Unwritable { path: PathBuf, cause: String },
 }
 
 #[cfg(test)]

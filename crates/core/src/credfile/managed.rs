@@ -33,6 +33,11 @@ pub struct SectionRecord {
     /// but not an edit.
     #[serde(default)]
     pub earlier: Vec<String>,
+    /// The user's own section this one took over (`--force`), kept in RoleKeeper's state
+    /// directory under this name (mode 0600, never rotated away) and given back, byte for byte,
+    /// when the session is deactivated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_over: Option<String>,
 }
 
 /// How many earlier fingerprints a record keeps.
@@ -152,7 +157,26 @@ pub fn upsert(
         fingerprint: fingerprint(&doc.span_text(&span)),
         appended,
         earlier,
+        taken_over: record.and_then(|r| r.taken_over.clone()),
     })
+}
+
+/// Give back the user's section `original` in place of `name`'s managed section (a takeover
+/// ends). `Ok(false)` if there is no such section; the same conflicts as [`remove`].
+pub fn give_back(
+    doc: &mut Document,
+    name: &str,
+    record: Option<&SectionRecord>,
+    original: &str,
+    force: bool,
+) -> Result<bool, Conflict> {
+    match ownership(doc, name) {
+        Ownership::Managed(span) if force || !edited(doc, &span, record) => {
+            doc.replace_span(&span, original);
+            Ok(true)
+        }
+        _ => remove(doc, name, record, force),
+    }
 }
 
 /// Remove `name`'s managed section, giving back the bytes that were there before it was added.

@@ -97,6 +97,9 @@ impl Engine {
                 }
             }
             Delivery::Process => {
+                // The config changes first; nothing changes unless the state can then record it
+                // (a full or read-only state directory fails here, before any file is touched).
+                delivery::update_state(&locations.credentials, &store, |_| ())?;
                 activation.adopted = delivery::serve_by_process(&locations.config, name)?;
                 // Moving from file delivery: the section leaves the credentials file.
                 if self.has_file_section(name)? {
@@ -183,16 +186,15 @@ impl Engine {
     pub fn deactivate(&self, name: &str, force: bool) -> Result<bool> {
         let stamp = delivery::stamp(self.clock.now());
         let locations = self.locations();
+        // Nothing changes unless the state can record it: a full or read-only state directory
+        // fails here, before either file is touched.
+        delivery::update_state(&locations.credentials, &self.state_store(), |_| ())?;
         // The role definition comes back first, so the AWS tools can resolve the profile
-        // themselves before RoleKeeper's credentials leave.
+        // themselves before RoleKeeper's credentials leave. A managed credential_process line
+        // goes whatever the state says: a process delivery cut short before the state recorded
+        // it leaves one.
         let delivery = self.delivery_of(name)?;
-        let by_process = match delivery {
-            Delivery::Process => delivery::stop_serving_by_process(&locations.config, name)?,
-            Delivery::File => {
-                delivery::release_profile(&locations.config, name)?;
-                false
-            }
-        };
+        let by_process = delivery::stop_serving_by_process(&locations.config, name)?;
         // A process-delivered session has no section to remove; a section of that name in the
         // credentials file is then someone else's and stays (removing it would be a conflict).
         let from_file = if delivery == Delivery::Process && !self.has_file_section(name)? {
