@@ -17,6 +17,9 @@ use tauri::{AppHandle, Manager};
 
 use crate::windows;
 
+/// The key the engine's problem (a file it cannot use) is shown under: no session has this name.
+const PROBLEM: &str = "";
+
 /// The action key of the "Enter code" button.
 pub const ENTER_CODE: &str = "enter-code";
 
@@ -153,9 +156,21 @@ impl Notices {
                     None => Decision::Nothing,
                 }
             }
-            Event::Reloaded { .. }
-            | Event::Problem { .. }
-            | Event::Shadowed { .. }
+            // A file the engine cannot use (the state, a profile file): said until it is fixed.
+            Event::Problem { message } => self.raise(
+                PROBLEM,
+                Condition::Failing,
+                "RoleKeeper cannot use a file".to_owned(),
+                message.clone(),
+                false,
+            ),
+            Event::Reloaded { .. } => match self.shown.remove(PROBLEM) {
+                Some(_) => Decision::Close {
+                    session: PROBLEM.to_owned(),
+                },
+                None => Decision::Nothing,
+            },
+            Event::Shadowed { .. }
             | Event::Activated { .. }
             | Event::Changed { .. }
             | Event::Stopped => Decision::Nothing,
@@ -427,6 +442,30 @@ mod tests {
             Some("a is fresh again")
         );
         assert_eq!(notices.decide(&refreshed), Decision::Nothing);
+    }
+
+    #[test]
+    fn a_file_the_engine_cannot_use_is_told_once_until_fixed() {
+        let mut notices = Notices::default();
+        let problem = Event::Problem {
+            message: "RoleKeeper's state file /s/state.json cannot be used: expected value"
+                .to_owned(),
+        };
+        let Decision::Show(notice) = notices.decide(&problem) else {
+            panic!("a problem is shown");
+        };
+        assert!(notice.body.contains("/s/state.json") && notice.sticky);
+        assert_eq!(notices.decide(&problem), Decision::Nothing, "once");
+        assert_eq!(
+            notices.decide(&Event::Reloaded { profiles: 1 }),
+            Decision::Close {
+                session: PROBLEM.to_owned()
+            }
+        );
+        assert_eq!(
+            notices.decide(&Event::Reloaded { profiles: 1 }),
+            Decision::Nothing
+        );
     }
 
     #[test]

@@ -90,11 +90,13 @@ const CLEAN: Case = Case {
         "ok    credentials file: {credentials} (the default), mode 0600",
         "ok    credentials file permissions: {credentials} is mode 0600",
         "ok    credentials file syntax: the AWS CLI, the SDKs and RoleKeeper all accept",
+        "ok    state file: ",
+        "(0 active sessions)",
         "ok    keychain: the Secret Service answers and is unlocked",
         "ok    notification server: dunst ",
         "ok    clock: this machine's clock ",
         " STS at {sts}",
-        "8 checks: 8 ok, 0 warn, 0 FAIL",
+        "9 checks: 9 ok, 0 warn, 0 FAIL",
     ],
     not_stdout: &["FAIL  ", "warn  "],
 };
@@ -207,7 +209,7 @@ fn cases() -> Vec<Case> {
                 "), so nothing pops up; fix: start your desktop's notification daemon; the tray \
                  still shows every state",
                 "ok    clock: ",
-                "8 checks: 6 ok, 2 warn, 0 FAIL",
+                "9 checks: 7 ok, 2 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  "],
             ..CLEAN
@@ -220,7 +222,7 @@ fn cases() -> Vec<Case> {
                 "warn  clock: STS at {sts} could not be reached to compare clocks: ",
                 "Connection refused",
                 "; fix: check the network, the region and AWS_ENDPOINT_URL_STS",
-                "8 checks: 7 ok, 1 warn, 0 FAIL",
+                "9 checks: 8 ok, 1 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  "],
             ..CLEAN
@@ -246,7 +248,7 @@ fn cases() -> Vec<Case> {
                 "FAIL  clock: this machine's clock is 10 min ahead of STS at {sts}: AWS refuses \
                  requests signed more than 5 min off, so no session can be obtained; \
                  fix: sync the clock: timedatectl set-ntp true",
-                "7 ok, 0 warn, 1 FAIL",
+                "8 ok, 0 warn, 1 FAIL",
             ],
             not_stdout: &[],
             ..CLEAN

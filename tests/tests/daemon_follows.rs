@@ -258,3 +258,52 @@ fn a_length_changed_from_a_terminal_holds_for_the_renewal_in_flight() {
     assert_eq!(expires(&home, "live"), Some(hour));
     assert_eq!(daemon.stop(), Some(0), "{}", daemon.log.text());
 }
+
+/// An unreadable state file: the daemon says so where its user looks (its log, once), doctor
+/// fails the check naming the file, and once the file is fixed the engine renews again.
+#[test]
+fn an_unreadable_state_file_is_said_and_renewals_resume_once_it_is_fixed() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(LIVE_ROLE_CONFIG, CREDENTIALS);
+    let proxy = StsProxy::start();
+    home.activate_through("live", &proxy.url());
+    let state = home.home().join(".local/state/rolekeeper/state.json");
+    let good = std::fs::read(&state).unwrap();
+    std::fs::write(&state, b"{ this is not json").unwrap();
+
+    let doctor = home
+        .command(bin("rolekeeper"))
+        .arg("doctor")
+        .output()
+        .expect("doctor");
+    let text = String::from_utf8_lossy(&doctor.stdout);
+    assert_eq!(doctor.status.code(), Some(1), "{}", describe(&doctor));
+    assert!(
+        text.contains("state file") && text.contains(&state.display().to_string()),
+        "doctor names the state file: {text}"
+    );
+
+    let url = proxy.url();
+    let mut daemon = Daemon::start(
+        &home,
+        &[
+            ("AWS_ENDPOINT_URL_STS", url.as_str()),
+            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
+        ],
+    );
+    daemon
+        .log
+        .wait_for("cannot be used", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(3));
+    let log = daemon.log.text_now();
+    assert_eq!(
+        log.matches("cannot be used").count(),
+        1,
+        "said once:\n{log}"
+    );
+
+    // Fixed: the engine follows the file again and renews as before.
+    std::fs::write(&state, &good).unwrap();
+    daemon.log.wait_for("refreshed", Duration::from_secs(25));
+    assert_eq!(daemon.stop(), Some(0), "{}", daemon.log.text());
+}

@@ -87,8 +87,34 @@ pub fn checks(engine: &Engine) -> Vec<Check> {
     for report in engine.check_files() {
         file_checks(&report, &mut checks);
     }
+    checks.push(state_check(engine));
     checks.extend(renewal_checks(engine));
     checks
+}
+
+/// RoleKeeper's own state file: which sessions are active and what it wrote. Unreadable, nothing
+/// is renewed until it is fixed.
+fn state_check(engine: &Engine) -> Check {
+    const NAME: &str = "state file";
+    let store = engine.state_store();
+    let path = store.dir().join("state.json");
+    match store.load() {
+        Ok(state) => Check::new(
+            NAME,
+            Outcome::Ok,
+            format!(
+                "{} ({} active {})",
+                path.display(),
+                state.active.len(),
+                if state.active.len() == 1 {
+                    "session"
+                } else {
+                    "sessions"
+                }
+            ),
+        ),
+        Err(e) => Check::new(NAME, Outcome::Fail, e.to_string()),
+    }
 }
 
 /// Active sessions the refresh lead leaves no room for: each renews at half its length instead,

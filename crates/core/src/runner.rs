@@ -254,6 +254,8 @@ struct Loop {
     /// The active sessions as last seen, with the terms each is kept on: what a change of the
     /// state file is compared with, and what each renewal is obtained (and checked) for.
     known: Option<BTreeMap<String, Known>>,
+    /// Why the state file cannot be read now, as last told.
+    state_problem: Option<String>,
 }
 
 /// An active session as the loop last saw it.
@@ -276,14 +278,13 @@ async fn run(
         events,
         health,
         known: None,
+        state_problem: None,
     };
     // A change another RoleKeeper was killed in the middle of is finished or undone first.
     match crate::delivery::recover(&engine.locations().credentials, &engine.state_store()) {
         Ok(true) => tracing::info!("finished a change that was cut short"),
         Ok(false) => {}
-        Err(e) => this.emit(Event::Problem {
-            message: e.to_string(),
-        }),
+        Err(e) => this.state_unusable(&e),
     }
     this.reload();
     let mut paused = false;
@@ -345,36 +346,59 @@ impl Loop {
         let _ = self.events.send(event);
     }
 
-    /// Re-read the files and the active sessions; plan them.
+    /// Re-read the files and the active sessions; plan them. `Reloaded` says all is well (and
+    /// clears an earlier problem); each file that cannot be used is a `Problem` instead.
     fn reload(&mut self) {
-        match self.engine.load_profiles() {
-            Ok(set) => self.emit(Event::Reloaded {
-                profiles: set.names().count(),
-            }),
-            Err(e) => self.emit(Event::Problem {
+        let profiles = self.engine.load_profiles();
+        let sessions = self.engine.sessions();
+        if let Err(e) = &profiles {
+            self.emit(Event::Problem {
                 message: e.to_string(),
-            }),
+            });
         }
-        match self.engine.sessions() {
+        match sessions {
             Ok(sessions) => {
+                self.state_problem = None;
                 self.sync(&sessions);
+                if let Ok(set) = &profiles {
+                    self.emit(Event::Reloaded {
+                        profiles: set.names().count(),
+                    });
+                }
                 for s in sessions {
                     if let Some(by) = s.shadowed_by {
                         self.emit(Event::Shadowed { name: s.name, by });
                     }
                 }
             }
-            Err(e) => self.emit(Event::Problem {
-                message: e.to_string(),
-            }),
+            Err(e) => self.state_unusable(&e),
         }
     }
 
     /// Follow the state file: another process (`rolekeeper activate`) may have started,
-    /// refreshed or stopped a session since the last look.
+    /// refreshed or stopped a session since the last look. An unreadable state file is said
+    /// once (and again when it is fine), and the plan made before it stays meanwhile.
     fn follow_state(&mut self) {
-        if let Ok(sessions) = self.engine.sessions() {
-            self.sync(&sessions);
+        match self.engine.sessions() {
+            Ok(sessions) => {
+                if self.state_problem.take().is_some() {
+                    tracing::info!("the state file can be read again");
+                    self.reload();
+                } else {
+                    self.sync(&sessions);
+                }
+            }
+            Err(e) => self.state_unusable(&e),
+        }
+    }
+
+    /// The state file cannot be read: nothing can be renewed or written until it can; the user
+    /// hears of it (the tray's headline, a notification, the daemon's log) once per problem.
+    fn state_unusable(&mut self, error: &Error) {
+        let message = error.to_string();
+        if self.state_problem.as_deref() != Some(message.as_str()) {
+            self.state_problem = Some(message.clone());
+            self.emit(Event::Problem { message });
         }
     }
 

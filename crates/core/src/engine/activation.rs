@@ -221,7 +221,9 @@ impl Engine {
     /// Every session RoleKeeper delivers, with its expiry and how it is delivered.
     pub fn sessions(&self) -> Result<Vec<SessionStatus>> {
         let state = self.state_store().load()?;
-        let set = self.load_profiles()?;
+        // A profile file that cannot be read does not hide the sessions (each renewal then says
+        // what is wrong with its profile); only who shadows whom is unknown meanwhile.
+        let set = self.load_profiles().ok();
         let now = self.clock.now();
         let record = state
             .files
@@ -249,7 +251,9 @@ impl Engine {
                     expires,
                     remaining,
                     expires_at,
-                    shadowed_by: delivery::shadowed_by(&set, name)
+                    shadowed_by: set
+                        .as_ref()
+                        .and_then(|set| delivery::shadowed_by(set, name))
                         .map(|(origin, key)| format!("{key} at {origin}")),
                     delivery: choice.delivery,
                     duration_seconds: choice.duration_seconds,
