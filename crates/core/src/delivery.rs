@@ -278,10 +278,20 @@ pub fn remove_session(
     let file_record = state.files.get(&key).cloned().unwrap_or_default();
     let previous: Option<SectionRecord> = file_record.sections.get(name).map(|e| e.record.clone());
     let original = match previous.as_ref().and_then(|r| r.taken_over.as_deref()) {
-        Some(kept) => Some(store.taken(kept).map_err(|cause| Error::Io {
-            path: store.taken_dir().join(kept),
-            cause,
-        })?),
+        Some(kept) => match store.taken(kept) {
+            Ok(text) => Some(text),
+            // Deleted by hand: there is nothing left to give back, and the session still goes.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                tracing::warn!(session = %name, "the section it took over is no longer kept in {}; removing it", store.taken_dir().display());
+                None
+            }
+            Err(cause) => {
+                return Err(Error::Io {
+                    path: store.taken_dir().join(kept),
+                    cause,
+                })
+            }
+        },
         None => None,
     };
     let updated = update_locked(
