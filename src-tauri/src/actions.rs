@@ -7,6 +7,7 @@ use tauri::{AppHandle, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::app::Desktop;
+use crate::manager::ActionOutcome;
 use crate::{manager, tray};
 
 pub fn run(app: &AppHandle, name: String, action: String) {
@@ -16,23 +17,29 @@ pub fn run(app: &AppHandle, name: String, action: String) {
         let result = match action.as_str() {
             "activate" => manager::activate_session(app.clone(), name.clone(), None, None)
                 .await
-                .map(drop)
                 .map_err(|e| e.message().to_owned()),
             "refresh" => manager::refresh_session(app.clone(), name.clone())
                 .await
-                .map(drop)
                 .map_err(|e| e.message().to_owned()),
             "deactivate" => {
                 let desktop = app.state::<Desktop>();
                 manager::deactivate_session(desktop, name.clone())
-                    .map(drop)
                     .map_err(|e| e.message().to_owned())
             }
-            "copy" => copy_export_lines(&app, &name).await,
+            "copy" => copy_export_lines(&app, &name)
+                .await
+                .map(|()| ActionOutcome::Done),
             _ => return,
         };
         match result {
-            Ok(()) => tracing::info!(session = %name, action = %action, "done from the tray"),
+            Ok(ActionOutcome::Done) => {
+                tracing::info!(session = %name, action = %action, "done from the tray")
+            }
+            Ok(ActionOutcome::CodeAsked) => tracing::info!(
+                session = %name,
+                action = %action,
+                "from the tray: waiting for the code in the dialog"
+            ),
             Err(message) => {
                 tracing::warn!(session = %name, action = %action, "{message}");
                 let what = match action.as_str() {

@@ -325,3 +325,23 @@ fn a_deactivate_from_the_tray_sticks_while_its_engine_renews() {
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
+
+/// An unreadable state file is said where the user looks: the tray's headline and icon.
+#[test]
+fn an_unreadable_state_file_shows_in_the_tray() {
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let state = home.home().join(".local/state/rolekeeper");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("state.json"), b"{ not json").unwrap();
+    let mut app = DesktopApp::start(&home);
+    let menu = app.wait_for_menu("the problem in the tray's headline", |m| {
+        m.iter()
+            .any(|i| i.label.starts_with("Problem: RoleKeeper's state file"))
+    });
+    assert!(
+        menu.iter().any(|i| i.label.contains("state.json")),
+        "the headline names the file: {menu:?}"
+    );
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
