@@ -56,7 +56,7 @@ fn activate_and_deactivate_killed_at_random_moments_lose_nothing() {
         let mut seed = 0xC0FFEE + round;
         let mut killed = 0;
         for i in 0..100 {
-            let verb = if next(&mut seed) % 2 == 0 {
+            let verb = if next(&mut seed).is_multiple_of(2) {
                 "activate"
             } else {
                 "deactivate"
@@ -164,10 +164,9 @@ fn a_full_state_directory_changes_nothing_and_says_so() {
     let home = AwsHome::new(CONFIG, CREDENTIALS);
     let state = home.home().join("state");
     std::fs::create_dir_all(&state).unwrap();
-    let script = format!(
-        r#"set -u
-mount -t tmpfs -o size=64k,mode=0700 tmpfs "$STATE" || {{ echo "cannot mount a tmpfs"; exit 90; }}
-rk() {{ "$RK" "$@"; echo "exit $?"; }}
+    let script = r#"set -u
+mount -t tmpfs -o size=64k,mode=0700 tmpfs "$STATE" || { echo "cannot mount a tmpfs"; exit 90; }
+rk() { "$RK" "$@"; echo "exit $?"; }
 rk activate k >/dev/null
 cp "$AWS_CONFIG_FILE" "$HOME/config.active"; cp "$AWS_SHARED_CREDENTIALS_FILE" "$HOME/credentials.active"
 dd if=/dev/zero of="$STATE/fill" bs=1k 2>/dev/null
@@ -183,15 +182,14 @@ cmp -s "$AWS_CONFIG_FILE" "$HOME/config.active" && echo "config unchanged"
 rm "$STATE/fill"
 echo "--- deactivate k with room"
 rk deactivate k
-"#
-    );
+"#;
     let config = format!(
         "{CONFIG}[profile y]\nrole_arn = arn:aws:iam::123456789012:role/Y\nsource_profile = dev\n"
     );
     std::fs::write(home.config_path(), &config).unwrap();
     let out = home
         .command("unshare")
-        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
         .env("RK", bin("rolekeeper"))
         .env("STATE", &state)
         .env("ROLEKEEPER_STATE_DIR", &state)

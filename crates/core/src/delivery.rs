@@ -2,6 +2,7 @@
 //! with RoleKeeper's state updated under the same lock.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -142,6 +143,7 @@ pub fn write_sessions(
         issued: Some(isoformat(now)),
     };
     let mut backup = None;
+    let mut journaled = None;
     // What the last edit planned, for the journal written just before the file.
     let planned: RefCell<Vec<Planned>> = RefCell::new(Vec::new());
     let updated = update_locked(
@@ -191,8 +193,7 @@ pub fn write_sessions(
                     })?;
                 }
             }
-            let mut journal = state.clone();
-            journal.pending = Some(Pending {
+            let pending = Pending {
                 file: key.clone(),
                 before: fingerprint_bytes(before),
                 sections: batch
@@ -203,8 +204,8 @@ pub fn write_sessions(
                         Some(((*name).to_owned(), Some(entry(credentials, record))))
                     })
                     .collect(),
-            });
-            save_journal(store, journal)
+            };
+            save_journal(store, &state, pending, &mut journaled)
         },
     )
     .map_err(|f| failure(&target, f))?;
@@ -247,11 +248,26 @@ struct Planned {
 }
 
 /// Save the journal entry of a change about to be written ([`settle`] judges each of its sections
-/// by the section's own fingerprint, so other writers' changes in between do not matter).
-fn save_journal(store: &StateStore, journal: State) -> std::result::Result<(), Failure> {
+/// by the section's own fingerprint, so other writers' changes in between do not matter). An
+/// attempt that must be made again (another tool wrote the file meanwhile) usually plans the
+/// same sections: then the entry already saved stands, and the retry costs no second write.
+fn save_journal(
+    store: &StateStore,
+    state: &State,
+    pending: Pending,
+    journaled: &mut Option<BTreeMap<String, Option<SectionEntry>>>,
+) -> std::result::Result<(), Failure> {
+    if journaled.as_ref() == Some(&pending.sections) {
+        return Ok(());
+    }
+    let sections = pending.sections.clone();
+    let mut journal = state.clone();
+    journal.pending = Some(pending);
     store
         .save(&journal)
-        .map_err(|e| Failure::At(Error::State(e)))
+        .map_err(|e| Failure::At(Error::State(e)))?;
+    *journaled = Some(sections);
+    Ok(())
 }
 
 /// Whether credentials obtained for `purpose` are still to be delivered to `name`.
@@ -294,6 +310,7 @@ pub fn remove_session(
         },
         None => None,
     };
+    let mut journaled = None;
     let updated = update_locked(
         &target,
         |doc| {
@@ -312,13 +329,12 @@ pub fn remove_session(
                     })
                 })?;
             }
-            let mut journal = state.clone();
-            journal.pending = Some(Pending {
+            let pending = Pending {
                 file: key.clone(),
                 before: fingerprint_bytes(before),
                 sections: [(name.to_owned(), None)].into(),
-            });
-            save_journal(store, journal)
+            };
+            save_journal(store, &state, pending, &mut journaled)
         },
     )
     .map_err(|f| failure(&target, f))?;

@@ -199,6 +199,14 @@ fn commit_if_unchanged(temp: &Path, target: &Path, expected: &Snapshot) -> io::R
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{renameat_with, RenameFlags, CWD};
+        // Changed since it was read (RoleKeeper's own work between the read and here, a backup
+        // and its journal, takes milliseconds): try again without swapping at all. What is
+        // left is the moment between this look and the exchange.
+        if expected.id.is_some()
+            && fs::symlink_metadata(target).map(|m| FileId::of(&m)).ok() != expected.id
+        {
+            return Ok(false);
+        }
         let exists = target.exists();
         let flags = if exists {
             RenameFlags::EXCHANGE
