@@ -175,14 +175,19 @@ fn a_deactivate_from_a_terminal_sticks_while_the_daemon_renews() {
         original,
         "deactivate gives the file back byte for byte"
     );
-    // The renewal in flight comes back after the deactivate: it is discarded, and the engine
-    // says it follows the deactivation (told as soon as the batch in flight is done).
+    // The engine follows the deactivation at once, while the renewal is still on its way;
+    // that renewal comes back afterwards and is discarded.
     daemon
         .log
-        .seen_or_wait("renewal not delivered", Duration::from_secs(10));
+        .wait_for("deactivated: no longer renewed", Duration::from_secs(2));
+    assert!(
+        !daemon.log.text().contains("renewal not delivered"),
+        "the deactivation was followed only after the batch:\n{}",
+        daemon.log.text()
+    );
     daemon
         .log
-        .seen_or_wait("deactivated: no longer renewed", Duration::from_secs(5));
+        .wait_for("renewal not delivered", Duration::from_secs(10));
 
     // 30 s: the section never comes back, and nothing but the call in flight reached STS.
     let until = Instant::now() + Duration::from_secs(30);

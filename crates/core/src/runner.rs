@@ -256,6 +256,10 @@ struct Loop {
     known: Option<BTreeMap<String, Known>>,
     /// Why the state file cannot be read now, as last told.
     state_problem: Option<String>,
+    /// Commands that came while a batch was on its way, to handle after it.
+    deferred: std::collections::VecDeque<Command>,
+    /// Stop was asked for (or every handle is gone): the loop ends after the batch.
+    stopping: bool,
 }
 
 /// An active session as the loop last saw it.
@@ -279,6 +283,8 @@ async fn run(
         health,
         known: None,
         state_problem: None,
+        deferred: std::collections::VecDeque::new(),
+        stopping: false,
     };
     // A change another RoleKeeper was killed in the middle of is finished or undone first.
     match crate::delivery::recover(&engine.locations().credentials, &engine.state_store()) {
@@ -290,17 +296,26 @@ async fn run(
     let mut paused = false;
     loop {
         if !paused {
-            this.do_what_is_due().await;
+            this.do_what_is_due(&mut commands).await;
         }
-        let wake = if paused {
-            None
-        } else {
-            this.schedule.next_wake()
-        };
-        tracing::debug!(?wake, sessions = this.schedule.len(), "sleeping");
-        let command = tokio::select! {
-            command = commands.recv() => command,
-            () = sleep_until(&engine, wake) => continue,
+        if this.stopping {
+            break;
+        }
+        // Commands that came while a batch was on its way are handled first, in order.
+        let command = match this.deferred.pop_front() {
+            Some(command) => Some(command),
+            None => {
+                let wake = if paused {
+                    None
+                } else {
+                    this.schedule.next_wake()
+                };
+                tracing::debug!(?wake, sessions = this.schedule.len(), "sleeping");
+                tokio::select! {
+                    command = commands.recv() => command,
+                    () = sleep_until(&engine, wake) => continue,
+                }
+            }
         };
         match command {
             Some(Command::RefreshAll) => {
@@ -310,7 +325,7 @@ async fn run(
                 let now = engine.clock().now();
                 this.schedule.renew_all_now(now);
                 let due = this.schedule.due(now);
-                this.refresh(due).await;
+                this.refresh(due, &mut commands).await;
             }
             Some(Command::Reload) => this.reload(),
             Some(Command::Follow) => this.follow_state(),
@@ -325,6 +340,9 @@ async fn run(
                 paused = pause;
             }
             Some(Command::Stop) | None => break,
+        }
+        if this.stopping {
+            break;
         }
     }
     this.emit(Event::Stopped);
@@ -453,7 +471,7 @@ impl Loop {
         });
     }
 
-    async fn do_what_is_due(&mut self) {
+    async fn do_what_is_due(&mut self, commands: &mut mpsc::Receiver<Command>) {
         self.follow_state();
         let now = self.engine.clock().now();
         for (name, at) in self.schedule.take_warnings(now) {
@@ -461,13 +479,24 @@ impl Loop {
         }
         let due = self.schedule.due(now);
         if !due.is_empty() {
-            self.refresh(due).await;
+            self.refresh(due, commands).await;
+        }
+    }
+
+    /// A command that came while a batch was on its way (STS may take seconds): a change of the
+    /// state file is followed at once (a session deactivated elsewhere is reported now, and its
+    /// renewal in flight is not written), a stop ends the calls; the rest waits for the batch.
+    fn during_batch(&mut self, command: Option<Command>) {
+        match command {
+            Some(Command::Follow) => self.follow_state(),
+            Some(Command::Stop) | None => self.stopping = true,
+            Some(other) => self.deferred.push_back(other),
         }
     }
 
     /// Obtain new credentials for `names` concurrently, each on the terms its session is kept
     /// on, then write all that succeeded in one write of the credentials file.
-    async fn refresh(&mut self, names: Vec<String>) {
+    async fn refresh(&mut self, names: Vec<String>, commands: &mut mpsc::Receiver<Command>) {
         let known = self.known.clone().unwrap_or_default();
         let names: Vec<(String, Terms)> = names
             .into_iter()
@@ -492,7 +521,21 @@ impl Loop {
             });
         }
         let mut obtained: Vec<(String, Credentials, Terms)> = Vec::new();
-        while let Some(joined) = calls.join_next().await {
+        loop {
+            let joined = tokio::select! {
+                joined = calls.join_next() => joined,
+                command = commands.recv(), if !self.stopping => {
+                    self.during_batch(command);
+                    if self.stopping {
+                        // Quitting: what is still on its way is not waited for.
+                        calls.abort_all();
+                    }
+                    continue;
+                }
+            };
+            let Some(joined) = joined else {
+                break;
+            };
             let Ok((name, terms, result)) = joined else {
                 continue; // a panicked call: nothing to write, the schedule retries it
             };
