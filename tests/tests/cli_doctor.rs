@@ -160,6 +160,31 @@ fn cases() -> Vec<Case> {
             ..CLEAN
         },
         Case {
+            name: "quoted and non-ASCII profile names: read as the AWS CLI reads them",
+            config: "[profile \"sp ace\"]\nregion = eu-west-1\n\n[profile ünï]\nregion = eu-west-1\n",
+            exit: 0,
+            stdout: &[
+                "ok    config file syntax: the AWS CLI, the SDKs and RoleKeeper all accept {config}",
+                "8 checks: 8 ok, 0 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  ", "warn  "],
+            ..CLEAN
+        },
+        Case {
+            name: "a profile name of two words: no reader takes it, warn with file and line",
+            config: "[profile a]\nregion = eu-west-1\n\n[profile my profile]\nregion = eu-west-1\n",
+            exit: 0,
+            stdout: &[
+                "warn  config file syntax: {config}, line 4: section [profile my profile] names \
+                 no profile: write `[profile NAME]` with one space, and quote a NAME that has \
+                 spaces or quotes (`[profile \"my profile\"]`); RoleKeeper, the AWS CLI and the \
+                 SDKs skip that section and its settings",
+                "8 checks: 7 ok, 1 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  ", "all accept {config}"],
+            ..CLEAN
+        },
+        Case {
             name: "a credentials file others can read: warn, say chmod, exit 0",
             credentials_mode: 0o644,
             exit: 0,

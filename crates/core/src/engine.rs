@@ -16,8 +16,8 @@ use crate::files::{
 };
 use crate::keychain::{OsKeychain, SecretStore, SourceIndex, Sources};
 use crate::profile::{
-    botocore_rejections, parse, parse_lenient, FileKind, ParseError, ParsedFile, ProfileSet, Quirk,
-    Rejectors,
+    botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
+    ProfileSet, Quirk, Rejectors,
 };
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
@@ -288,6 +288,9 @@ impl Engine {
                 Err(lenient) => Err(Unparseable { strict, lenient }),
             },
         };
+        if let Ok(parsed) = &parsed {
+            warnings.extend(skipped_sections(parsed));
+        }
         Ok(Examined {
             exists,
             parsed,
