@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
-use rolekeeper_tests::{bin, describe, require_env, AwsHome, ChildGuard};
+use rolekeeper_tests::{bin, describe, require_env, with_locked_keyring, AwsHome, ChildGuard};
 
 const CONFIG: &str = "\
 [default]
@@ -417,4 +417,40 @@ fn doctor_reports_each_setup_with_file_line_and_fix() {
             );
         }
     }
+}
+
+/// A locked keyring is reported locked, not "unlocked" (while `export` of a keychain source fails
+/// with "the keychain is locked"); unlocked again, the check is ok.
+#[test]
+fn doctor_says_the_keyring_is_locked_when_it_is() {
+    let moto = require_env("ROLEKEEPER_TEST_STS_URL");
+    require_env("DBUS_SESSION_BUS_ADDRESS");
+    // Exclusive: the keyring is locked meanwhile, which no other test may meet.
+    let _keyring = rolekeeper_tests::keyring_use(true);
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let doctor = || {
+        let out = home
+            .command(bin("rolekeeper"))
+            .arg("doctor")
+            .env("AWS_ENDPOINT_URL_STS", &moto)
+            .output()
+            .expect("run rolekeeper doctor");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    with_locked_keyring(|| {
+        let stdout = doctor();
+        assert!(
+            stdout.contains(
+                "warn  keychain: the keychain is locked; fix: unlock it (log in to the desktop, \
+                 or unlock the login keyring) and retry"
+            ),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("unlocked\n"), "{stdout}");
+    });
+    let stdout = doctor();
+    assert!(
+        stdout.contains("ok    keychain: the Secret Service answers and is unlocked"),
+        "{stdout}"
+    );
 }
