@@ -263,6 +263,24 @@ pub fn botocore_view(home: &AwsHome, profiles: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON from aws_view.py")
 }
 
+/// Runs `f` with the session's keyring locked (`wds-keyring-lock`), unlocking it again even if
+/// `f` panics. Hold [`keyring_use`]`(true)` around it: no other test may meet the locked keyring.
+pub fn with_locked_keyring(f: impl FnOnce()) {
+    struct Unlock;
+    impl Drop for Unlock {
+        fn drop(&mut self) {
+            let out = Command::new("wds-keyring-unlock").output().expect("unlock");
+            assert!(out.status.success(), "{}", describe(&out));
+        }
+    }
+    let out = Command::new("wds-keyring-lock")
+        .output()
+        .expect("wds-keyring-lock");
+    assert!(out.status.success(), "{}", describe(&out));
+    let _unlock = Unlock;
+    f();
+}
+
 /// Held while a test uses the session's keyring: shared by every such test, exclusive by the one
 /// that locks the keyring (tests/tests/cli_source.rs), so no test meets a keyring another test
 /// locked. The lock file lives in the desktop session's directory.

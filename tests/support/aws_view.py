@@ -1,8 +1,9 @@
 """What botocore sees in the shared files: printed as JSON for the end-to-end suites.
 
 Usage: python aws_view.py [PROFILE...]
-Prints {"config": {...}, "credentials": {...}, "available": [...], "keys": {PROFILE: access key}}
-where "config"/"credentials" are botocore's raw parse of each file (sections -> keys -> values),
+Prints {"config": {...}, "credentials": {...}, "available": [...], "profiles": {...},
+"keys": {PROFILE: access key}} where "config"/"credentials" are botocore's raw parse of each file
+(sections -> keys -> values), "profiles" both files merged into profiles (names -> keys -> values),
 and "keys" is the access key botocore's credential chain resolves for each PROFILE given.
 A file botocore rejects is reported as {"error": "..."} with exit status 3.
 """
@@ -29,6 +30,8 @@ def main():
         view = {"config": raw(config), "credentials": raw(credentials)}
         session = botocore.session.Session()
         view["available"] = sorted(session.available_profiles)
+        # Both files merged, as botocore resolves profiles from them.
+        view["profiles"] = session.full_config["profiles"]
         keys = {}
         for name in sys.argv[1:]:
             creds = botocore.session.Session(profile=name).get_credentials()

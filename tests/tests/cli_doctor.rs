@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
-use rolekeeper_tests::{bin, describe, require_env, AwsHome, ChildGuard};
+use rolekeeper_tests::{bin, describe, require_env, with_locked_keyring, AwsHome, ChildGuard};
 
 const CONFIG: &str = "\
 [default]
@@ -159,6 +159,31 @@ fn cases() -> Vec<Case> {
                 "FAIL  config file syntax: {config}, line 3: Profile definition must end",
             ],
             not_stdout: &[],
+            ..CLEAN
+        },
+        Case {
+            name: "quoted and non-ASCII profile names: read as the AWS CLI reads them",
+            config: "[profile \"sp ace\"]\nregion = eu-west-1\n\n[profile ünï]\nregion = eu-west-1\n",
+            exit: 0,
+            stdout: &[
+                "ok    config file syntax: the AWS CLI, the SDKs and RoleKeeper all accept {config}",
+                "8 checks: 8 ok, 0 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  ", "warn  "],
+            ..CLEAN
+        },
+        Case {
+            name: "a profile name of two words: no reader takes it, warn with file and line",
+            config: "[profile a]\nregion = eu-west-1\n\n[profile my profile]\nregion = eu-west-1\n",
+            exit: 0,
+            stdout: &[
+                "warn  config file syntax: {config}, line 4: section [profile my profile] names \
+                 no profile: write `[profile NAME]` with one space, and quote a NAME that has \
+                 spaces or quotes (`[profile \"my profile\"]`); RoleKeeper, the AWS CLI and the \
+                 SDKs skip that section and its settings",
+                "8 checks: 7 ok, 1 warn, 0 FAIL",
+            ],
+            not_stdout: &["FAIL  ", "all accept {config}"],
             ..CLEAN
         },
         Case {
@@ -394,4 +419,40 @@ fn doctor_reports_each_setup_with_file_line_and_fix() {
             );
         }
     }
+}
+
+/// A locked keyring is reported locked, not "unlocked" (while `export` of a keychain source fails
+/// with "the keychain is locked"); unlocked again, the check is ok.
+#[test]
+fn doctor_says_the_keyring_is_locked_when_it_is() {
+    let moto = require_env("ROLEKEEPER_TEST_STS_URL");
+    require_env("DBUS_SESSION_BUS_ADDRESS");
+    // Exclusive: the keyring is locked meanwhile, which no other test may meet.
+    let _keyring = rolekeeper_tests::keyring_use(true);
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let doctor = || {
+        let out = home
+            .command(bin("rolekeeper"))
+            .arg("doctor")
+            .env("AWS_ENDPOINT_URL_STS", &moto)
+            .output()
+            .expect("run rolekeeper doctor");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    with_locked_keyring(|| {
+        let stdout = doctor();
+        assert!(
+            stdout.contains(
+                "warn  keychain: the keychain is locked; fix: unlock it (log in to the desktop, \
+                 or unlock the login keyring) and retry"
+            ),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("unlocked\n"), "{stdout}");
+    });
+    let stdout = doctor();
+    assert!(
+        stdout.contains("ok    keychain: the Secret Service answers and is unlocked"),
+        "{stdout}"
+    );
 }

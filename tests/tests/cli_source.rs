@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use rolekeeper_tests::{bin, describe, require_env, AwsHome};
+use rolekeeper_tests::{bin, describe, require_env, with_locked_keyring, AwsHome};
 
 /// A name and a secret no other test (nor run) uses.
 fn unique(tag: &str) -> (String, String) {
@@ -271,23 +271,6 @@ fn bad_input_and_unknown_names_give_clear_errors() {
         assert!(!err.contains(&secret), "{args:?} leaks: {err}");
     }
     assert_eq!(lookup(&name).status.code(), Some(1), "nothing was stored");
-}
-
-/// Runs `f` with the keyring locked, unlocking it again even if `f` panics.
-fn with_locked_keyring(f: impl FnOnce()) {
-    struct Unlock;
-    impl Drop for Unlock {
-        fn drop(&mut self) {
-            let out = Command::new("wds-keyring-unlock").output().expect("unlock");
-            assert!(out.status.success(), "{}", describe(&out));
-        }
-    }
-    let out = Command::new("wds-keyring-lock")
-        .output()
-        .expect("wds-keyring-lock");
-    assert!(out.status.success(), "{}", describe(&out));
-    let _unlock = Unlock;
-    f();
 }
 
 #[test]

@@ -304,3 +304,107 @@ fn lines_some_aws_readers_refuse_are_named_with_file_and_line() {
         );
     }
 }
+
+/// Every case of crates/core/tests/data/profile-names.json (quoted and non-ASCII profile names,
+/// and the corpus cases where botocore reads more than the SDKs' specification): botocore reads
+/// the expected profiles, and `rolekeeper status` lists exactly those. The same file drives
+/// RoleKeeper's own conformance test, so the expectations are botocore's, checked.
+#[test]
+fn botocore_and_rolekeeper_read_the_same_profile_names() {
+    let data_dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/core/tests/data");
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(data_dir.join(name)).expect(name)).expect("JSON")
+    };
+    let names = read("profile-names.json");
+    let corpus = read("conformance/profile-parser-tests.json");
+    // (name, input, RoleKeeper's profiles, botocore's profiles)
+    let mut cases: Vec<(String, Value, Value, Value)> = names["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().expect("name").to_owned();
+            let profiles = c["profiles"].clone();
+            (name, c["input"].clone(), profiles.clone(), profiles)
+        })
+        .collect();
+    for deviation in names["corpusDeviations"].as_array().expect("deviations") {
+        let name = deviation["name"].as_str().expect("name");
+        let case = corpus["tests"]
+            .as_array()
+            .expect("corpus tests")
+            .iter()
+            .find(|c| c["name"] == name)
+            .expect("the deviation's corpus case");
+        let botocore = deviation
+            .get("botocoreProfiles")
+            .unwrap_or(&deviation["profiles"]);
+        cases.push((
+            name.to_owned(),
+            case["input"].clone(),
+            deviation["profiles"].clone(),
+            botocore.clone(),
+        ));
+    }
+    assert!(cases.len() >= 13, "cases went missing");
+    for (name, input, want, botocore_want) in cases {
+        let home = AwsHome::new(
+            input["configFile"].as_str().unwrap_or(""),
+            input["credentialsFile"].as_str().unwrap_or(""),
+        );
+        let botocore = botocore_view(&home, &[]);
+        assert_eq!(botocore["profiles"], botocore_want, "{name}: botocore");
+
+        let out = rk(&home, &["status", "--json"]);
+        assert!(out.status.success(), "{name}: {}", describe(&out));
+        let status: Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+        let listed: BTreeSet<&str> = status["profiles"]
+            .as_array()
+            .expect("profiles")
+            .iter()
+            .map(|p| p["name"].as_str().expect("name"))
+            .collect();
+        let wanted: BTreeSet<&str> = want
+            .as_object()
+            .expect("profiles")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(listed, wanted, "{name}: rolekeeper status");
+    }
+}
+
+/// A role profile with a quoted, non-ASCII name: activated, its session is written where
+/// botocore and the AWS CLI v2 find it under that name, and deactivating gives both files back.
+#[test]
+fn a_quoted_non_ascii_profile_is_served_under_its_name() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let name = "Zürich prod";
+    let config = "[profile \"Zürich prod\"]\nrole_arn = arn:aws:iam::123456789012:role/Zurich\n\
+                  source_profile = dev\nregion = eu-central-2\n";
+    let credentials = ORIGINALS[0].1;
+    let home = AwsHome::new(config, credentials);
+
+    let status = rk(&home, &["status"]);
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains(name),
+        "{}",
+        describe(&status)
+    );
+    let out = rk(&home, &["activate", name]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let key = written_key(&home, name);
+    assert!(key.starts_with("ASIA"), "{key}");
+    let after = botocore_view(&home, &[name]);
+    assert_eq!(after["keys"][name], key.as_str(), "botocore");
+    assert_eq!(cli_access_key(&home, name), key, "AWS CLI");
+
+    let out = rk(&home, &["deactivate", name]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        std::fs::read_to_string(home.credentials_path()).unwrap(),
+        credentials
+    );
+    assert_eq!(std::fs::read_to_string(home.config_path()).unwrap(), config);
+}

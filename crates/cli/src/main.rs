@@ -34,6 +34,12 @@ pub fn warn_about_files(engine: &rolekeeper_core::Engine) {
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    // Refused before anything is read or written: without a home, the default paths would have
+    // nowhere to be but the working directory.
+    if let Err(error) = rolekeeper_core::files::require_home(&rolekeeper_core::env::ProcessEnv) {
+        eprintln!("rolekeeper: {error}");
+        return ExitCode::from(1);
+    }
     let result = match args.command {
         cli::Command::Export(a) => export::run(a),
         cli::Command::Activate(a) => sessions::activate(a),

@@ -18,9 +18,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::engine::Engine;
-use crate::files::{FileReport, FileState};
+use crate::files::{FileProblem, FileReport, FileState};
 use crate::keychain::KeychainError;
-use crate::profile::FileKind;
+use crate::profile::{FileKind, Quirk, Rejectors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -221,13 +221,17 @@ fn file_checks(report: &FileReport, checks: &mut Vec<Check>) {
                 ));
             }
             for problem in problems {
-                // Every problem the engine knows makes some AWS reader refuse the whole file;
-                // its words already name the file and line and say what to do.
-                checks.push(Check::new(
-                    syntax.as_str(),
-                    Outcome::Fail,
-                    problem.to_string(),
-                ));
+                // A skipped section costs its own settings; every other problem the engine knows
+                // makes some AWS reader refuse the whole file. The words already name the file
+                // and line and say what to do.
+                let outcome = match problem {
+                    FileProblem::Rejected(Quirk {
+                        rejected_by: Rejectors::Everyone,
+                        ..
+                    }) => Outcome::Warn,
+                    _ => Outcome::Fail,
+                };
+                checks.push(Check::new(syntax.as_str(), outcome, problem.to_string()));
             }
         }
     }

@@ -16,8 +16,8 @@ use crate::files::{
 };
 use crate::keychain::{OsKeychain, SecretStore, SourceIndex, Sources};
 use crate::profile::{
-    botocore_rejections, parse, parse_lenient, FileKind, ParseError, ParsedFile, ProfileSet, Quirk,
-    Rejectors,
+    botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
+    ProfileSet, Quirk, Rejectors,
 };
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
@@ -200,10 +200,20 @@ impl Engine {
         self
     }
 
-    /// Ask the keychain for an entry that never exists: `NotFound` means it answers, unlocked.
+    /// Ask the keychain for an entry that never exists (`NotFound` means it answers), then
+    /// whether it is locked: `Ok` only if reading an entry would work.
     pub async fn probe_keychain(&self) -> std::result::Result<(), crate::keychain::KeychainError> {
         crate::keychain::call(&self.secrets, crate::keychain::KEYCHAIN_TIMEOUT, |store| {
-            store.get("rolekeeper-probe").map(|_| ())
+            match store.get("rolekeeper-probe") {
+                // A missing entry is found missing on a locked keychain as well: ask the lock.
+                Ok(_) | Err(crate::keychain::KeychainError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            if store.is_locked()? {
+                Err(crate::keychain::KeychainError::Locked)
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -288,6 +298,9 @@ impl Engine {
                 Err(lenient) => Err(Unparseable { strict, lenient }),
             },
         };
+        if let Ok(parsed) = &parsed {
+            warnings.extend(skipped_sections(parsed));
+        }
         Ok(Examined {
             exists,
             parsed,

@@ -13,6 +13,12 @@ pub trait Env: Send + Sync + std::fmt::Debug {
     fn non_empty(&self, name: &str) -> Option<String> {
         self.var(name).filter(|v| !v.is_empty())
     }
+
+    /// The home directory the password database gives this process's user, if it has one: where
+    /// `~` is when HOME is unset (services, cron).
+    fn account_home(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// The real environment of this process.
@@ -23,6 +29,14 @@ impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+
+    #[cfg(unix)]
+    fn account_home(&self) -> Option<PathBuf> {
+        use nix::unistd::{Uid, User};
+        // getpwuid_r; an error (no NSS answer) counts as no entry.
+        let user = User::from_uid(Uid::current()).ok().flatten()?;
+        Some(user.dir).filter(|dir| dir.is_absolute())
+    }
 }
 
 /// A fixed environment: for tests.
@@ -30,6 +44,10 @@ impl Env for ProcessEnv {
 pub struct MapEnv(pub HashMap<String, String>);
 
 impl MapEnv {
+    /// Not a variable: the key under which a test gives the password database's home directory
+    /// ([`Env::account_home`]).
+    pub const ACCOUNT_HOME: &'static str = "\0account home";
+
     pub fn with(mut self, name: &str, value: &str) -> Self {
         self.0.insert(name.to_owned(), value.to_owned());
         self
@@ -39,6 +57,11 @@ impl MapEnv {
 impl Env for MapEnv {
     fn var(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()
+    }
+
+    /// The test's password database: `MapEnv::ACCOUNT_HOME` if set in the map.
+    fn account_home(&self) -> Option<PathBuf> {
+        self.0.get(Self::ACCOUNT_HOME).map(PathBuf::from)
     }
 }
 

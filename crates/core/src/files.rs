@@ -24,7 +24,11 @@ impl FileLocations {
         let home = home_dir(env);
         let pick = |var: &str, default: &str| match env.non_empty(var) {
             Some(path) => expand_home(&path, home.as_deref()),
-            None => home.clone().unwrap_or_default().join(".aws").join(default),
+            None => home
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/"))
+                .join(".aws")
+                .join(default),
         };
         Self {
             config: pick(CONFIG_FILE_VAR, "config"),
@@ -95,17 +99,68 @@ impl FileReport {
     }
 }
 
-/// HOME, else USERPROFILE, else HOMEDRIVE+HOMEPATH (the SDKs' order).
+/// HOME, else USERPROFILE, else HOMEDRIVE+HOMEPATH (the SDKs' order), each only if it is an
+/// absolute path; else the home directory the password database gives this user (a systemd unit
+/// or cron job has no HOME). `None` only if nothing names one: callers then refuse
+/// ([`require_home`]) rather than write under the working directory.
 pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
-    if let Some(home) = env.non_empty("HOME") {
-        return Some(PathBuf::from(home));
+    let absolute = |path: String| Some(PathBuf::from(path)).filter(|p| p.is_absolute());
+    env.non_empty("HOME")
+        .and_then(absolute)
+        .or_else(|| env.non_empty("USERPROFILE").and_then(absolute))
+        .or_else(
+            || match (env.non_empty("HOMEDRIVE"), env.non_empty("HOMEPATH")) {
+                (Some(drive), Some(path)) => absolute(format!("{drive}{path}")),
+                _ => None,
+            },
+        )
+        .or_else(|| env.account_home())
+}
+
+/// A directory variable of the XDG base-directory specification: only an absolute path counts
+/// (the specification says to ignore relative ones).
+pub(crate) fn xdg_dir(env: &dyn Env, var: &str) -> Option<PathBuf> {
+    env.non_empty(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+/// [`home_dir`] for building a default path, where no home at all is unreachable in practice (the
+/// password database knows every account; [`require_home`] refuses before). The root stands in
+/// so that the path is at least absolute and a write to it fails naming it, never lands in the
+/// working directory.
+pub(crate) fn home_or_root(env: &dyn Env) -> PathBuf {
+    home_dir(env).unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// The home directory, or [`Error::NoHome`] when nothing names one and a path RoleKeeper needs
+/// (the shared files, the state directory, the settings) is not set by a variable of its own.
+pub fn require_home(env: &dyn Env) -> Result<Option<PathBuf>, Error> {
+    if let Some(home) = home_dir(env) {
+        return Ok(Some(home));
     }
-    if let Some(profile) = env.non_empty("USERPROFILE") {
-        return Some(PathBuf::from(profile));
-    }
-    match (env.non_empty("HOMEDRIVE"), env.non_empty("HOMEPATH")) {
-        (Some(drive), Some(path)) => Some(PathBuf::from(format!("{drive}{path}"))),
-        _ => None,
+    let missing: Vec<&str> = [
+        (CONFIG_FILE_VAR, None),
+        (CREDENTIALS_FILE_VAR, None),
+        ("XDG_STATE_HOME", Some("ROLEKEEPER_STATE_DIR")),
+        ("XDG_CONFIG_HOME", None),
+    ]
+    .into_iter()
+    .filter(|(var, alternative)| {
+        let set = |v: &str| match v {
+            CONFIG_FILE_VAR | CREDENTIALS_FILE_VAR => env.non_empty(v).is_some(),
+            _ => xdg_dir(env, v).is_some(),
+        };
+        !set(var) && !alternative.is_some_and(set)
+    })
+    .map(|(var, _)| var)
+    .collect();
+    if missing.is_empty() {
+        Ok(None)
+    } else {
+        Err(Error::NoHome {
+            missing: missing.join(", "),
+        })
     }
 }
 
@@ -132,6 +187,54 @@ mod tests {
         let l = FileLocations::from_env(&MapEnv::default().with("HOME", "/h"));
         assert_eq!(l.config, PathBuf::from("/h/.aws/config"));
         assert_eq!(l.credentials, PathBuf::from("/h/.aws/credentials"));
+    }
+
+    /// Where `~` is, case by case: never a relative path, whatever the environment says.
+    #[test]
+    fn home_is_absolute_or_refused() {
+        /// The environment (and password database), and the home that follows.
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let passwd = MapEnv::ACCOUNT_HOME;
+        let cases: &[Case] = &[
+            (&[("HOME", "/h"), (passwd, "/pw")], Some("/h")),
+            (&[(passwd, "/pw")], Some("/pw")),
+            (&[("HOME", ""), (passwd, "/pw")], Some("/pw")),
+            (&[("HOME", "rel/dir"), (passwd, "/pw")], Some("/pw")),
+            (&[("USERPROFILE", "/u")], Some("/u")),
+            (&[("HOME", "rel")], None),
+            (&[], None),
+        ];
+        for (vars, want) in cases {
+            let env = vars
+                .iter()
+                .fold(MapEnv::default(), |env, (k, v)| env.with(k, v));
+            assert_eq!(home_dir(&env), want.map(PathBuf::from), "{vars:?}");
+            let locations = FileLocations::from_env(&env);
+            assert!(locations.config.is_absolute(), "{vars:?}");
+            assert!(locations.credentials.is_absolute(), "{vars:?}");
+            match (require_home(&env), want) {
+                (Ok(Some(home)), Some(want)) => assert_eq!(home, PathBuf::from(want)),
+                (Err(e), None) => {
+                    let text = e.to_string();
+                    for var in [
+                        "HOME",
+                        "AWS_CONFIG_FILE",
+                        "XDG_STATE_HOME",
+                        "XDG_CONFIG_HOME",
+                    ] {
+                        assert!(text.contains(var), "{text}");
+                    }
+                }
+                (got, want) => panic!("{vars:?}: {got:?}, wanted {want:?}"),
+            }
+        }
+        // With every path set by a variable of its own, no home is needed.
+        let env = MapEnv::default()
+            .with("AWS_CONFIG_FILE", "/c")
+            .with("AWS_SHARED_CREDENTIALS_FILE", "/k")
+            .with("ROLEKEEPER_STATE_DIR", "/s")
+            .with("XDG_CONFIG_HOME", "/x");
+        assert!(matches!(require_home(&env), Ok(None)));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credfile::write::{create_private_dir, write_atomic};
 use crate::env::Env;
-use crate::files::home_dir;
+use crate::files::{home_or_root, xdg_dir};
 use crate::schedule::Policy;
 
 /// The settings, with the defaults a new user gets.
@@ -79,10 +79,8 @@ pub struct SettingsStore {
 impl SettingsStore {
     /// `$XDG_CONFIG_HOME/rolekeeper/settings.json`, else `~/.config/rolekeeper/settings.json`.
     pub fn from_env(env: &dyn Env) -> Self {
-        let dir = env
-            .non_empty("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home_dir(env).unwrap_or_default().join(".config"));
+        let dir =
+            xdg_dir(env, "XDG_CONFIG_HOME").unwrap_or_else(|| home_or_root(env).join(".config"));
         Self {
             path: dir.join("rolekeeper").join("settings.json"),
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::credfile::managed::SectionRecord;
 use crate::credfile::write::{create_private_dir, write_atomic};
 use crate::env::Env;
-use crate::files::home_dir;
+use crate::files::{home_or_root, xdg_dir};
 
 /// How many backups of each file are kept.
 pub const BACKUPS_KEPT: usize = 5;
@@ -165,15 +165,9 @@ impl StateStore {
         let dir = env
             .non_empty("ROLEKEEPER_STATE_DIR")
             .map(PathBuf::from)
-            .or_else(|| {
-                env.non_empty("XDG_STATE_HOME")
-                    .map(|d| PathBuf::from(d).join("rolekeeper"))
-            })
-            .unwrap_or_else(|| {
-                home_dir(env)
-                    .unwrap_or_default()
-                    .join(".local/state/rolekeeper")
-            });
+            .or_else(|| xdg_dir(env, "XDG_STATE_HOME").map(|d| d.join("rolekeeper")))
+            // Never relative to the working directory (HOME unset under systemd or cron).
+            .unwrap_or_else(|| home_or_root(env).join(".local/state/rolekeeper"));
         Self { dir }
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rolekeeper_core::env::MapEnv;
 use rolekeeper_core::files::FileLocations;
-use rolekeeper_core::profile::{parse, FileKind, ProfileSet, SectionKind};
+use rolekeeper_core::profile::{parse, skipped_sections, FileKind, ProfileSet, SectionKind};
 use serde_json::Value;
 
 fn corpus(name: &str) -> Value {
@@ -70,6 +70,18 @@ fn as_profiles(value: Option<&Value>) -> Profiles {
 fn profile_parser_corpus() {
     let data = corpus("profile-parser-tests.json");
     let tests = data["tests"].as_array().expect("tests");
+    // Where botocore reads more than the specification, RoleKeeper follows botocore.
+    let names = profile_names();
+    let deviations: BTreeMap<&str, Profiles> = names["corpusDeviations"]
+        .as_array()
+        .expect("corpusDeviations")
+        .iter()
+        .map(|d| {
+            let name = d["name"].as_str().expect("name");
+            (name, as_profiles(d.get("profiles")))
+        })
+        .collect();
+    let mut deviated = 0;
     let (mut results, mut errors) = (0, 0);
     let mut failures = Vec::new();
     for case in tests {
@@ -87,7 +99,13 @@ fn profile_parser_corpus() {
             continue;
         }
         results += 1;
-        let want_profiles = as_profiles(output["config"].get("profiles"));
+        let want_profiles = match deviations.get(name) {
+            Some(botocore) => {
+                deviated += 1;
+                botocore.clone()
+            }
+            None => as_profiles(output["config"].get("profiles")),
+        };
         let want_sso = as_profiles(output["config"].get("sso_sessions"));
         match got {
             Err(e) => failures.push(format!("{name}: unexpected error {e}")),
@@ -104,12 +122,63 @@ fn profile_parser_corpus() {
         }
     }
     assert_eq!((results, errors), (55, 10), "the corpus changed size");
+    assert_eq!(
+        deviated,
+        deviations.len(),
+        "a deviation names no corpus case"
+    );
     assert!(
         failures.is_empty(),
         "{} of 65 cases fail:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+fn profile_names() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/profile-names.json");
+    serde_json::from_slice(&std::fs::read(&path).expect("profile-names.json")).expect("JSON")
+}
+
+/// Quoted and non-ASCII profile names, read as botocore reads them (`tests/data/profile-names.json`,
+/// whose expectations tests/tests/credentials_file.rs checks against botocore itself), and the
+/// headers that name no profile reported with their lines.
+#[test]
+fn profile_names_as_botocore_reads_them() {
+    let data = profile_names();
+    let cases = data["tests"].as_array().expect("tests");
+    let mut failures = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let config = case["input"]["configFile"].as_str().unwrap_or("");
+        let credentials = case["input"]["credentialsFile"].as_str().unwrap_or("");
+        let want = as_profiles(case.get("profiles"));
+        match read(config, credentials) {
+            Ok((profiles, _)) if profiles == want => {}
+            Ok((profiles, _)) => failures.push(format!("{name}: {profiles:?} != {want:?}")),
+            Err(e) => failures.push(format!("{name}: unexpected error {e}")),
+        }
+        let mut skipped = Vec::new();
+        for (label, kind, text) in [
+            ("config", FileKind::Config, config),
+            ("credentials", FileKind::Credentials, credentials),
+        ] {
+            let parsed = parse(Path::new(label), kind, text).expect("parses");
+            skipped.extend(
+                skipped_sections(&parsed)
+                    .iter()
+                    .map(|q| serde_json::json!([label, q.line])),
+            );
+        }
+        if Value::Array(skipped.clone()) != case["skipped"] {
+            failures.push(format!(
+                "{name}: skipped {skipped:?} != {}",
+                case["skipped"]
+            ));
+        }
+    }
+    assert!(cases.len() >= 9, "cases went missing");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

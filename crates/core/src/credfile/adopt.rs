@@ -38,13 +38,7 @@ pub const ADOPTED_KEYS: &[&str] = &[
 
 /// Whether a config-file section header's inner text names profile `name`.
 pub(crate) fn names_profile(inner: &str, name: &str) -> bool {
-    if inner == "default" {
-        return name == "default";
-    }
-    inner
-        .strip_prefix("profile")
-        .filter(|rest| rest.starts_with([' ', '\t']))
-        .is_some_and(|rest| rest.trim() == name)
+    crate::profile::config_profile_name(inner).is_some_and(|n| n == name)
 }
 
 /// Comment out `name`'s resolution lines in a config document. Returns the 1-based line numbers

@@ -15,11 +15,7 @@ pub fn add(doc: &mut Document, profile: &str, line: &str) {
         .into_iter()
         .find(|s| names_profile(&s.name, profile));
     let Some(span) = span else {
-        let header = if profile == "default" {
-            "[default]".to_owned()
-        } else {
-            format!("[profile {profile}]")
-        };
+        let header = crate::profile::config_profile_header(profile);
         doc.append_section(&format!("{header}{ending}{line}{ending}"));
         return;
     };

@@ -44,6 +44,13 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
     fn set(&self, name: &str, blob: &Secret) -> Result<(), KeychainError>;
     /// Remove `name`; [`KeychainError::NotFound`] if there is none.
     fn delete(&self, name: &str) -> Result<(), KeychainError>;
+    /// Whether the keychain is locked, so that reading an entry fails (or prompts). Asked
+    /// separately because looking for an entry that does not exist succeeds on a locked keychain
+    /// too: [`SecretStore::get`] of a probe name cannot tell. A store with no lock is never
+    /// locked.
+    fn is_locked(&self) -> Result<bool, KeychainError> {
+        Ok(false)
+    }
 }
 
 /// What went wrong with the keychain. Messages say what to do and never hold a secret (a blob

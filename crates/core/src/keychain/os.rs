@@ -157,6 +157,29 @@ mod native {
                 .delete_credential()
                 .map_err(|e| self.map_error(name, e))
         }
+
+        /// The Secret Service's default collection, where the store keeps its entries: its
+        /// `Locked` property. Reading it never prompts.
+        #[cfg(target_os = "linux")]
+        fn is_locked(&self) -> Result<bool, KeychainError> {
+            use secret_service::blocking::SecretService;
+            use secret_service::{EncryptionType, Error as SsError};
+            let failed = |e: SsError| match e {
+                // No `default` alias: nowhere for the store's entries to go.
+                SsError::NoResult => KeychainError::Unavailable {
+                    detail: "the Secret Service has no default keyring".to_owned(),
+                },
+                SsError::Unavailable => KeychainError::Unavailable {
+                    detail: e.to_string(),
+                },
+                other => KeychainError::Platform {
+                    detail: other.to_string(),
+                },
+            };
+            let service = SecretService::connect(EncryptionType::Plain).map_err(failed)?;
+            let collection = service.get_default_collection().map_err(failed)?;
+            collection.is_locked().map_err(failed)
+        }
     }
 }
 

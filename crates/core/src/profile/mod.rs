@@ -5,11 +5,12 @@
 //! profiles with the SDKs' precedence rules.
 
 mod parse;
+pub(crate) use parse::{config_profile_header, config_profile_name};
 mod set;
 
 pub use parse::{
-    botocore_rejections, parse, parse_lenient, FileKind, ParseError, ParsedFile, Property, Quirk,
-    Rejectors, Section, SectionKind,
+    botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
+    Property, Quirk, Rejectors, Section, SectionKind,
 };
 pub use set::{Origin, Profile, ProfileSet, Value};
 

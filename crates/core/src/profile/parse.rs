@@ -3,6 +3,8 @@
 //! with ` #`/` ;` inline comments, indented continuation lines, and sub-properties under a key with
 //! an empty value. CRLF is accepted. Keys are case-insensitive (kept lower-case).
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -90,6 +92,9 @@ pub enum Rejectors {
     SpecSdks,
     /// botocore, and so boto3 and the AWS CLI.
     Botocore,
+    /// Every reader, RoleKeeper too; unlike the others this costs only the one section (a
+    /// header that means a profile but names none any reader takes), not the whole file.
+    Everyone,
 }
 
 /// A line that some AWS readers refuse (the whole file is then unusable for them).
@@ -106,6 +111,16 @@ impl fmt::Display for Quirk {
         let who = match self.rejected_by {
             Rejectors::SpecSdks => "the AWS SDKs for Rust, Java, Go and JavaScript reject",
             Rejectors::Botocore => "the AWS CLI, boto3 and botocore reject",
+            Rejectors::Everyone => {
+                return write!(
+                    f,
+                    "{}, line {}: {}; RoleKeeper, the AWS CLI and the SDKs skip that section and \
+                     its settings",
+                    self.path.display(),
+                    self.line,
+                    self.what
+                )
+            }
         };
         write!(
             f,
@@ -289,6 +304,43 @@ fn push_property(section: &mut Section, line: &str, line_no: usize) {
     }
 }
 
+/// The sections of a parsed file that mean to define a profile but name none that RoleKeeper (or
+/// any AWS reader) takes, each as a [`Quirk`] of [`Rejectors::Everyone`] with what to write
+/// instead: they would otherwise vanish without a word.
+pub fn skipped_sections(file: &ParsedFile) -> Vec<Quirk> {
+    file.sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Ignored)
+        .filter_map(|section| {
+            let header = &section.name;
+            let what = match file.kind {
+                FileKind::Config
+                    if ["profile", "sso-session", "services"]
+                        .iter()
+                        .any(|p| header.starts_with(p)) =>
+                {
+                    format!(
+                        "section [{header}] names no profile: write `[profile NAME]` with one \
+                         space, and quote a NAME that has spaces or quotes \
+                         (`[profile \"my profile\"]`)"
+                    )
+                }
+                FileKind::Credentials => {
+                    "section [] has no name: write the profile's name between the brackets"
+                        .to_owned()
+                }
+                FileKind::Config => return None,
+            };
+            Some(Quirk {
+                path: file.path.clone(),
+                line: section.line,
+                what,
+                rejected_by: Rejectors::Everyone,
+            })
+        })
+        .collect()
+}
+
 /// What botocore (and so the AWS CLI) refuses although the specification allows it: a byte-order
 /// mark, a section defined twice, a key repeated within a section, a key before any section.
 pub fn botocore_rejections(path: &Path, text: &str) -> Vec<Quirk> {
@@ -304,8 +356,10 @@ pub fn botocore_rejections(path: &Path, text: &str) -> Vec<Quirk> {
     if text.starts_with('\u{feff}') {
         push(1, "the file starts with a byte-order mark".to_owned());
     }
-    let mut seen_sections: Vec<(String, usize)> = Vec::new();
-    let mut keys: Vec<String> = Vec::new();
+    // Hashed, not searched: a list made this quadratic in the number of sections (50 s for
+    // `rolekeeper status` on a 20 MB config).
+    let mut seen_sections: HashMap<&str, usize> = HashMap::new();
+    let mut keys: HashSet<String> = HashSet::new();
     let mut in_section = false;
     for (index, raw) in text.trim_start_matches('\u{feff}').split('\n').enumerate() {
         let line_no = index + 1;
@@ -316,14 +370,19 @@ pub fn botocore_rejections(path: &Path, text: &str) -> Vec<Quirk> {
             continue;
         }
         if let Some(inner) = trimmed.strip_prefix('[') {
-            let name = inner.split(']').next().unwrap_or_default().to_owned();
-            if let Some((_, first)) = seen_sections.iter().find(|(n, _)| *n == name) {
-                push(
+            let name = inner.split(']').next().unwrap_or_default();
+            match seen_sections.entry(name) {
+                Entry::Occupied(first) => push(
                     line_no,
-                    format!("section [{name}] is defined a second time (first at line {first})"),
-                );
+                    format!(
+                        "section [{name}] is defined a second time (first at line {})",
+                        first.get()
+                    ),
+                ),
+                Entry::Vacant(slot) => {
+                    slot.insert(line_no);
+                }
             }
-            seen_sections.push((name, line_no));
             keys.clear();
             in_section = true;
             continue;
@@ -347,7 +406,7 @@ pub fn botocore_rejections(path: &Path, text: &str) -> Vec<Quirk> {
                 format!("key `{key}` is repeated in the same section"),
             );
         }
-        keys.push(key);
+        keys.insert(key);
     }
     quirks
 }
@@ -372,21 +431,16 @@ fn strip_value_comment(value: &str) -> &str {
 }
 
 fn classify_section(file: FileKind, inner: &str) -> (SectionKind, String) {
-    let named = |kind: SectionKind, name: &str| {
-        if is_valid_identifier(name) {
-            (kind, name.to_owned())
-        } else {
-            (SectionKind::Ignored, name.to_owned())
-        }
-    };
     match file {
         FileKind::Credentials => {
-            if let Some(rest) = inner.strip_prefix("profile") {
-                if rest.starts_with([' ', '\t']) {
-                    return (SectionKind::Ignored, inner.to_owned());
-                }
+            // botocore takes any credentials-file section as a profile of that very name, even
+            // `[profile x]` (profile `profile x`); the specification's SDKs only identifier
+            // names without `profile `. RoleKeeper reads what either reads.
+            if inner.is_empty() {
+                (SectionKind::Ignored, String::new())
+            } else {
+                (SectionKind::Profile, inner.to_owned())
             }
-            named(SectionKind::Profile, inner)
         }
         FileKind::Config => {
             if inner == "default" {
@@ -399,13 +453,110 @@ fn classify_section(file: FileKind, inner: &str) -> (SectionKind, String) {
             ] {
                 if let Some(rest) = inner.strip_prefix(prefix) {
                     if rest.starts_with([' ', '\t']) {
-                        return named(kind, rest.trim());
+                        return match section_name(rest) {
+                            Some(name) => (kind, name),
+                            None => (SectionKind::Ignored, inner.to_owned()),
+                        };
                     }
                 }
             }
             (SectionKind::Ignored, inner.to_owned())
         }
     }
+}
+
+/// The name after `profile`, `sso-session` or `services` in a config-file header, as either
+/// reader takes it: the specification's SDKs a trimmed name of identifier characters, botocore
+/// whatever Python's `shlex.split` makes one word of (`"sp ace"` is `sp ace`, `ünï` is `ünï`;
+/// `a b` is two words, which botocore skips, and so do we).
+fn section_name(rest: &str) -> Option<String> {
+    let rest = rest.trim();
+    if is_valid_identifier(rest) {
+        return Some(rest.to_owned());
+    }
+    match shlex_split(rest)?.as_slice() {
+        [name] if !name.is_empty() => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// The profile a config-file section header defines (`inner` is the text between `[` and `]`),
+/// read as [`parse`] reads it: for the editor, which must find the same sections.
+pub(crate) fn config_profile_name(inner: &str) -> Option<String> {
+    match classify_section(FileKind::Config, inner.trim()) {
+        (SectionKind::Profile | SectionKind::BareDefault, name) => Some(name),
+        _ => None,
+    }
+}
+
+/// The config-file header that defines profile `name`, quoted the way botocore unquotes it
+/// when the name is not a plain identifier (`[profile "sp ace"]`).
+pub(crate) fn config_profile_header(name: &str) -> String {
+    if name == "default" {
+        "[default]".to_owned()
+    } else if is_valid_identifier(name) {
+        format!("[profile {name}]")
+    } else {
+        // Inside double quotes `shlex` unescapes only `\"` and `\\`.
+        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("[profile \"{quoted}\"]")
+    }
+}
+
+/// Python's `shlex.split` (POSIX mode, no comments), which botocore's `_parse_section` applies
+/// to config-file section names. `None` where Python raises (an unclosed quote, a trailing `\`).
+fn shlex_split(text: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\\' => {
+                word.push(chars.next()?);
+                in_word = true;
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => word.push(c),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => {
+                            let next = chars.next()?;
+                            if next != '"' && next != '\\' {
+                                word.push('\\');
+                            }
+                            word.push(next);
+                        }
+                        c => word.push(c),
+                    }
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
 }
 
 /// The characters the SDKs accept in profile and property names.
@@ -525,7 +676,124 @@ mod tests {
         )
         .expect("ok");
         assert_eq!(c.sections[0].kind, SectionKind::Profile);
-        assert_eq!(c.sections[1].kind, SectionKind::Ignored);
+        // botocore's reading: profile `profile foo` (the specification's SDKs skip it).
+        assert_eq!(
+            (&c.sections[1].kind, c.sections[1].name.as_str()),
+            (&SectionKind::Profile, "profile foo")
+        );
+    }
+
+    /// Section headers as botocore (`shlex.split` of the header, exactly two words) and the
+    /// specification read them; RoleKeeper takes a profile either reader takes.
+    #[test]
+    fn profile_names_botocore_reads() {
+        use SectionKind::{BareDefault, Ignored, Profile, SsoSession};
+        let cases: &[(FileKind, &str, SectionKind, &str)] = &[
+            (FileKind::Config, "[profile \"sp ace\"]", Profile, "sp ace"),
+            (FileKind::Config, "[profile 'sp ace']", Profile, "sp ace"),
+            (FileKind::Config, "[profile ünï]", Profile, "ünï"),
+            (FileKind::Config, "[profile \"ünï ß\"]", Profile, "ünï ß"),
+            (FileKind::Config, "[profile \"a\\\"b\"]", Profile, "a\"b"),
+            (FileKind::Config, "[profile a\\ b]", Profile, "a b"),
+            (
+                FileKind::Config,
+                "[profile \"default\"]",
+                Profile,
+                "default",
+            ),
+            (FileKind::Config, "[profile foo!bar]", Profile, "foo!bar"),
+            (
+                FileKind::Config,
+                "[sso-session \"my sso\"]",
+                SsoSession,
+                "my sso",
+            ),
+            (FileKind::Config, "[profile a b]", Ignored, "profile a b"),
+            (
+                FileKind::Config,
+                "[profile \"open]",
+                Ignored,
+                "profile \"open",
+            ),
+            (FileKind::Config, "[profile \"\"]", Ignored, "profile \"\""),
+            (FileKind::Config, "[profilefoo]", Ignored, "profilefoo"),
+            (FileKind::Config, "[default]", BareDefault, "default"),
+            (FileKind::Credentials, "[sp ace]", Profile, "sp ace"),
+            (FileKind::Credentials, "[ünï]", Profile, "ünï"),
+            (FileKind::Credentials, "[profile x]", Profile, "profile x"),
+        ];
+        for (kind, header, want_kind, want_name) in cases {
+            let f = parse(Path::new("/f"), *kind, &format!("{header}\nk = v\n")).expect(header);
+            let s = &f.sections[0];
+            assert_eq!(
+                (&s.kind, s.name.as_str()),
+                (want_kind, *want_name),
+                "{header}"
+            );
+            if *want_kind == Profile {
+                assert_eq!(s.properties[0].value, "v", "{header}");
+            }
+        }
+    }
+
+    #[test]
+    fn headers_written_for_a_name_read_back_as_that_name() {
+        for name in [
+            "plain",
+            "default",
+            "sp ace",
+            "ünï",
+            "a\"b",
+            "back\\slash",
+            "it's",
+        ] {
+            let header = config_profile_header(name);
+            let inner = header
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .expect("brackets");
+            assert_eq!(
+                config_profile_name(inner).as_deref(),
+                Some(name),
+                "{header}"
+            );
+        }
+        assert_eq!(config_profile_header("sp ace"), "[profile \"sp ace\"]");
+        assert_eq!(config_profile_header("a-b"), "[profile a-b]");
+    }
+
+    #[test]
+    fn sections_no_reader_takes_are_reported_with_their_lines() {
+        let text = "[profile ok]\n[profile a b]\nk = v\n[plugins]\n[profile \"sp ace\"]\n";
+        let f = config(text);
+        let skipped = skipped_sections(&f);
+        let lines: Vec<_> = skipped.iter().map(|q| q.line).collect();
+        assert_eq!(lines, [2]);
+        let words = skipped[0].to_string();
+        assert!(
+            words.starts_with("/c, line 2: section [profile a b] names no profile")
+                && words.contains("[profile \"my profile\"]")
+                && words.contains("skip that section"),
+            "{words}"
+        );
+        let k = parse(Path::new("/k"), FileKind::Credentials, "[]\n[y]\n").expect("ok");
+        let skipped = skipped_sections(&k);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0]
+            .to_string()
+            .starts_with("/k, line 1: section [] has no name"));
+    }
+
+    #[test]
+    fn many_sections_are_checked_in_linear_time() {
+        // 200,000 sections: the quadratic search this replaced took minutes here.
+        let text: String = (0..200_000)
+            .map(|i| format!("[profile p{i}]\nk = v\n"))
+            .chain(["[profile p7]\n".to_owned()])
+            .collect();
+        let q = botocore_rejections(Path::new("/c"), &text);
+        assert_eq!(q.len(), 1);
+        assert!(q[0].what.contains("(first at line 15)"), "{}", q[0].what);
     }
 
     #[test]
