@@ -167,7 +167,7 @@ fn cases() -> Vec<Case> {
             exit: 0,
             stdout: &[
                 "ok    config file syntax: the AWS CLI, the SDKs and RoleKeeper all accept {config}",
-                "8 checks: 8 ok, 0 warn, 0 FAIL",
+                "9 checks: 9 ok, 0 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  ", "warn  "],
             ..CLEAN
@@ -181,7 +181,7 @@ fn cases() -> Vec<Case> {
                  no profile: write `[profile NAME]` with one space, and quote a NAME that has \
                  spaces or quotes (`[profile \"my profile\"]`); RoleKeeper, the AWS CLI and the \
                  SDKs skip that section and its settings",
-                "8 checks: 7 ok, 1 warn, 0 FAIL",
+                "9 checks: 8 ok, 1 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  ", "all accept {config}"],
             ..CLEAN
