@@ -301,12 +301,14 @@ fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Ev
     use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     tauri::async_runtime::spawn(async move {
         let mut problem: Option<String> = None;
+        // Whether the menu drawn last showed an active session (its countdown moves); from the
+        // tray's redraws, so ticking costs no read of its own. At most one tick before the first.
+        let mut active = true;
         loop {
-            let tick = next_tick(&app);
             let first = tokio::select! {
                 event = events.recv() => event,
-                () = tick => {
-                    tray::update_with_problem(&app, problem.as_deref());
+                () = next_tick(&app, active) => {
+                    active = tray::update_with_problem(&app, problem.as_deref());
                     continue;
                 }
             };
@@ -343,7 +345,7 @@ fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Ev
                 desktop.notifier.on_event(&app, event);
                 let _ = app.emit_to(windows::MAIN, ENGINE_EVENT, EngineNotice::of(event));
             }
-            tray::update_with_problem(&app, problem.as_deref());
+            active = tray::update_with_problem(&app, problem.as_deref());
             if stopped {
                 break;
             }
@@ -351,16 +353,13 @@ fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Ev
     });
 }
 
-/// The next whole minute while a session is active (the tray's countdowns move then); never
+/// The next whole minute while a session is `active` (the tray's countdowns move then); never
 /// when nothing is active.
-async fn next_tick(app: &AppHandle) {
-    let engine = Arc::clone(&app.state::<Desktop>().engine);
-    let active = engine
-        .sessions()
-        .is_ok_and(|s| s.iter().any(|s| s.expires_at.is_some()));
+async fn next_tick(app: &AppHandle, active: bool) {
     if !active {
         return std::future::pending().await;
     }
+    let engine = Arc::clone(&app.state::<Desktop>().engine);
     let clock = engine.clock();
     let now = clock.now();
     let since_epoch = now

@@ -176,10 +176,12 @@ pub fn update(app: &AppHandle, event: Option<&Event>) {
 }
 
 /// Redraw the tray, with the engine's last problem (a profile file it cannot read) if any.
-pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) {
+/// Returns whether a session is active (its countdown then moves in the menu).
+pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) -> bool {
     let model = current_model(app, problem);
+    let active = model.sessions.iter().any(|row| row.active);
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
-        return;
+        return active;
     };
     let result = build_menu(app, &model).and_then(|menu| {
         tray.set_menu(Some(menu))?;
@@ -189,6 +191,7 @@ pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) {
     if let Err(e) = result {
         tracing::warn!("cannot update the tray: {e}");
     }
+    active
 }
 
 fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
