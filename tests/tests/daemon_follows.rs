@@ -55,6 +55,19 @@ fn expires(home: &AwsHome, name: &str) -> Option<SystemTime> {
     rolekeeper_core::credentials::parse_isoformat(&text)
 }
 
+/// `rolekeeper daemon` in `home` with STS behind `proxy`, renewing a 900 s session about every
+/// 10 s (a lead of 890 s, as the other suites use).
+fn renewing_every_10s(home: &AwsHome, proxy: &StsProxy) -> Daemon {
+    let url = proxy.url();
+    Daemon::start(
+        home,
+        &[
+            ("AWS_ENDPOINT_URL_STS", url.as_str()),
+            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
+        ],
+    )
+}
+
 /// The lead leaves no room (the default 15 min on a 900 s role, 125 min on a 1 h role): each is
 /// renewed at half its length, so a minute of the daemon after activation sends nothing to
 /// STS. Before, the 900 s role was renewed 641 times in 5 s.
@@ -141,14 +154,7 @@ fn a_deactivate_from_a_terminal_sticks_while_the_daemon_renews() {
     let original = std::fs::read(home.credentials_path()).unwrap();
     let proxy = StsProxy::start();
     home.activate_through("live", &proxy.url());
-    let url = proxy.url();
-    let mut daemon = Daemon::start(
-        &home,
-        &[
-            ("AWS_ENDPOINT_URL_STS", url.as_str()),
-            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
-        ],
-    );
+    let mut daemon = renewing_every_10s(&home, &proxy);
     // Renewals every 10 s, not faster: two within about 25 s of the activation.
     daemon.log.wait_for("refreshed", Duration::from_secs(20));
     let first = Instant::now();
@@ -218,14 +224,7 @@ fn a_length_changed_from_a_terminal_holds_for_the_renewal_in_flight() {
     let home = AwsHome::new(LIVE_ROLE_CONFIG, CREDENTIALS);
     let proxy = StsProxy::start();
     home.activate_through("live", &proxy.url());
-    let url = proxy.url();
-    let mut daemon = Daemon::start(
-        &home,
-        &[
-            ("AWS_ENDPOINT_URL_STS", url.as_str()),
-            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
-        ],
-    );
+    let mut daemon = renewing_every_10s(&home, &proxy);
     proxy.fault(
         Fault::Delay(Duration::from_secs(3)),
         None,
@@ -288,14 +287,7 @@ fn an_unreadable_state_file_is_said_and_renewals_resume_once_it_is_fixed() {
         "doctor names the state file: {text}"
     );
 
-    let url = proxy.url();
-    let mut daemon = Daemon::start(
-        &home,
-        &[
-            ("AWS_ENDPOINT_URL_STS", url.as_str()),
-            ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
-        ],
-    );
+    let mut daemon = renewing_every_10s(&home, &proxy);
     daemon
         .log
         .wait_for("cannot be used", Duration::from_secs(10));

@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -84,24 +85,32 @@ fn type_in_dialog(keys: &[&str]) {
     assert!(status.success());
 }
 
+/// The tray app in `home` with a runtime dir of the test's own (so its socket is the one this
+/// tray listens on), once its socket is there; and that dir.
+fn tray_with_own_runtime(home: &AwsHome) -> (DesktopApp, PathBuf) {
+    let runtime = home.home().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let runtime_dir = runtime.to_str().unwrap().to_owned();
+    let mut app = DesktopApp::start_with(home, &[("XDG_RUNTIME_DIR", &runtime_dir)]);
+    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
+    let socket = runtime.join("rolekeeper/tray.sock");
+    assert!(
+        eventually(Duration::from_secs(10), || socket.exists()),
+        "no socket at {socket:?}\n{}",
+        app.log()
+    );
+    (app, runtime)
+}
+
 #[test]
 fn credential_process_gets_its_code_from_the_tray_dialog() {
     let _keyring = rolekeeper_tests::keyring_use(false);
     let proxy = StsProxy::start();
     proxy.expect_mfa_code(CODE);
     let home = AwsHome::new(CONFIG, CREDENTIALS);
-    // A runtime dir of this test's own, so its socket is the one this tray listens on.
-    let runtime = home.home().join("run");
-    std::fs::create_dir_all(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let runtime_dir = runtime.to_str().unwrap().to_owned();
-    let mut app = DesktopApp::start_with(&home, &[("XDG_RUNTIME_DIR", &runtime_dir)]);
-    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
+    let (mut app, runtime) = tray_with_own_runtime(&home);
     let socket = runtime.join("rolekeeper/tray.sock");
-    assert!(
-        eventually(Duration::from_secs(10), || socket.exists()),
-        "no socket at {socket:?}"
-    );
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the socket is the user's alone");
 
@@ -175,18 +184,7 @@ fn activate_without_a_terminal_asks_the_tray_dialog() {
     let config = CONFIG.replace("mfa/ipc", "mfa/ipc-activate");
     let credentials = CREDENTIALS.replace("AKIAIPCTEST000000001", "AKIAIPCTEST000000002");
     let home = AwsHome::new(&config, &credentials);
-    let runtime = home.home().join("run");
-    std::fs::create_dir_all(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let runtime_dir = runtime.to_str().unwrap().to_owned();
-    let mut app = DesktopApp::start_with(&home, &[("XDG_RUNTIME_DIR", &runtime_dir)]);
-    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
-    assert!(
-        eventually(Duration::from_secs(10), || runtime
-            .join("rolekeeper/tray.sock")
-            .exists()),
-        "no socket"
-    );
+    let (mut app, runtime) = tray_with_own_runtime(&home);
     let activate = ChildGuard(
         home.command("setsid")
             .arg("-w")
