@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rolekeeper_core::{Engine, EngineHandle, Event, Health, HealthMap, Settings, SettingsStore};
+use rolekeeper_core::{Engine, EngineHandle, Event, Health, HealthMap, Settings};
 use tauri::{AppHandle, Manager, RunEvent};
 use tracing_subscriber::EnvFilter;
 
@@ -201,12 +201,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let handle =
                 tauri::async_runtime::block_on(async { EngineHandle::spawn(Arc::clone(&engine)) });
             let events = handle.subscribe();
-            let settings = SettingsStore::from_env(engine.env())
-                .load()
-                .unwrap_or_else(|e| {
-                    tracing::warn!("{e}");
-                    Settings::default()
-                });
+            let settings = engine.settings().unwrap_or_else(|e| {
+                tracing::warn!("{e}");
+                Settings::default()
+            });
             let notifier = Notifier::default();
             notifier.set_enabled(settings.notifications);
             app.manage(Desktop {

@@ -46,17 +46,19 @@ pub async fn list_sessions(app: AppHandle) -> IpcResult<Vec<SessionView>> {
         let desktop = app.state::<Desktop>();
         (std::sync::Arc::clone(&desktop.engine), desktop.health())
     };
-    let sessions = engine.sessions()?;
-    let mut views = session_views(&engine.profiles()?, &sessions);
+    // One snapshot: each file read once, however many sessions there are.
+    let snapshot = engine.snapshot();
+    let sessions = snapshot.sessions()?;
+    let mut views = session_views(&snapshot.profile_summaries()?, &sessions);
     apply_health(&mut views, &health);
-    let lead = rolekeeper_core::runner::policy_from_env(&engine).lead;
+    let lead = snapshot.policy().lead;
     for view in views.iter_mut().filter(|v| v.active) {
         let session = sessions.iter().find(|s| s.name == view.name);
         let expires = session.and_then(|s| s.expires_at);
         view.renewal = rolekeeper_core::renewal_in_words(lead, session.and_then(|s| s.length));
         // A plan that cannot be worked out (a profile since broken) is just not shown.
         view.plan = engine
-            .mfa_outlook(&view.name, expires)
+            .mfa_outlook(&snapshot, &view.name, expires)
             .await
             .ok()
             .map(|o| o.words);

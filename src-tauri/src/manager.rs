@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
-    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, Secret, Settings,
-    SettingsStore, Source,
+    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, Secret, Settings, Source,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -223,8 +222,9 @@ pub async fn import_source(
 
 #[tauri::command]
 pub fn get_settings(desktop: State<'_, Desktop>) -> IpcResult<Settings> {
-    SettingsStore::from_env(desktop.engine.env())
-        .load()
+    desktop
+        .engine
+        .settings()
         .map_err(|e| IpcError::new("Settings", e.to_string()))
 }
 
@@ -235,8 +235,9 @@ pub fn set_settings(app: AppHandle, settings: Settings) -> IpcResult<()> {
         .validate()
         .map_err(|e| IpcError::new("InvalidInput", e.to_string()))?;
     let desktop = app.state::<Desktop>();
-    SettingsStore::from_env(desktop.engine.env())
-        .save(&settings)
+    desktop
+        .engine
+        .save_settings(&settings)
         .map_err(|e| IpcError::new("Settings", e.to_string()))?;
     desktop.apply_settings(&settings);
     let autostart = app.autolaunch();

@@ -12,7 +12,9 @@ use crate::prompt::Unattended;
 
 pub fn run(args: CredentialProcessArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
-    let credentials = crate::serve::credentials(&engine, &args.name, &args.request(), &Unattended)?;
+    let snapshot = engine.snapshot();
+    let credentials =
+        crate::serve::credentials(&engine, &snapshot, &args.name, &args.request(), &Unattended)?;
     // The same document `export --format process` prints: one renderer for both.
     let text = credentials.render(ExportFormat::Process);
     std::io::stdout()

@@ -41,7 +41,7 @@ const NOT_EXECUTABLE: u8 = 126;
 
 pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let engine = Arc::new(Engine::system());
-    crate::warn_about_files(&engine);
+    crate::warn_about_files(&engine.snapshot());
     let runtime = crate::serve::runtime()?;
     let code = runtime.block_on(run_child(engine, args));
     // A keychain call that timed out may still hold a blocking thread: exit without waiting.

@@ -10,12 +10,14 @@ use crate::tty::TtyPrompt;
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
-    crate::warn_about_files(&engine);
+    let snapshot = engine.snapshot();
+    crate::warn_about_files(&snapshot);
     let profile = args
         .profile
         .clone()
         .unwrap_or_else(|| engine.default_profile());
-    let credentials = crate::serve::credentials(&engine, &profile, &args.request(), &TtyPrompt)?;
+    let credentials =
+        crate::serve::credentials(&engine, &snapshot, &profile, &args.request(), &TtyPrompt)?;
     let text = credentials.render_named(args.format.into(), Some(&profile));
     std::io::stdout()
         .lock()

@@ -12,8 +12,9 @@ pub fn run(args: LoginArgs) -> anyhow::Result<()> {
     // Checked before anything else happens, and reported without the value (a code is a secret).
     let prompt = crate::prompt::given_or_interactive(args.mfa_code);
     let engine = Engine::system();
-    crate::warn_about_files(&engine);
-    let active = engine.is_active(&args.name)?;
+    let snapshot = engine.snapshot();
+    crate::warn_about_files(&snapshot);
+    let active = snapshot.is_active(&args.name)?;
     let request = CredentialRequest {
         duration: args.duration,
         renew: true,

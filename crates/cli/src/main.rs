@@ -24,8 +24,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Say on stderr which lines of the shared files some AWS readers refuse (the command goes on).
-pub fn warn_about_files(engine: &rolekeeper_core::Engine) {
-    if let Ok(set) = engine.load_profiles() {
+pub fn warn_about_files(snapshot: &rolekeeper_core::snapshot::Snapshot) {
+    if let Ok(set) = snapshot.profiles() {
         for quirk in set.warnings() {
             eprintln!("rolekeeper: warning: {quirk}");
         }

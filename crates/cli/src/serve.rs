@@ -3,6 +3,7 @@
 //! every SDK's `credential_process` refresh takes); anything else is obtained through the engine.
 
 use anyhow::Context;
+use rolekeeper_core::snapshot::Snapshot;
 use rolekeeper_core::{CredentialRequest, Credentials, Engine, MfaPrompt};
 
 /// The runtime a command builds only once it needs the network: one thread is enough for one
@@ -14,41 +15,32 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// [`fresh`] from synchronous code: the runtime is built only when the file cannot serve.
+/// [`Engine::serve`] from synchronous code, over the command's one snapshot: the runtime is
+/// built only when the credentials file cannot serve.
 pub fn credentials(
     engine: &Engine,
+    snapshot: &Snapshot,
     name: &str,
     request: &CredentialRequest,
     mfa: &dyn MfaPrompt,
 ) -> anyhow::Result<Credentials> {
-    if request.duration.is_none() {
-        if let Some(served) = engine.cached_session(name)? {
-            return Ok(served);
-        }
+    if let Some(served) = engine.serve_cached(snapshot, name, request)? {
+        return Ok(served);
     }
     let runtime = runtime()?;
-    let credentials = runtime.block_on(fresh(engine, name, request, mfa));
+    let credentials = runtime.block_on(engine.serve(snapshot, name, request, mfa));
     // A keychain call that timed out may still hold a blocking thread: exit without waiting.
     runtime.shutdown_background();
-    credentials
+    Ok(credentials?)
 }
 
-/// An active session from the file while it is good, else renewed (and written back); with an
-/// explicit `duration`, always obtained now, as asked, and not written anywhere.
+/// [`Engine::serve`] over a snapshot taken now: for a command that asks more than once (`exec`
+/// serves its child for hours), each ask is its own operation.
 pub async fn fresh(
     engine: &Engine,
     name: &str,
     request: &CredentialRequest,
     mfa: &dyn MfaPrompt,
 ) -> anyhow::Result<Credentials> {
-    if request.duration.is_some() {
-        return Ok(engine.credentials(name, request, mfa).await?);
-    }
-    if let Some(served) = engine.cached_session(name)? {
-        return Ok(served);
-    }
-    if let Some(kept) = engine.kept_session(name, request).await? {
-        return Ok(kept);
-    }
-    Ok(engine.renew(name, request, mfa).await?)
+    Ok(engine.serve(&engine.snapshot(), name, request, mfa).await?)
 }

@@ -12,7 +12,7 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
     // Checked before anything else happens, and reported without the value (a code is a secret).
     let prompt = crate::prompt::given_or_interactive(args.mfa_code);
     let engine = Engine::system();
-    crate::warn_about_files(&engine);
+    crate::warn_about_files(&engine.snapshot());
     let request = CredentialRequest {
         duration: args.duration,
         ..CredentialRequest::default()

@@ -5,17 +5,20 @@ use std::io::Write;
 
 use anyhow::Context;
 use rolekeeper_core::mfa::MfaOutlook;
+use rolekeeper_core::snapshot::Snapshot;
 use rolekeeper_core::{human_duration, renewal_in_words, Delivery, Engine, SessionStatus};
 
 use crate::cli::StatusArgs;
 
 pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let engine = Engine::system();
-    crate::warn_about_files(&engine);
-    let locations = engine.locations();
-    let sessions = engine.sessions()?;
-    let profiles = engine.profiles()?;
-    let mfa = mfa_outlooks(&engine, &sessions)?;
+    // One snapshot: each file is read once, however many sessions there are.
+    let snapshot = engine.snapshot();
+    crate::warn_about_files(&snapshot);
+    let locations = snapshot.locations().clone();
+    let sessions = snapshot.sessions()?;
+    let profiles = snapshot.profile_summaries()?;
+    let mfa = mfa_outlooks(&engine, &snapshot, &sessions)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = serde_json::json!({
@@ -39,7 +42,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             "  none active; `rolekeeper activate PROFILE` starts one"
         )?;
     }
-    let lead = rolekeeper_core::runner::policy_from_env(&engine).lead;
+    let lead = snapshot.policy().lead;
     let width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &sessions {
         let state = match (s.remaining, &s.expires) {
@@ -89,6 +92,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
 /// broken) is left out: its expiry line still shows.
 fn mfa_outlooks(
     engine: &Engine,
+    snapshot: &Snapshot,
     sessions: &[SessionStatus],
 ) -> anyhow::Result<BTreeMap<String, MfaOutlook>> {
     if sessions.is_empty() {
@@ -101,7 +105,7 @@ fn mfa_outlooks(
     let outlooks = runtime.block_on(async {
         let mut outlooks = BTreeMap::new();
         for s in sessions {
-            if let Ok(outlook) = engine.mfa_outlook(&s.name, s.expires_at).await {
+            if let Ok(outlook) = engine.mfa_outlook(snapshot, &s.name, s.expires_at).await {
                 outlooks.insert(s.name.clone(), outlook);
             }
         }

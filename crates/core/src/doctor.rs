@@ -123,7 +123,7 @@ fn renewal_checks(engine: &Engine) -> Vec<Check> {
     let Ok(sessions) = engine.sessions() else {
         return Vec::new(); // the state file's own trouble is reported where it is read
     };
-    let lead = crate::runner::policy_from_env(engine).lead;
+    let lead = engine.policy().lead;
     sessions
         .iter()
         .filter_map(|s| {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
@@ -15,25 +15,74 @@ use crate::files::{
     FileLocations, FileProblem, FileReport, FileState, CONFIG_FILE_VAR, CREDENTIALS_FILE_VAR,
 };
 use crate::keychain::{OsKeychain, SecretStore, SourceIndex, Sources};
+use crate::mfa::cache::SessionCache;
+use crate::obtain::{Held, Obtained, Obtainer};
 use crate::profile::{
     botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
     ProfileSet, Quirk, Rejectors,
 };
-use crate::resolve::{self, Base, Plan};
-use crate::secret::Secret;
+use crate::resolve::{self, Plan};
+use crate::schedule::Policy;
+use crate::settings::{Settings, SettingsError, SettingsStore};
+use crate::snapshot::Snapshot;
 use crate::state::{Delivery, StateStore};
 
-/// Serving sessions from the credentials file (`cached_session`, `renew`).
+/// Activating, deactivating and listing sessions; delivering renewals.
 mod activation;
+/// Serving credentials to a caller that wants them now, in the one serving order.
 mod served;
 
-/// One file as [`Engine::examine`] read it.
-struct Examined {
+pub use crate::request::{CredentialRequest, GivenCode, MfaPrompt, NoMfaPrompt};
+
+/// One file as [`examine_bytes`] read it.
+pub(crate) struct Examined {
     /// `false`: missing, read as empty.
     exists: bool,
     parsed: std::result::Result<ParsedFile, Unparseable>,
     /// Lines some AWS readers refuse.
     warnings: Vec<Quirk>,
+}
+
+impl Examined {
+    /// What the AWS tools read of the file, with the lines some of them refuse; the
+    /// specification's error when no reader gets through it.
+    pub(crate) fn usable(self) -> std::result::Result<(ParsedFile, Vec<Quirk>), ParseError> {
+        match self.parsed {
+            Ok(parsed) => Ok((parsed, self.warnings)),
+            Err(unparseable) => Err(unparseable.strict),
+        }
+    }
+}
+
+/// Read one file's bytes (`None`: missing, read as empty) the one way RoleKeeper reads files:
+/// strictly by the specification, else leniently as botocore does (recording what the SDKs
+/// refuse), keeping what both found.
+pub(crate) fn examine_bytes(
+    path: &std::path::Path,
+    kind: FileKind,
+    bytes: Option<&[u8]>,
+) -> Examined {
+    let exists = bytes.is_some();
+    let text = String::from_utf8_lossy(bytes.unwrap_or_default());
+    let mut warnings = botocore_rejections(path, &text);
+    let parsed = match parse(path, kind, &text) {
+        Ok(parsed) => Ok(parsed),
+        Err(strict) => match parse_lenient(path, kind, &text) {
+            Ok((parsed, quirks)) => {
+                warnings.extend(quirks);
+                Ok(parsed)
+            }
+            Err(lenient) => Err(Unparseable { strict, lenient }),
+        },
+    };
+    if let Ok(parsed) = &parsed {
+        warnings.extend(skipped_sections(parsed));
+    }
+    Examined {
+        exists,
+        parsed,
+        warnings,
+    }
 }
 
 /// A file neither the specification's reader nor botocore's leniency can read.
@@ -42,56 +91,6 @@ struct Unparseable {
     strict: ParseError,
     /// Where the lenient reader stopped: a line no AWS reader gets past.
     lenient: ParseError,
-}
-
-/// Where an MFA code comes from when a role needs one.
-pub trait MfaPrompt: Send + Sync {
-    /// Ask for the code for `serial` on behalf of `profile`; `None` if nobody can be asked.
-    fn code(&self, profile: &str, serial: &str) -> Option<Secret>;
-}
-
-/// Nobody to ask: a role that needs a code fails with a clear error.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoMfaPrompt;
-
-impl MfaPrompt for NoMfaPrompt {
-    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
-        None
-    }
-}
-
-/// A code the user already gave (`login --mfa-code`, the desktop's dialog): used for this one
-/// request, never kept.
-#[derive(Debug)]
-pub struct GivenCode(pub Secret);
-
-impl MfaPrompt for GivenCode {
-    fn code(&self, _profile: &str, _serial: &str) -> Option<Secret> {
-        Some(self.0.clone())
-    }
-}
-
-/// Options of one request for credentials.
-#[derive(Debug, Clone, Default)]
-pub struct CredentialRequest {
-    /// Overrides the final role's `duration_seconds`.
-    pub duration: Option<Duration>,
-    /// Serve a keychain source's own long-term keys rather than a session token of them.
-    pub long_term_keys: bool,
-    /// Ask STS for a new role session even if the keychain holds a good one (`login`, "Refresh
-    /// now"): the user asked for a renewal. An MFA session is still used.
-    pub renew: bool,
-}
-
-impl CredentialRequest {
-    /// This request with the length chosen for the session when it was activated, unless the
-    /// request names one itself.
-    pub(crate) fn or_chosen(&self, chosen: Option<Duration>) -> CredentialRequest {
-        CredentialRequest {
-            duration: self.duration.or(chosen),
-            ..self.clone()
-        }
-    }
 }
 
 /// How `activate` may treat existing files.
@@ -181,6 +180,9 @@ pub struct Engine {
     fs: Arc<dyn Fs>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretStore>,
+    /// Sessions obtained by this process, shared by every clone of the engine: the refresh
+    /// loop, the desktop's actions and the engine's socket serve from the same memory.
+    held: Arc<Held>,
 }
 
 impl Engine {
@@ -191,6 +193,7 @@ impl Engine {
             fs,
             clock,
             secrets: Arc::new(OsKeychain::new()),
+            held: Arc::default(),
         }
     }
 
@@ -222,7 +225,7 @@ impl Engine {
     pub fn sources(&self) -> Sources {
         Sources::new(
             Arc::clone(&self.secrets),
-            SourceIndex::in_dir(self.state_store().dir()),
+            SourceIndex::in_dir(self.state_store().dir()).on(Arc::clone(&self.fs)),
         )
     }
 
@@ -252,60 +255,33 @@ impl Engine {
         FileLocations::from_env(self.env.as_ref())
     }
 
+    /// One operation's view of the files, the state, the settings and the source index, each
+    /// read at most once (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::new(
+            Arc::clone(&self.env),
+            Arc::clone(&self.fs),
+            Arc::clone(&self.clock),
+            self.state_store(),
+            self.settings_store(),
+            SourceIndex::in_dir(self.state_store().dir()).on(Arc::clone(&self.fs)),
+        )
+    }
+
     /// Read and merge both profile files. A missing file counts as empty. A file the
     /// specification rejects but botocore accepts is read as botocore reads it; such lines, and
     /// lines botocore rejects, come back as [`ProfileSet::warnings`].
     pub fn load_profiles(&self) -> Result<ProfileSet> {
-        let locations = self.locations();
-        let (config, mut warnings) = self.read_file(&locations.config, FileKind::Config)?;
-        let (credentials, more) = self.read_file(&locations.credentials, FileKind::Credentials)?;
-        warnings.extend(more);
-        let mut set = ProfileSet::merge(&config, &credentials);
-        set.add_warnings(warnings);
-        Ok(set)
+        self.snapshot().profiles().cloned()
     }
 
-    fn read_file(
-        &self,
-        path: &std::path::Path,
-        kind: FileKind,
-    ) -> Result<(ParsedFile, Vec<Quirk>)> {
-        let examined = self.examine(path, kind)?;
-        match examined.parsed {
-            Ok(parsed) => Ok((parsed, examined.warnings)),
-            Err(unparseable) => Err(Error::Parse(unparseable.strict)),
-        }
-    }
-
-    /// Read one file the one way RoleKeeper reads files: strictly by the specification, else
-    /// leniently as botocore does (recording what the SDKs refuse), keeping what both found.
+    /// Read one file the one way RoleKeeper reads files (see [`examine_bytes`]).
     fn examine(&self, path: &std::path::Path, kind: FileKind) -> Result<Examined> {
         let bytes = self.fs.read(path).map_err(|cause| Error::Io {
             path: path.to_owned(),
             cause,
         })?;
-        let exists = bytes.is_some();
-        let bytes = bytes.unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        let mut warnings = botocore_rejections(path, &text);
-        let parsed = match parse(path, kind, &text) {
-            Ok(parsed) => Ok(parsed),
-            Err(strict) => match parse_lenient(path, kind, &text) {
-                Ok((parsed, quirks)) => {
-                    warnings.extend(quirks);
-                    Ok(parsed)
-                }
-                Err(lenient) => Err(Unparseable { strict, lenient }),
-            },
-        };
-        if let Ok(parsed) = &parsed {
-            warnings.extend(skipped_sections(parsed));
-        }
-        Ok(Examined {
-            exists,
-            parsed,
-            warnings,
-        })
+        Ok(examine_bytes(path, kind, bytes.as_deref()))
     }
 
     /// Both shared files as the AWS tools see them, config file first: for `rolekeeper doctor`.
@@ -376,12 +352,7 @@ impl Engine {
 
     /// How `name`'s credentials would be obtained.
     pub fn plan(&self, name: &str) -> Result<Plan> {
-        // An unreadable source index must not break profiles that use no keychain source.
-        let sources = self.sources().names().unwrap_or_else(|error| {
-            tracing::warn!(%error, "keychain sources ignored");
-            Default::default()
-        });
-        resolve::resolve_with_sources(&self.load_profiles()?, name, &sources)
+        self.snapshot().plan(name)
     }
 
     /// The profile `AWS_PROFILE` names, else `default`.
@@ -393,28 +364,7 @@ impl Engine {
 
     /// Every profile, for menus and `status`.
     pub fn profiles(&self) -> Result<Vec<ProfileSummary>> {
-        let set = self.load_profiles()?;
-        Ok(set
-            .profiles()
-            .map(|p| {
-                let role_arn = p.text("role_arn").map(str::to_owned);
-                let kind = if role_arn.is_some() {
-                    "role"
-                } else if p.text("aws_access_key_id").is_some() {
-                    "static"
-                } else {
-                    "other"
-                };
-                ProfileSummary {
-                    name: p.name.clone(),
-                    kind,
-                    role_arn,
-                    source_profile: p.text("source_profile").map(str::to_owned),
-                    mfa_serial: p.text("mfa_serial").map(str::to_owned),
-                    adopted: p.get("role_arn").is_some_and(|v| v.adopted),
-                }
-            })
-            .collect())
+        self.snapshot().profile_summaries()
     }
 
     /// Obtain credentials for `name` now: the static keys, or each role of the chain in turn.
@@ -424,115 +374,71 @@ impl Engine {
         request: &CredentialRequest,
         mfa: &dyn MfaPrompt,
     ) -> Result<Credentials> {
-        let request = request.or_chosen(self.chosen_duration(name)?);
-        self.credentials_as_asked(name, &request, mfa).await
+        let snapshot = self.snapshot();
+        let request = snapshot.request_for(name, request)?;
+        Ok(self
+            .obtain(&snapshot, name, &request, mfa)
+            .await?
+            .credentials)
     }
 
-    /// [`Engine::credentials`] with exactly `request`: no session length chosen earlier is
-    /// applied (activation decides the length itself).
-    pub(crate) async fn credentials_as_asked(
+    /// Obtain `name`'s credentials with exactly `request` (completed by the caller), from what
+    /// `snapshot` says: the plan, the policy, whether the session is delivered by file.
+    pub(crate) async fn obtain(
         &self,
+        snapshot: &Snapshot,
         name: &str,
         request: &CredentialRequest,
         mfa: &dyn MfaPrompt,
-    ) -> Result<Credentials> {
+    ) -> Result<Obtained> {
         if let Some(duration) = request.duration {
             resolve::validate_role_duration(duration).map_err(|why| Error::InvalidDuration {
                 seconds: duration.as_secs(),
                 why,
             })?;
         }
-        // The MFA plan, the session cache and the chain: `mfa::obtain`.
-        crate::mfa::obtain::obtain(self, self.plan(name)?, request, mfa).await
+        let job = self.job(snapshot, name, request)?;
+        crate::obtain::obtain(&self.obtainer(snapshot), job, mfa).await
     }
 
-    /// The credentials a chain starts from.
-    pub(crate) fn base_credentials(&self, base: &Base) -> Result<Credentials> {
-        match base {
-            Base::Keys(keys) => Ok(Credentials {
-                access_key_id: keys.access_key_id.clone(),
-                secret_access_key: keys.secret_access_key.clone(),
-                session_token: keys.session_token.clone(),
-                expiration: None,
-            }),
-            Base::NamedSource {
-                profile,
-                source,
-                origin,
-            } if source == "Environment" => {
-                let env = self.env.as_ref();
-                match (
-                    env.non_empty("AWS_ACCESS_KEY_ID"),
-                    env.non_empty("AWS_SECRET_ACCESS_KEY"),
-                ) {
-                    (Some(id), Some(secret)) => Ok(Credentials {
-                        access_key_id: id,
-                        secret_access_key: Secret::new(secret),
-                        session_token: env.non_empty("AWS_SESSION_TOKEN").map(Secret::new),
-                        expiration: None,
-                    }),
-                    _ => Err(Error::EnvironmentCredentialsMissing {
-                        profile: profile.clone(),
-                        origin: origin.clone(),
-                    }),
-                }
-            }
-            Base::NamedSource {
-                profile,
-                source,
-                origin,
-            } => Err(Error::UnsupportedBase {
-                profile: profile.clone(),
-                origin: origin.to_string(),
-                what: format!("credential_source = {source}"),
-            }),
-            Base::WebIdentity { profile, .. } => {
-                Err(self.unsupported(profile, "web_identity_token_file"))
-            }
-            Base::Sso { profile, .. } => {
-                Err(self.unsupported(profile, "IAM Identity Center (sso_*)"))
-            }
-            Base::Process {
-                profile, origin, ..
-            } => Err(Error::UnsupportedBase {
-                profile: profile.clone(),
-                origin: origin.to_string(),
-                what: "credential_process".to_owned(),
-            }),
-            // Read asynchronously by `Sources::start` (the keychain blocks); not reached.
-            Base::KeychainSource { name, .. } => Err(Error::UnknownSource { name: name.clone() }),
+    /// What obtaining credentials needs besides a plan: no façade, only data and services.
+    pub(crate) fn obtainer<'a>(&'a self, snapshot: &'a Snapshot) -> Obtainer<'a> {
+        Obtainer {
+            snapshot,
+            sources: self.sources(),
+            cache: SessionCache::new(self.secret_store()),
+            held: &self.held,
         }
     }
 
-    fn unsupported(&self, profile: &str, what: &str) -> Error {
-        let origin = self
-            .load_profiles()
-            .ok()
-            .and_then(|set| {
-                set.get(profile)
-                    .and_then(|p| p.origin().map(ToString::to_string))
-            })
-            .unwrap_or_default();
-        Error::UnsupportedBase {
-            profile: profile.to_owned(),
-            origin,
-            what: what.to_owned(),
-        }
+    /// The sessions this process holds in memory (see [`Held`]).
+    pub fn held(&self) -> &Held {
+        &self.held
     }
 
+    /// RoleKeeper's state, read and written through this engine's file system.
     pub fn state_store(&self) -> StateStore {
-        StateStore::from_env(self.env.as_ref())
+        StateStore::from_env(self.env.as_ref()).on(Arc::clone(&self.fs))
     }
 
-    /// `rolekeeper-<unix seconds>`, like botocore's `botocore-session-<seconds>`.
-    pub(crate) fn default_session_name(&self) -> String {
-        let seconds = self
-            .clock
-            .now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        format!("rolekeeper-{seconds}")
+    /// The user's settings, read and written through this engine's file system.
+    pub fn settings_store(&self) -> SettingsStore {
+        SettingsStore::from_env(self.env.as_ref()).on(Arc::clone(&self.fs))
+    }
+
+    /// The saved settings (the defaults when there are none).
+    pub fn settings(&self) -> std::result::Result<Settings, SettingsError> {
+        self.settings_store().load()
+    }
+
+    /// Save `settings` (validated first).
+    pub fn save_settings(&self, settings: &Settings) -> std::result::Result<(), SettingsError> {
+        self.settings_store().save(settings)
+    }
+
+    /// The refresh policy in effect: the settings, with `ROLEKEEPER_REFRESH_BEFORE`.
+    pub fn policy(&self) -> Policy {
+        Policy::effective(self.settings(), self.env.as_ref())
     }
 }
 
@@ -541,6 +447,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::env::{MapEnv, MemFs};
+    use std::time::UNIX_EPOCH;
 
     fn engine(config: &str, credentials: Option<&str>) -> Engine {
         let mut fs = MemFs::default().with("/h/.aws/config", config);

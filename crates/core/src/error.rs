@@ -16,6 +16,9 @@ use crate::sts::StsError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    #[error("RoleKeeper's refresh engine has stopped, so nothing can be changed from here; restart RoleKeeper (the tray app or `rolekeeper daemon`)")]
+    EngineStopped,
+
     #[error("cannot tell where your home directory is: HOME is not set to an absolute path and the password database has no home directory for this user; set HOME (or {missing})")]
     NoHome { missing: String },
 

@@ -76,6 +76,9 @@ pub struct RoleStep {
     pub session_name: Option<String>,
     pub duration: Option<Duration>,
     pub mfa_serial: Option<String>,
+    /// `mfa_process`: the command that prints a code for this step's device, if the profile
+    /// names one.
+    pub mfa_process: Option<String>,
     pub region: Option<String>,
     /// Where `role_arn` is written.
     pub origin: Origin,
@@ -89,6 +92,9 @@ pub struct Plan {
     pub roles: Vec<RoleStep>,
     /// The region of the requested profile, or of the nearest source profile that sets one.
     pub region: Option<String>,
+    /// The requested profile's `mfa_process` (for a keychain source served on its own, whose
+    /// MFA session may need a code).
+    pub mfa_process: Option<String>,
 }
 
 impl Plan {
@@ -227,6 +233,7 @@ pub fn resolve_with_sources(
         base,
         roles,
         region,
+        mfa_process: set.get(name).and_then(mfa_process),
     })
 }
 
@@ -458,9 +465,18 @@ fn role_step(profile: &Profile, role_arn: &str, origin: &Origin) -> Result<RoleS
         session_name: profile.text("role_session_name").map(str::to_owned),
         duration,
         mfa_serial: profile.text("mfa_serial").map(str::to_owned),
+        mfa_process: mfa_process(profile),
         region: profile.text("region").map(str::to_owned),
         origin: origin.clone(),
     })
+}
+
+/// A profile's `mfa_process`, when it names a command.
+fn mfa_process(profile: &Profile) -> Option<String> {
+    profile
+        .text("mfa_process")
+        .filter(|c| !c.trim().is_empty())
+        .map(str::to_owned)
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.

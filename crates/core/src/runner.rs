@@ -11,19 +11,49 @@ use std::time::{Duration, SystemTime};
 
 use std::collections::BTreeMap;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::credentials::Credentials;
 use crate::delivery::Outcome;
-use crate::engine::{CredentialRequest, Engine, NoMfaPrompt, SessionStatus};
+use crate::engine::{
+    ActivateOptions, Activation, CredentialRequest, Engine, GivenCode, MfaPrompt, NoMfaPrompt,
+    SessionStatus,
+};
 use crate::error::Error;
-use crate::schedule::{parse_lead, AfterFailure, AfterSuccess, FailureKind, Policy, Schedule};
+use crate::schedule::{AfterFailure, AfterSuccess, FailureKind, Policy, Schedule};
+use crate::secret::Secret;
+use crate::snapshot::Snapshot;
 use crate::state::Terms;
 
-/// Requests to the running engine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a command with a reply answers.
+pub type Reply<T> = oneshot::Sender<crate::error::Result<T>>;
+
+/// Requests to the running engine. The ones with a reply change a session: every change goes
+/// through the loop, so it plans with what it did and tells every window and the tray.
+#[derive(Debug)]
 pub enum Command {
+    /// Activate `name` (renew it, when active) with the code the user typed, if any: the
+    /// desktop's Activate, "Refresh now" (`request.renew`) and the MFA dialog.
+    Activate {
+        name: String,
+        request: CredentialRequest,
+        code: Option<Secret>,
+        options: ActivateOptions,
+        reply: Reply<Activation>,
+    },
+    /// Stop keeping `name` fresh and give back what delivering it changed.
+    Deactivate {
+        name: String,
+        force: bool,
+        reply: Reply<bool>,
+    },
+    /// Credentials for `name` now, in the serving order (`Engine::serve`) with nobody to ask for
+    /// a code: the desktop's "Copy export lines".
+    Serve {
+        name: String,
+        reply: Reply<Credentials>,
+    },
     /// Re-read the files and refresh every active session now, including those waiting for
     /// the user (this is the user acting).
     RefreshAll,
@@ -151,7 +181,7 @@ impl Drop for EngineHandle {
 impl EngineHandle {
     /// Start the loop on the current tokio runtime, with the policy from the environment.
     pub fn spawn(engine: Arc<Engine>) -> Self {
-        let policy = policy_from_env(&engine);
+        let policy = engine.policy();
         Self::spawn_with_policy(engine, policy)
     }
 
@@ -164,10 +194,13 @@ impl EngineHandle {
         let state_dir = engine.state_store().dir().to_owned();
         let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
         // Weak senders: dropping the handle still closes the channel and stops the loop.
-        let wakes = tokio::spawn(crate::sleep::forward_wakes(commands.downgrade()));
+        let wakes = tokio::spawn(crate::sleep::forward_wakes(commands.downgrade(), || {
+            Command::Woke
+        }));
         let follows = tokio::spawn(crate::watch::forward_state_changes(
             state_dir,
             commands.downgrade(),
+            || Command::Follow,
         ));
         Self {
             commands,
@@ -204,6 +237,54 @@ impl EngineHandle {
         self.events.subscribe()
     }
 
+    /// Ask the loop to do `command` and wait for its answer.
+    async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> crate::error::Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| Error::EngineStopped)?;
+        answer.await.map_err(|_| Error::EngineStopped)?
+    }
+
+    /// Activate (or renew) `name` through the loop; `code` is the MFA code the user typed, used
+    /// for this request only. See [`Engine::activate`].
+    pub async fn activate(
+        &self,
+        name: &str,
+        request: CredentialRequest,
+        code: Option<Secret>,
+        options: ActivateOptions,
+    ) -> crate::error::Result<Activation> {
+        self.ask(|reply| Command::Activate {
+            name: name.to_owned(),
+            request,
+            code,
+            options,
+            reply,
+        })
+        .await
+    }
+
+    /// Deactivate `name` through the loop. See [`Engine::deactivate`].
+    pub async fn deactivate(&self, name: &str, force: bool) -> crate::error::Result<bool> {
+        self.ask(|reply| Command::Deactivate {
+            name: name.to_owned(),
+            force,
+            reply,
+        })
+        .await
+    }
+
+    /// Credentials for `name` now, through the loop. See [`Engine::serve`].
+    pub async fn serve(&self, name: &str) -> crate::error::Result<Credentials> {
+        self.ask(|reply| Command::Serve {
+            name: name.to_owned(),
+            reply,
+        })
+        .await
+    }
+
     /// Ask for a refresh of everything; returns at once.
     pub fn refresh_all(&self) {
         // A full queue already holds a refresh request; dropping this one loses nothing.
@@ -222,28 +303,6 @@ impl EngineHandle {
             }
         }
     }
-}
-
-/// The saved settings' policy (defaults when none), with `ROLEKEEPER_REFRESH_BEFORE` (e.g.
-/// `890s`, `15m`) overriding the lead.
-pub fn policy_from_env(engine: &Engine) -> Policy {
-    let mut policy = match crate::settings::SettingsStore::from_env(engine.env()).load() {
-        Ok(settings) => settings.policy(),
-        Err(e) => {
-            tracing::warn!("{e}");
-            Policy::default()
-        }
-    };
-    if let Some(text) = engine.env().non_empty("ROLEKEEPER_REFRESH_BEFORE") {
-        match parse_lead(&text) {
-            Some(lead) => policy.lead = lead,
-            None => tracing::warn!(
-                value = %text,
-                "ROLEKEEPER_REFRESH_BEFORE is not a duration like 890s, 15m or 1h; using 15m"
-            ),
-        }
-    }
-    policy
 }
 
 struct Loop {
@@ -335,6 +394,35 @@ async fn run(
                 this.schedule.retry_transient_now(engine.clock().now());
             }
             Some(Command::SetPolicy(policy)) => this.schedule.set_policy(policy),
+            Some(Command::Activate {
+                name,
+                request,
+                code,
+                options,
+                reply,
+            }) => {
+                let done = this.activate(&name, &request, code, options).await;
+                let _ = reply.send(done);
+            }
+            Some(Command::Deactivate { name, force, reply }) => {
+                let done = engine.deactivate(&name, force);
+                this.follow_state();
+                let _ = reply.send(done);
+            }
+            Some(Command::Serve { name, reply }) => {
+                let snapshot = engine.snapshot();
+                let served = engine
+                    .serve(
+                        &snapshot,
+                        &name,
+                        &CredentialRequest::default(),
+                        &NoMfaPrompt,
+                    )
+                    .await;
+                // A stale session served is renewed and delivered: follow what was written.
+                this.follow_state();
+                let _ = reply.send(served);
+            }
             Some(Command::Pause(pause)) => {
                 tracing::info!(paused = pause, "refreshing by schedule");
                 paused = pause;
@@ -367,21 +455,19 @@ impl Loop {
     /// Re-read the files and the active sessions; plan them. `Reloaded` says all is well (and
     /// clears an earlier problem); each file that cannot be used is a `Problem` instead.
     fn reload(&mut self) {
-        let profiles = self.engine.load_profiles();
-        let sessions = self.engine.sessions();
+        let snapshot = self.engine.snapshot();
+        let profiles = snapshot.profiles().map(|set| set.names().count());
         if let Err(e) = &profiles {
             self.emit(Event::Problem {
                 message: e.to_string(),
             });
         }
-        match sessions {
+        match snapshot.sessions() {
             Ok(sessions) => {
                 self.state_problem = None;
                 self.sync(&sessions);
-                if let Ok(set) = &profiles {
-                    self.emit(Event::Reloaded {
-                        profiles: set.names().count(),
-                    });
+                if let Ok(profiles) = profiles {
+                    self.emit(Event::Reloaded { profiles });
                 }
                 for s in sessions {
                     if let Some(by) = s.shadowed_by {
@@ -397,7 +483,9 @@ impl Loop {
     /// refreshed or stopped a session since the last look. An unreadable state file is said
     /// once (and again when it is fine), and the plan made before it stays meanwhile.
     fn follow_state(&mut self) {
-        match self.engine.sessions() {
+        // The state alone says who is active and when each expires: the profile files are not
+        // read (who shadows whom is told on a reload).
+        match self.engine.snapshot().sessions_in_state() {
             Ok(sessions) => {
                 if self.state_problem.take().is_some() {
                     tracing::info!("the state file can be read again");
@@ -408,6 +496,44 @@ impl Loop {
             }
             Err(e) => self.state_unusable(&e),
         }
+    }
+
+    /// Activate or renew `name` for the user, then plan with it and say what happened: a session
+    /// renewed is `Refreshed` (and `Recovered` when it was failing or waiting for a code, which
+    /// closes the notification that asked), one new is `Activated`.
+    async fn activate(
+        &mut self,
+        name: &str,
+        request: &CredentialRequest,
+        code: Option<Secret>,
+        options: ActivateOptions,
+    ) -> crate::error::Result<Activation> {
+        let code_given = code.is_some();
+        let prompt: Box<dyn MfaPrompt> = match code {
+            Some(code) => Box::new(GivenCode(code)),
+            None => Box::new(NoMfaPrompt),
+        };
+        let engine = Arc::clone(&self.engine);
+        let done = engine
+            .activate(name, request, prompt.as_ref(), options)
+            .await;
+        // A failure is the asker's to tell (the dialog shows a refused code): the session's
+        // health stays as the last renewal left it.
+        if let Ok(activation) = &done {
+            let known = self.known.as_ref().is_some_and(|k| k.contains_key(name));
+            if known {
+                self.renewed(name.to_owned(), activation.expiration);
+            }
+            // New sessions, and changed terms, as the state now says.
+            self.follow_state();
+            // A code typed for one session made an MFA session the others waiting on a code may
+            // renew from: they are tried now (those of another device wait again, unasked).
+            if code_given {
+                let now = self.engine.clock().now();
+                self.schedule.retry_needing_mfa_now(now);
+            }
+        }
+        done
     }
 
     /// The state file cannot be read: nothing can be renewed or written until it can; the user
@@ -506,17 +632,31 @@ impl Loop {
             return;
         }
         tracing::info!(names = ?names.iter().map(|(n, _)| n).collect::<Vec<_>>(), "refreshing");
+        // One snapshot for the whole batch: every renewal plans from the same reads.
+        let snapshot = Arc::new(self.engine.snapshot());
         let mut calls = JoinSet::new();
         for (name, terms) in names {
+            let request = CredentialRequest {
+                duration: terms.duration_seconds.map(Duration::from_secs),
+                ..CredentialRequest::default()
+            };
+            let job = match self.engine.job(&snapshot, &name, &request) {
+                Ok(job) => job,
+                Err(error) => {
+                    self.failed(&name, &error);
+                    continue;
+                }
+            };
             let engine = Arc::clone(&self.engine);
+            let snapshot = Arc::clone(&snapshot);
             calls.spawn(async move {
                 // In the background nobody can be asked for a code: a session that needs one
-                // reports it and waits (the desktop then asks the user).
-                let request = CredentialRequest {
-                    duration: terms.duration_seconds.map(Duration::from_secs),
-                    ..CredentialRequest::default()
-                };
-                let result = engine.credentials(&name, &request, &NoMfaPrompt).await;
+                // reports it and waits (the desktop then asks the user). Sessions sharing an MFA
+                // device share one MFA session, got once (see `obtain::Held::flight`).
+                let obtainer = engine.obtainer(&snapshot);
+                let result = crate::obtain::obtain(&obtainer, job, &NoMfaPrompt)
+                    .await
+                    .map(|o| o.credentials);
                 (name, terms, result)
             });
         }
@@ -545,22 +685,23 @@ impl Loop {
             }
         }
         obtained.sort_by(|a, b| a.0.cmp(&b.0));
-        self.write(obtained);
+        self.write(&snapshot, obtained);
     }
 
-    fn write(&mut self, obtained: Vec<(String, Credentials, Terms)>) {
+    fn write(&mut self, snapshot: &Snapshot, obtained: Vec<(String, Credentials, Terms)>) {
         if obtained.is_empty() {
             return;
         }
         let engine = Arc::clone(&self.engine);
-        match engine.deliver_renewed(&obtained) {
+        match engine.deliver_renewed(snapshot, &obtained) {
             Ok((target, outcomes)) => {
                 let mut stale = false;
+                let expirations: BTreeMap<&str, Option<SystemTime>> = obtained
+                    .iter()
+                    .map(|(name, credentials, _)| (name.as_str(), credentials.expiration))
+                    .collect();
                 for (name, outcome) in outcomes {
-                    let expiration = obtained
-                        .iter()
-                        .find(|(n, _, _)| *n == name)
-                        .and_then(|(_, c, _)| c.expiration);
+                    let expiration = expirations.get(name.as_str()).copied().flatten();
                     match outcome {
                         Outcome::Written => self.renewed(name, expiration),
                         Outcome::Stale => {
@@ -887,12 +1028,9 @@ mod tests {
                 Arc::new(ManualClock::new(std::time::UNIX_EPOCH)),
             )
         };
+        assert_eq!(engine("890s").policy().lead, Duration::from_secs(890));
         assert_eq!(
-            policy_from_env(&engine("890s")).lead,
-            Duration::from_secs(890)
-        );
-        assert_eq!(
-            policy_from_env(&engine("soon")).lead,
+            engine("soon").policy().lead,
             Policy::default().lead,
             "a bad value falls back to the default"
         );

@@ -350,6 +350,23 @@ impl Schedule {
         }
     }
 
+    /// A code was given for one session: every other session waiting for a code is due now, as
+    /// it may renew from the MFA session that code made (one code per device, not per role).
+    pub fn retry_needing_mfa_now(&mut self, now: SystemTime) {
+        for entry in self.sessions.values_mut() {
+            if entry.phase
+                == (Phase::WaitingForUser {
+                    kind: FailureKind::NeedsMfa,
+                })
+            {
+                entry.phase = Phase::Retrying {
+                    failures: 0,
+                    next: now,
+                };
+            }
+        }
+    }
+
     /// The machine woke: sessions waiting on a backoff are due now (what waits for the user
     /// still waits).
     pub fn retry_transient_now(&mut self, now: SystemTime) {

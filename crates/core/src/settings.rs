@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credfile::write::{create_private_dir, write_atomic};
-use crate::env::Env;
+use std::sync::Arc;
+
+use crate::env::{Env, Fs};
 use crate::files::{home_or_root, xdg_dir};
+use crate::json_store::{JsonStore, StoreError};
 use crate::schedule::Policy;
 
 /// The settings, with the defaults a new user gets.
@@ -73,7 +75,7 @@ impl Settings {
 /// Where the settings file is.
 #[derive(Debug, Clone)]
 pub struct SettingsStore {
-    path: PathBuf,
+    file: JsonStore<Settings>,
 }
 
 impl SettingsStore {
@@ -82,44 +84,69 @@ impl SettingsStore {
         let dir =
             xdg_dir(env, "XDG_CONFIG_HOME").unwrap_or_else(|| home_or_root(env).join(".config"));
         Self {
-            path: dir.join("rolekeeper").join("settings.json"),
+            file: JsonStore::new(dir.join("rolekeeper").join("settings.json")),
+        }
+    }
+
+    /// The same file, read and written through `fs`.
+    pub fn on(&self, fs: Arc<dyn Fs>) -> Self {
+        Self {
+            file: self.file.on(fs),
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
+    }
+
+    fn error(&self, cause: String) -> SettingsError {
+        SettingsError::File {
+            path: self.path().to_owned(),
+            cause,
+        }
     }
 
     /// The saved settings; the defaults when there is no file yet.
     pub fn load(&self) -> Result<Settings, SettingsError> {
-        let err = |cause: String| SettingsError::File {
-            path: self.path.clone(),
-            cause,
-        };
-        match std::fs::read(&self.path) {
-            Ok(bytes) => {
-                let settings: Settings =
-                    serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
-                settings.validate().map_err(|e| err(e.to_string()))?;
-                Ok(settings)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-            Err(e) => Err(err(e.to_string())),
-        }
+        let settings = self.file.load().map_err(|e| self.error(cause(e)))?;
+        settings.validate().map_err(|e| self.error(e.to_string()))?;
+        Ok(settings)
     }
 
     pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
         settings.validate()?;
-        let err = |cause: String| SettingsError::File {
-            path: self.path.clone(),
-            cause,
+        self.file.save(settings).map_err(|e| self.error(cause(e)))
+    }
+}
+
+fn cause(error: StoreError) -> String {
+    match error {
+        StoreError::Read(cause) | StoreError::Write(cause) => cause,
+    }
+}
+
+impl Policy {
+    /// The policy in effect: the saved settings' (the defaults when there are none, or when they
+    /// cannot be read, which is logged), with `ROLEKEEPER_REFRESH_BEFORE` (e.g. `890s`, `15m`)
+    /// overriding the lead.
+    pub fn effective(settings: Result<Settings, SettingsError>, env: &dyn Env) -> Policy {
+        let mut policy = match settings {
+            Ok(settings) => settings.policy(),
+            Err(e) => {
+                tracing::warn!("{e}");
+                Policy::default()
+            }
         };
-        if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(|e| err(e.to_string()))?;
+        if let Some(text) = env.non_empty("ROLEKEEPER_REFRESH_BEFORE") {
+            match crate::schedule::parse_lead(&text) {
+                Some(lead) => policy.lead = lead,
+                None => tracing::warn!(
+                    value = %text,
+                    "ROLEKEEPER_REFRESH_BEFORE is not a duration like 890s, 15m or 1h; using 15m"
+                ),
+            }
         }
-        let mut bytes = serde_json::to_vec_pretty(settings).map_err(|e| err(e.to_string()))?;
-        bytes.push(b'\n');
-        write_atomic(&self.path, &bytes).map_err(|e| err(e.to_string()))
+        policy
     }
 }
 

@@ -9,16 +9,15 @@
 
 use tokio::sync::mpsc;
 
-use crate::runner::Command;
-
-/// Send [`Command::Woke`] each time logind says the machine woke, until the engine stops.
-pub async fn forward_wakes(commands: mpsc::WeakSender<Command>) {
+/// Send `woke` (the engine's `Command::Woke`) each time logind says the machine woke, until the
+/// engine stops.
+pub async fn forward_wakes<C: Send + 'static>(commands: mpsc::WeakSender<C>, woke: fn() -> C) {
     #[cfg(target_os = "linux")]
-    if let Err(e) = linux::forward(&commands).await {
+    if let Err(e) = linux::forward(&commands, woke).await {
         tracing::debug!("not watching for sleep (logind on the system bus): {e}");
     }
     #[cfg(not(target_os = "linux"))]
-    drop(commands);
+    drop((commands, woke));
 }
 
 #[cfg(target_os = "linux")]
@@ -31,9 +30,10 @@ mod linux {
     use zbus::message::Type;
     use zbus::{MatchRule, MessageStream};
 
-    use crate::runner::Command;
-
-    pub async fn forward(commands: &mpsc::WeakSender<Command>) -> zbus::Result<()> {
+    pub async fn forward<C: Send + 'static>(
+        commands: &mpsc::WeakSender<C>,
+        woke: fn() -> C,
+    ) -> zbus::Result<()> {
         let bus = zbus::Connection::system().await?;
         let rule = MatchRule::builder()
             .msg_type(Type::Signal)
@@ -57,7 +57,7 @@ mod linux {
             };
             if going_to_sleep {
                 tracing::info!("going to sleep");
-            } else if engine.send(Command::Woke).await.is_err() {
+            } else if engine.send(woke()).await.is_err() {
                 break;
             }
         }

@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::credfile::managed::SectionRecord;
 use crate::credfile::write::{create_private_dir, write_atomic};
-use crate::env::Env;
+use std::sync::Arc;
+
+use crate::env::{Env, Fs};
 use crate::files::{home_or_root, xdg_dir};
+use crate::json_store::{JsonStore, StoreError};
 
 /// How many backups of each file are kept.
 pub const BACKUPS_KEPT: usize = 5;
@@ -157,6 +160,7 @@ pub struct SectionEntry {
 #[derive(Debug, Clone)]
 pub struct StateStore {
     dir: PathBuf,
+    file: JsonStore<State>,
 }
 
 impl StateStore {
@@ -168,42 +172,36 @@ impl StateStore {
             .or_else(|| xdg_dir(env, "XDG_STATE_HOME").map(|d| d.join("rolekeeper")))
             // Never relative to the working directory (HOME unset under systemd or cron).
             .unwrap_or_else(|| home_or_root(env).join(".local/state/rolekeeper"));
-        Self { dir }
+        Self::in_dir(dir)
+    }
+
+    fn in_dir(dir: PathBuf) -> Self {
+        let file = JsonStore::new(dir.join("state.json"));
+        Self { dir, file }
+    }
+
+    /// The same store, its state file read and written through `fs`.
+    pub fn on(mut self, fs: Arc<dyn Fs>) -> Self {
+        self.file = self.file.on(fs);
+        self
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    fn state_path(&self) -> PathBuf {
-        self.dir.join("state.json")
-    }
-
     pub fn load(&self) -> Result<State, StateError> {
-        let path = self.state_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StateError::Unreadable {
-                path,
-                cause: e.to_string(),
-            }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::default()),
-            Err(e) => Err(StateError::Unreadable {
-                path,
-                cause: e.to_string(),
-            }),
-        }
+        self.file.load().map_err(|e| StateError::Unreadable {
+            path: self.file.path().to_owned(),
+            cause: store_cause(e),
+        })
     }
 
     pub fn save(&self, state: &State) -> Result<(), StateError> {
-        let path = self.state_path();
-        let err = |cause: String| StateError::Unwritable {
-            path: path.clone(),
-            cause,
-        };
-        create_private_dir(&self.dir).map_err(|e| err(e.to_string()))?;
-        let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| err(e.to_string()))?;
-        bytes.push(b'\n');
-        write_atomic(&path, &bytes).map_err(|e| err(e.to_string()))
+        self.file.save(state).map_err(|e| StateError::Unwritable {
+            path: self.file.path().to_owned(),
+            cause: store_cause(e),
+        })
     }
 
     /// Where the user's own sections taken over by `activate --force` are kept until they are
@@ -262,6 +260,12 @@ impl StateStore {
     }
 }
 
+fn store_cause(error: StoreError) -> String {
+    match error {
+        StoreError::Read(cause) | StoreError::Write(cause) => cause,
+    }
+}
+
 /// The name a taken-over section is kept under: fingerprints, so any profile name and path fit.
 pub fn taken_name(file: &str, name: &str) -> String {
     use crate::credfile::managed::fingerprint;
@@ -297,9 +301,7 @@ mod tests {
     #[test]
     fn save_load_and_backups_are_bounded_and_private() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = StateStore {
-            dir: dir.path().join("rk"),
-        };
+        let store = StateStore::in_dir(dir.path().join("rk"));
         assert_eq!(store.load().expect("empty"), State::default());
         let mut state = State::default();
         state.active.insert("prod".into());

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::MfaPrompt;
 use crate::env::Env;
+use crate::request::MfaPrompt;
 use crate::secret::Secret;
 
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,7 +1,7 @@
 //! Following the state file as other processes change it: `rolekeeper activate`, `deactivate`
 //! or `login` from a terminal, the window of another RoleKeeper, a code typed in the dialog. The
 //! running engine hears of each change at once (inotify on the state directory) and follows it
-//! as [`Command::Follow`], so a deactivated session is never renewed again and a changed length
+//! as `changed` (the engine's `Command::Follow`), so a deactivated session is never renewed again and a changed length
 //! or delivery holds from the next renewal on.
 //!
 //! Where inotify is not available nothing is watched: the engine still re-reads the state
@@ -11,24 +11,26 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
-use crate::runner::Command;
-
 /// The file whose changes are followed, in the state directory.
 const STATE_FILE: &str = "state.json";
 
-/// Send [`Command::Follow`] each time the state file in `dir` is replaced or written, until the
+/// Send `changed` (the engine's `Command::Follow`) each time the state file in `dir` is replaced or written, until the
 /// engine stops. Changes close together (a batch, an activation's several writes) are followed
 /// once.
-pub async fn forward_state_changes(dir: PathBuf, commands: mpsc::WeakSender<Command>) {
+pub async fn forward_state_changes<C: Send + 'static>(
+    dir: PathBuf,
+    commands: mpsc::WeakSender<C>,
+    changed: fn() -> C,
+) {
     #[cfg(target_os = "linux")]
-    if let Err(e) = linux::forward(&dir, &commands).await {
+    if let Err(e) = linux::forward(&dir, &commands, changed).await {
         tracing::info!(
             "not watching {} for changes by other processes: {e}",
             dir.display()
         );
     }
     #[cfg(not(target_os = "linux"))]
-    drop((dir, commands));
+    drop((dir, commands, changed));
 }
 
 #[cfg(target_os = "linux")]
@@ -45,13 +47,16 @@ mod linux {
     use tokio::sync::mpsc;
 
     use super::STATE_FILE;
-    use crate::runner::Command;
 
     /// Quiet time after a change before it is followed: an activation writes the state twice
     /// within a few milliseconds, and one look covers both.
     const SETTLE: Duration = Duration::from_millis(30);
 
-    pub async fn forward(dir: &Path, commands: &mpsc::WeakSender<Command>) -> io::Result<()> {
+    pub async fn forward<C: Send + 'static>(
+        dir: &Path,
+        commands: &mpsc::WeakSender<C>,
+        changed: fn() -> C,
+    ) -> io::Result<()> {
         // The directory is RoleKeeper's own; made now so a first activation is seen too.
         crate::credfile::write::create_private_dir(dir)?;
         let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
@@ -76,7 +81,7 @@ mod linux {
             let Some(engine) = commands.upgrade() else {
                 return Ok(()); // the engine stopped
             };
-            if engine.send(Command::Follow).await.is_err() {
+            if engine.send(changed()).await.is_err() {
                 return Ok(());
             }
         }

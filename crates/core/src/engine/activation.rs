@@ -6,17 +6,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{ActivateOptions, Activation, CredentialRequest, Engine, MfaPrompt, SessionStatus};
-use crate::credentials::{parse_isoformat, Credentials};
+use crate::credentials::Credentials;
 use crate::delivery::{self, Outcome, Purpose};
 use crate::error::{Error, Result};
+use crate::snapshot::Snapshot;
 use crate::state::{Delivery, SessionChoice, Terms};
 
 impl Engine {
     /// The session length chosen for `name` when it was activated, if any.
     pub fn chosen_duration(&self, name: &str) -> Result<Option<Duration>> {
         Ok(self
-            .state_store()
-            .load()?
+            .snapshot()
+            .state()?
             .choices
             .get(name)
             .and_then(|c| c.duration_seconds)
@@ -25,7 +26,7 @@ impl Engine {
 
     /// How `name` is delivered (file unless chosen otherwise).
     pub fn delivery_of(&self, name: &str) -> Result<Delivery> {
-        Ok(self.state_store().load()?.choice(name).delivery)
+        self.snapshot().delivery_of(name)
     }
 
     /// Obtain `name`'s credentials now, deliver them as chosen (a managed section of the
@@ -40,7 +41,8 @@ impl Engine {
         mfa: &dyn MfaPrompt,
         options: ActivateOptions,
     ) -> Result<Activation> {
-        let mut earlier = self.state_store().load()?.choice(name);
+        let snapshot = self.snapshot();
+        let mut earlier = snapshot.state()?.choice(name);
         if options.forget_duration {
             earlier.duration_seconds = None;
         }
@@ -54,19 +56,22 @@ impl Engine {
             issued: None,
         };
         if choice.delivery == Delivery::Process {
-            self.check_process_delivery(name, options)?;
+            check_process_delivery(&snapshot, name, options)?;
         }
         let request = CredentialRequest {
             duration: choice.duration_seconds.map(Duration::from_secs),
             ..request.clone()
         };
-        let credentials = self.credentials_as_asked(name, &request, mfa).await?;
-        let locations = self.locations();
+        let credentials = self
+            .obtain(&snapshot, name, &request, mfa)
+            .await?
+            .credentials;
+        let locations = snapshot.locations().clone();
         let store = self.state_store();
         let mut activation = Activation {
             name: name.to_owned(),
             expiration: credentials.expiration,
-            credentials_path: self.credentials_target(),
+            credentials_path: snapshot.credentials_target().to_owned(),
             backup: None,
             adopted: Vec::new(),
             config_path: locations.config.clone(),
@@ -92,7 +97,7 @@ impl Engine {
                 activation.backup = written.backup;
                 // The credentials are in place before the config stops defining the role, so
                 // the AWS tools never see the profile without a way to get credentials.
-                if options.adopt && delivery::shadowed_by(&self.load_profiles()?, name).is_some() {
+                if options.adopt && delivery::shadowed_by(snapshot.profiles()?, name).is_some() {
                     activation.adopted = delivery::adopt_profile(&locations.config, name)?;
                 }
             }
@@ -102,7 +107,7 @@ impl Engine {
                 delivery::update_state(&locations.credentials, &store, |_| ())?;
                 activation.adopted = delivery::serve_by_process(&locations.config, name)?;
                 // Moving from file delivery: the section leaves the credentials file.
-                if self.has_file_section(name)? {
+                if has_file_section(&snapshot, name)? {
                     let stamp = delivery::stamp(self.clock.now());
                     delivery::remove_session(
                         &locations.credentials,
@@ -131,53 +136,13 @@ impl Engine {
                 kept.issued = None;
             }
         })?;
-        activation.shadowed_by = delivery::shadowed_by(&self.load_profiles()?, name)
-            .map(|(origin, key)| format!("{key} at {origin}"));
-        Ok(activation)
-    }
-
-    /// Process delivery puts `credential_process` in the profile's section of `~/.aws/config`,
-    /// so it needs a role profile there (the AWS tools read a static profile's keys from the
-    /// credentials file before they look at `credential_process`), and adoption of its role
-    /// lines.
-    fn check_process_delivery(&self, name: &str, options: ActivateOptions) -> Result<()> {
-        let set = self.load_profiles()?;
-        let why = match set.get(name) {
-            None => None, // resolving it fails next, in the usual words
-            Some(profile) if profile.get("role_arn").is_none() => Some(
-                "it is not a role profile of the config file, and the AWS tools would read its \
-                 keys from the credentials file before running credential_process; deliver it \
-                 as a file",
-            ),
-            Some(_) if !options.adopt => Some(
-                "it needs the profile's role lines adopted (the AWS tools would otherwise assume \
-                 the role themselves); activate it without --no-adopt",
-            ),
-            Some(_) => None,
+        // Adopting changed the config file since the snapshot was taken: read it again then.
+        activation.shadowed_by = if activation.adopted.is_empty() {
+            snapshot.shadowed_by(name)
+        } else {
+            self.snapshot().shadowed_by(name)
         };
-        match why {
-            Some(why) => Err(Error::DeliveryRefused {
-                profile: name.to_owned(),
-                why: why.to_owned(),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    /// Whether the credentials file has a section RoleKeeper wrote for `name`.
-    fn has_file_section(&self, name: &str) -> Result<bool> {
-        let state = self.state_store().load()?;
-        Ok(state
-            .files
-            .get(&self.credentials_target().display().to_string())
-            .is_some_and(|r| r.sections.contains_key(name)))
-    }
-
-    /// The credentials file RoleKeeper writes (a symlink's target): what the state file keys its
-    /// record by.
-    pub(crate) fn credentials_target(&self) -> PathBuf {
-        let path = self.locations().credentials;
-        crate::credfile::write::resolve_target(&path).unwrap_or(path)
+        Ok(activation)
     }
 
     /// Stop keeping `name` fresh and give back what delivering it changed: its section of the
@@ -193,11 +158,12 @@ impl Engine {
         // themselves before RoleKeeper's credentials leave. A managed credential_process line
         // goes whatever the state says: a process delivery cut short before the state recorded
         // it leaves one.
-        let delivery = self.delivery_of(name)?;
+        let snapshot = self.snapshot();
+        let delivery = snapshot.delivery_of(name)?;
         let by_process = delivery::stop_serving_by_process(&locations.config, name)?;
         // A process-delivered session has no section to remove; a section of that name in the
         // credentials file is then someone else's and stays (removing it would be a conflict).
-        let from_file = if delivery == Delivery::Process && !self.has_file_section(name)? {
+        let from_file = if delivery == Delivery::Process && !has_file_section(&snapshot, name)? {
             false
         } else {
             delivery::remove_session(
@@ -220,47 +186,7 @@ impl Engine {
 
     /// Every session RoleKeeper delivers, with its expiry and how it is delivered.
     pub fn sessions(&self) -> Result<Vec<SessionStatus>> {
-        let state = self.state_store().load()?;
-        // A profile file that cannot be read does not hide the sessions (each renewal then says
-        // what is wrong with its profile); only who shadows whom is unknown meanwhile.
-        let set = self.load_profiles().ok();
-        let now = self.clock.now();
-        let record = state
-            .files
-            .get(&self.credentials_target().display().to_string());
-        Ok(state
-            .active
-            .iter()
-            .map(|name| {
-                let choice = state.choice(name);
-                let (expires, issued) = match choice.delivery {
-                    Delivery::File => record
-                        .and_then(|r| r.sections.get(name))
-                        .map(|e| (e.expires.clone(), e.issued.clone()))
-                        .unwrap_or_default(),
-                    Delivery::Process => (choice.expires.clone(), choice.issued.clone()),
-                };
-                let expires_at = expires.as_deref().and_then(parse_isoformat);
-                let issued_at = issued.as_deref().and_then(parse_isoformat);
-                let length = expires_at
-                    .zip(issued_at)
-                    .and_then(|(expires, issued)| expires.duration_since(issued).ok());
-                let remaining = expires_at.map(|at| at.duration_since(now).unwrap_or_default());
-                SessionStatus {
-                    name: name.clone(),
-                    expires,
-                    remaining,
-                    expires_at,
-                    shadowed_by: set
-                        .as_ref()
-                        .and_then(|set| delivery::shadowed_by(set, name))
-                        .map(|(origin, key)| format!("{key} at {origin}")),
-                    delivery: choice.delivery,
-                    duration_seconds: choice.duration_seconds,
-                    length,
-                }
-            })
-            .collect())
+        self.snapshot().sessions()
     }
 
     /// Deliver renewals of active sessions, each obtained on the terms given with it, as each is
@@ -271,6 +197,7 @@ impl Engine {
     /// in conflict and left alone.
     pub(crate) fn deliver_renewed(
         &self,
+        snapshot: &Snapshot,
         renewed: &[(String, Credentials, Terms)],
     ) -> Result<(PathBuf, Vec<(String, Outcome)>)> {
         let now = self.clock.now();
@@ -280,9 +207,9 @@ impl Engine {
             .partition(|(_, _, purpose)| {
                 matches!(purpose, Purpose::Renew(t) if t.delivery == Delivery::Process)
             });
-        let path = self.locations().credentials;
+        let path = snapshot.locations().credentials.clone();
         let mut outcomes = Vec::with_capacity(renewed.len());
-        let mut target = self.credentials_target();
+        let mut target = snapshot.credentials_target().to_owned();
         if !by_process.is_empty() {
             outcomes.extend(delivery::record_process_sessions(
                 &path,
@@ -302,11 +229,16 @@ impl Engine {
 
     /// A session renewed outside the refresh engine (`login`, a caller that found it stale):
     /// delivered as it is delivered, if it is active (checked again under the lock).
-    pub(crate) fn deliver_one(&self, name: &str, credentials: &Credentials) -> Result<()> {
-        let Some(terms) = self.state_store().load()?.active_terms(name) else {
+    pub(crate) fn deliver_one(
+        &self,
+        snapshot: &Snapshot,
+        name: &str,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let Some(terms) = snapshot.state()?.active_terms(name) else {
             return Ok(());
         };
-        let path = self.locations().credentials;
+        let path = snapshot.locations().credentials.clone();
         let session = (name, credentials, Purpose::Renew(terms));
         let now = self.clock.now();
         match terms.delivery {
@@ -319,4 +251,41 @@ impl Engine {
             }
         }
     }
+}
+
+/// Process delivery puts `credential_process` in the profile's section of `~/.aws/config`,
+/// so it needs a role profile there (the AWS tools read a static profile's keys from the
+/// credentials file before they look at `credential_process`), and adoption of its role
+/// lines.
+fn check_process_delivery(snapshot: &Snapshot, name: &str, options: ActivateOptions) -> Result<()> {
+    let set = snapshot.profiles()?;
+    let why = match set.get(name) {
+        None => None, // resolving it fails next, in the usual words
+        Some(profile) if profile.get("role_arn").is_none() => Some(
+            "it is not a role profile of the config file, and the AWS tools would read its \
+             keys from the credentials file before running credential_process; deliver it \
+             as a file",
+        ),
+        Some(_) if !options.adopt => Some(
+            "it needs the profile's role lines adopted (the AWS tools would otherwise assume \
+             the role themselves); activate it without --no-adopt",
+        ),
+        Some(_) => None,
+    };
+    match why {
+        Some(why) => Err(Error::DeliveryRefused {
+            profile: name.to_owned(),
+            why: why.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether the credentials file has a section RoleKeeper wrote for `name`.
+fn has_file_section(snapshot: &Snapshot, name: &str) -> Result<bool> {
+    Ok(snapshot
+        .state()?
+        .files
+        .get(&snapshot.credentials_target().display().to_string())
+        .is_some_and(|r| r.sections.contains_key(name)))
 }

@@ -6,148 +6,137 @@
 //! `credential_process` runs on every SDK refresh, so it must start and finish in a few
 //! milliseconds.
 
-use std::time::Duration;
-
 use super::{CredentialRequest, Engine, MfaPrompt};
 use crate::credentials::{parse_isoformat, Credentials};
-use crate::credfile::managed::{fingerprint, ownership, Ownership};
-use crate::credfile::Document;
-use crate::error::{Error, Result};
-use crate::runner::policy_from_env;
-use crate::schedule::Renewal;
-use crate::secret::Secret;
+use crate::error::Result;
+use crate::obtain::{kept_role_session, Job, Keep};
+use crate::snapshot::Snapshot;
 use crate::state::Delivery;
-
-/// Never hand out credentials with less than this left, whatever the lead: the caller must have
-/// time to use them.
-const MIN_LEFT: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Whether `name` is a session RoleKeeper keeps fresh in the credentials file.
     pub fn is_active(&self, name: &str) -> Result<bool> {
-        Ok(self.state_store().load()?.active.contains(name))
+        self.snapshot().is_active(name)
     }
 
-    /// How long credentials of a session lasting `length` (when known) must still be valid to be
-    /// served: as long before expiry as the refresh engine renews them (the lead,
-    /// `ROLEKEEPER_REFRESH_BEFORE`, 15 min by default, or half the length when the lead is not
-    /// shorter than the session), at least a minute. Serving nothing the refresh engine would
-    /// already renew keeps every caller on the same schedule; a session shorter than the lead is
-    /// still served for the first half of its life, not renewed on every call.
-    pub fn serving_margin(&self, length: Option<Duration>) -> Duration {
-        Renewal::of(policy_from_env(self).lead, length)
-            .before_expiry
-            .max(MIN_LEFT)
+    /// See [`Snapshot::serving_margin`].
+    pub fn serving_margin(&self, length: Option<std::time::Duration>) -> std::time::Duration {
+        self.snapshot().serving_margin(length)
     }
 
-    /// The active session `name` as the credentials file holds it, if it is still valid for more
-    /// than [`Engine::serving_margin`]. `Ok(None)` when `name` is not active, its section is
-    /// missing, was edited by someone else, or is about to expire: the caller then obtains new
-    /// credentials. Reads two small files; never calls STS.
+    /// The active session `name` as the credentials file holds it (see
+    /// [`Snapshot::cached_session`]).
     pub fn cached_session(&self, name: &str) -> Result<Option<Credentials>> {
-        let state = self.state_store().load()?;
-        if !state.active.contains(name) {
-            return Ok(None);
-        }
-        let target = self.credentials_target();
-        let Some(entry) = state
-            .files
-            .get(&target.display().to_string())
-            .and_then(|record| record.sections.get(name))
-        else {
-            return Ok(None);
-        };
-        // Long-term keys are never written as sessions; no expiry means nothing to trust.
-        let Some(expires) = entry.expires.as_deref().and_then(parse_isoformat) else {
-            return Ok(None);
-        };
-        let left = expires.duration_since(self.clock.now()).unwrap_or_default();
-        let length = entry
-            .issued
-            .as_deref()
-            .and_then(parse_isoformat)
-            .and_then(|issued| expires.duration_since(issued).ok());
-        if left <= self.serving_margin(length) {
-            return Ok(None);
-        }
-        let bytes = self.fs.read(&target).map_err(|cause| Error::Io {
-            path: target.clone(),
-            cause,
-        })?;
-        let doc = Document::parse(&bytes.unwrap_or_default());
-        let Ownership::Managed(span) = ownership(&doc, name) else {
-            return Ok(None);
-        };
-        // The expiry in the state file belongs to exactly the section RoleKeeper last wrote: a
-        // section edited since, or written by a refresh whose state is not saved yet, is not
-        // served (the caller obtains new credentials instead).
-        if fingerprint(&doc.span_text(&span)) != entry.record.fingerprint {
-            return Ok(None);
-        }
-        let mut key_id = None;
-        let mut secret = None;
-        let mut token = None;
-        for line in span.header + 1..span.end {
-            let text = doc.line_text(line);
-            let Some((key, value)) = text.split_once('=') else {
-                continue;
-            };
-            let value = value.trim();
-            match key.trim() {
-                "aws_access_key_id" => key_id = Some(value.to_owned()),
-                "aws_secret_access_key" => secret = Some(Secret::new(value)),
-                "aws_session_token" => token = Some(Secret::new(value)),
-                _ => {}
-            }
-        }
-        Ok(match (key_id, secret) {
-            (Some(access_key_id), Some(secret_access_key)) => Some(Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token: token,
-                expiration: Some(expires),
-            }),
-            _ => None,
-        })
+        self.snapshot().cached_session(name)
     }
 
-    /// A process-delivered active session as the keychain holds it, if it still has more than
-    /// [`Engine::serving_margin`] left: what `credential-process` serves between the refresh
-    /// engine's renewals. `Ok(None)` for any other session: the caller obtains new credentials.
-    pub async fn kept_session(
+    /// The first step of the serving order, synchronous and with no network: an active session
+    /// still good in the credentials file. `None` for a request that names a length (it is
+    /// obtained as asked) or when the file cannot serve.
+    pub fn serve_cached(
         &self,
+        snapshot: &Snapshot,
         name: &str,
         request: &CredentialRequest,
     ) -> Result<Option<Credentials>> {
-        let state = self.state_store().load()?;
+        if request.duration.is_some() {
+            return Ok(None);
+        }
+        snapshot.cached_session(name)
+    }
+
+    /// Credentials for `name` now, in the one serving order every caller uses (the CLI's
+    /// `credential-process`, `export`, `exec`, the desktop's "Copy export lines"):
+    ///
+    /// 1. an active session still good in the credentials file;
+    /// 2. a session this process holds, or the keychain keeps (a process-delivered session, or
+    ///    any role session another process obtained), while it has more than the serving
+    ///    margin left;
+    /// 3. STS; an active session's new credentials are delivered as it is delivered, so the next
+    ///    caller is served by step 1 or 2 again.
+    ///
+    /// A request naming a length is obtained as asked and delivered nowhere.
+    pub async fn serve(
+        &self,
+        snapshot: &Snapshot,
+        name: &str,
+        request: &CredentialRequest,
+        mfa: &dyn MfaPrompt,
+    ) -> Result<Credentials> {
+        if request.duration.is_some() {
+            return Ok(self.obtain(snapshot, name, request, mfa).await?.credentials);
+        }
+        if let Some(served) = snapshot.cached_session(name)? {
+            return Ok(served);
+        }
+        let request = snapshot.request_for(name, request)?;
+        if let Some(kept) = self.kept_session(snapshot, name, &request).await? {
+            return Ok(kept);
+        }
+        let obtained = self.obtain(snapshot, name, &request, mfa).await?;
+        if obtained.new {
+            self.deliver_one(snapshot, name, &obtained.credentials)?;
+        }
+        Ok(obtained.credentials)
+    }
+
+    /// A process-delivered active session as held or kept, if it still has more than the
+    /// serving margin left (what `credential-process` serves between the refresh engine's
+    /// renewals). Any other role session held or kept is found by [`Engine::obtain`] itself.
+    async fn kept_session(
+        &self,
+        snapshot: &Snapshot,
+        name: &str,
+        request: &CredentialRequest,
+    ) -> Result<Option<Credentials>> {
+        let state = snapshot.state()?;
         let choice = state.choice(name);
         if !state.active.contains(name) || choice.delivery != Delivery::Process {
             return Ok(None);
         }
-        let request = request.or_chosen(choice.duration_seconds.map(Duration::from_secs));
-        let plan = self.plan(name)?;
+        let plan = snapshot.plan(name)?;
         let length = choice
             .expires
             .as_deref()
             .and_then(parse_isoformat)
             .zip(choice.issued.as_deref().and_then(parse_isoformat))
             .and_then(|(expires, issued)| expires.duration_since(issued).ok());
-        let margin = self.serving_margin(length);
-        Ok(crate::mfa::obtain::cached_role_session(self, &plan, &request, margin).await)
+        let margin = snapshot.serving_margin(length);
+        Ok(kept_role_session(&self.obtainer(snapshot), &plan, request, margin).await)
     }
 
-    /// Obtain `name`'s credentials now; an active session's new credentials replace its section
-    /// of the credentials file (as the refresh engine would), so the next caller reads them from
-    /// there.
+    /// Obtain `name`'s credentials now, as a renewal the user asked for (`login`): a new role
+    /// session from STS (an MFA session is still used); an active session's new credentials
+    /// replace its delivered ones (as the refresh engine would).
     pub async fn renew(
         &self,
         name: &str,
         request: &CredentialRequest,
         mfa: &dyn MfaPrompt,
     ) -> Result<Credentials> {
-        let credentials = self.credentials(name, request, mfa).await?;
-        self.deliver_one(name, &credentials)?;
-        Ok(credentials)
+        let snapshot = self.snapshot();
+        let request = snapshot.request_for(name, request)?;
+        let obtained = self.obtain(&snapshot, name, &request, mfa).await?;
+        if obtained.new {
+            self.deliver_one(&snapshot, name, &obtained.credentials)?;
+        }
+        Ok(obtained.credentials)
+    }
+
+    /// The job of obtaining `name` with `request` (completed) from `snapshot`.
+    pub(crate) fn job(
+        &self,
+        snapshot: &Snapshot,
+        name: &str,
+        request: &CredentialRequest,
+    ) -> Result<Job> {
+        let plan = snapshot.plan(name)?;
+        let keep = Keep::for_session(snapshot, &plan);
+        Ok(Job {
+            plan,
+            request: request.clone(),
+            keep,
+        })
     }
 }
 
@@ -160,6 +149,8 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::delivery;
     use crate::env::{MapEnv, RealFs};
+    use crate::secret::Secret;
+    use std::time::Duration;
 
     fn session(expires_in: u64) -> Credentials {
         Credentials {
@@ -217,7 +208,7 @@ mod tests {
         assert!(engine.cached_session("s").expect("read").is_none());
         // Lead below a minute still keeps a minute.
         let engine = engine_with_session(dir.path(), 50, "10s");
-        assert_eq!(engine.serving_margin(None), MIN_LEFT);
+        assert_eq!(engine.serving_margin(None), Duration::from_secs(60));
         assert!(engine.cached_session("s").expect("read").is_none());
         // A 15 min session under a 15 min lead is served for the first half of its life.
         let engine = engine_with_session(dir.path(), 900, "15m");

@@ -3,12 +3,13 @@
 //! resolution know the sources without unlocking the keychain. It never holds key material.
 
 use std::collections::BTreeMap;
-use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credfile::write::{create_private_dir, write_atomic};
+use crate::env::Fs;
+use crate::json_store::{JsonStore, StoreError};
 
 /// What the index knows of one source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +22,7 @@ pub struct SourceInfo {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct IndexFile {
+pub(crate) struct IndexFile {
     #[serde(default)]
     sources: BTreeMap<String, SourceInfo>,
 }
@@ -29,7 +30,7 @@ struct IndexFile {
 /// `sources.json` in a directory.
 #[derive(Debug, Clone)]
 pub struct SourceIndex {
-    path: PathBuf,
+    file: JsonStore<IndexFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,36 +43,40 @@ pub struct IndexError {
 impl SourceIndex {
     pub fn in_dir(dir: &Path) -> Self {
         Self {
-            path: dir.join("sources.json"),
+            file: JsonStore::new(dir.join("sources.json")),
+        }
+    }
+
+    /// The same index, read and written through `fs`.
+    pub fn on(&self, fs: Arc<dyn Fs>) -> Self {
+        Self {
+            file: self.file.on(fs),
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
-    fn error(&self, cause: impl ToString) -> IndexError {
+    fn error(&self, cause: StoreError) -> IndexError {
+        let (StoreError::Read(cause) | StoreError::Write(cause)) = cause;
         IndexError {
-            path: self.path.clone(),
-            cause: cause.to_string(),
+            path: self.path().to_owned(),
+            cause,
         }
     }
 
     fn load(&self) -> Result<IndexFile, IndexError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| self.error(e)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(IndexFile::default()),
-            Err(e) => Err(self.error(e)),
-        }
+        self.file.load().map_err(|e| self.error(e))
     }
 
     fn save(&self, file: &IndexFile) -> Result<(), IndexError> {
-        if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(|e| self.error(e))?;
-        }
-        let mut bytes = serde_json::to_vec_pretty(file).map_err(|e| self.error(e))?;
-        bytes.push(b'\n');
-        write_atomic(&self.path, &bytes).map_err(|e| self.error(e))
+        self.file.save(file).map_err(|e| self.error(e))
+    }
+
+    /// Every source by name, from one read of the index.
+    pub fn all(&self) -> Result<BTreeMap<String, SourceInfo>, IndexError> {
+        Ok(self.load()?.sources)
     }
 
     /// Every source, by name.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::process;
-use crate::engine::MfaPrompt;
 use crate::error::{Error, Result};
+use crate::request::MfaPrompt;
 use crate::secret::Secret;
 
 /// The last code STS rejected, per MFA device. Per process and in memory only: it holds a
@@ -82,7 +82,7 @@ pub async fn code_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::NoMfaPrompt;
+    use crate::request::NoMfaPrompt;
 
     struct Typed(&'static str);
     impl MfaPrompt for Typed {

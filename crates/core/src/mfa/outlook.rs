@@ -5,11 +5,11 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::cache::{mfa_entry, SessionCache};
-use super::obtain::margin;
 use super::plan::{choose, in_words, next_code, NextCode, SessionMfa, StepFacts, StepMfa};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::resolve::Base;
+use crate::snapshot::Snapshot;
 
 /// A session's MFA, for people: never a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,23 +28,19 @@ impl Engine {
     /// `name`'s MFA plan, given when its credentials in the file expire. Reads the index of
     /// sources (not their keys) and the cached MFA session's expiry from the keychain; a keychain
     /// that cannot be read counts as no MFA session.
-    pub async fn mfa_outlook(&self, name: &str, expires: Option<SystemTime>) -> Result<MfaOutlook> {
-        let mut plan = self.plan(name)?;
-        let mut source = match &plan.base {
+    pub async fn mfa_outlook(
+        &self,
+        snapshot: &Snapshot,
+        name: &str,
+        expires: Option<SystemTime>,
+    ) -> Result<MfaOutlook> {
+        // The plan has a keychain source's device as its first role's default already.
+        let plan = snapshot.plan(name)?;
+        let source = match &plan.base {
             Base::Keys(keys) if keys.session_token.is_none() => Some(keys.from.clone()),
+            Base::KeychainSource { name, .. } => Some(name.clone()),
             _ => None,
         };
-        if let Base::KeychainSource { name, .. } = &plan.base {
-            source = Some(name.clone());
-            let info = self.sources().list().unwrap_or_default();
-            let serial = info
-                .into_iter()
-                .find(|i| &i.name == name)
-                .and_then(|i| i.mfa_serial);
-            if let Some(first) = plan.roles.first_mut() {
-                first.mfa_serial = first.mfa_serial.take().or(serial);
-            }
-        }
         let steps: Vec<StepMfa> = plan
             .roles
             .iter()
@@ -58,7 +54,7 @@ impl Engine {
             })
             .collect();
         let session_mfa = SessionMfa::of(&steps);
-        let margin = margin(self);
+        let margin = snapshot.cache_margin();
         let mfa_session_ends = match (&session_mfa, &source) {
             (SessionMfa::MfaSession { serial }, Some(source)) => {
                 SessionCache::new(self.secret_store())
@@ -67,14 +63,14 @@ impl Engine {
             }
             _ => None,
         };
-        let lead = crate::runner::policy_from_env(self).lead;
+        let lead = snapshot.policy().lead;
         let renewal = expires.map(|at| at - lead);
         let next = next_code(
             &session_mfa,
             mfa_session_ends,
             renewal,
             margin,
-            self.clock().now(),
+            snapshot.clock().now(),
         );
         Ok(MfaOutlook {
             words: in_words(&session_mfa, mfa_session_ends, next),
