@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
-    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, Secret, Settings,
-    SettingsStore, Source,
+    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, ProfileKind, Secret,
+    Settings, SettingsStore, Source,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -194,7 +194,7 @@ pub fn importable_profiles(desktop: State<'_, Desktop>) -> IpcResult<Vec<String>
         .engine
         .profiles()?
         .into_iter()
-        .filter(|p| p.kind == "static")
+        .filter(|p| p.kind == ProfileKind::Static)
         .map(|p| p.name)
         .collect())
 }

@@ -1,7 +1,7 @@
 //! The tray icon and its menu. The menu is a pure [`MenuModel`] computed from the engine's state,
 //! then drawn; every engine event redraws it, so the tray always says what the engine knows.
 
-use rolekeeper_core::{apply_health, session_views, Event, SessionView};
+use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionView};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
@@ -88,7 +88,7 @@ impl MenuModel {
                 name: v.name.clone(),
                 label: format!("{} — {}", v.name, v.state),
                 active: v.active,
-                renewable: v.active || v.kind == "role",
+                renewable: v.active || v.kind == ProfileKind::Role,
             })
             .collect();
         let more = views.len().saturating_sub(MENU_SESSIONS);
@@ -288,7 +288,7 @@ mod tests {
     fn view(name: &str, state: &str, active: bool) -> SessionView {
         SessionView {
             name: name.to_owned(),
-            kind: "role",
+            kind: ProfileKind::Role,
             role_arn: None,
             source_profile: None,
             mfa_serial: None,
@@ -388,9 +388,9 @@ mod tests {
     #[test]
     fn only_roles_can_be_activated() {
         let mut keys = view("keys", "long-term keys", false);
-        keys.kind = "static";
+        keys.kind = ProfileKind::Static;
         let mut region_only = view("default", "off", false);
-        region_only.kind = "other";
+        region_only.kind = ProfileKind::Other;
         let model = MenuModel::new(
             &[keys, region_only, view("role", "off", false)],
             None,

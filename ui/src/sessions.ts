@@ -1,6 +1,7 @@
 /** One profile as returned by the `list_sessions` command. */
 export interface SessionView {
   name: string;
+  /** `ProfileKind` in crates/core/src/profile/kind.rs. */
   kind: "static" | "role" | "other";
   role_arn: string | null;
   source_profile: string | null;

@@ -17,7 +17,7 @@ use crate::files::{
 use crate::keychain::{OsKeychain, SecretStore, SourceIndex, Sources};
 use crate::profile::{
     botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
-    ProfileSet, Quirk, Rejectors,
+    ProfileKind, ProfileSet, Quirk, Rejectors,
 };
 use crate::resolve::{self, Base, Plan};
 use crate::secret::Secret;
@@ -123,8 +123,7 @@ impl Default for ActivateOptions {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ProfileSummary {
     pub name: String,
-    /// `static`, `role`, or `other`.
-    pub kind: &'static str,
+    pub kind: ProfileKind,
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
@@ -396,23 +395,13 @@ impl Engine {
         let set = self.load_profiles()?;
         Ok(set
             .profiles()
-            .map(|p| {
-                let role_arn = p.text("role_arn").map(str::to_owned);
-                let kind = if role_arn.is_some() {
-                    "role"
-                } else if p.text("aws_access_key_id").is_some() {
-                    "static"
-                } else {
-                    "other"
-                };
-                ProfileSummary {
-                    name: p.name.clone(),
-                    kind,
-                    role_arn,
-                    source_profile: p.text("source_profile").map(str::to_owned),
-                    mfa_serial: p.text("mfa_serial").map(str::to_owned),
-                    adopted: p.get("role_arn").is_some_and(|v| v.adopted),
-                }
+            .map(|p| ProfileSummary {
+                name: p.name.clone(),
+                kind: ProfileKind::of(p),
+                role_arn: p.text("role_arn").map(str::to_owned),
+                source_profile: p.text("source_profile").map(str::to_owned),
+                mfa_serial: p.text("mfa_serial").map(str::to_owned),
+                adopted: p.get("role_arn").is_some_and(|v| v.adopted),
             })
             .collect())
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::engine::{ProfileSummary, SessionStatus};
+use crate::profile::ProfileKind;
 
 /// `47 min`, `2 h 05 min`, `30 s`.
 pub fn human_duration(d: Duration) -> String {
@@ -52,7 +53,7 @@ impl SessionStatus {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionView {
     pub name: String,
-    pub kind: &'static str,
+    pub kind: ProfileKind,
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
@@ -97,7 +98,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 // Plain keys have nothing to renew: never "off", never activated.
                 state: match session {
                     Some(s) => s.state_in_words(),
-                    None if p.kind == "static" => "long-term keys".to_owned(),
+                    None if p.kind == ProfileKind::Static => "long-term keys".to_owned(),
                     None => "off".to_owned(),
                 },
                 active: session.is_some(),
@@ -114,7 +115,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
         if !profiles.iter().any(|p| p.name == s.name) {
             views.push(SessionView {
                 name: s.name.clone(),
-                kind: "other",
+                kind: ProfileKind::Other,
                 role_arn: None,
                 source_profile: None,
                 mfa_serial: None,
@@ -182,7 +183,7 @@ mod tests {
         }
     }
 
-    fn profile(name: &str, kind: &'static str) -> ProfileSummary {
+    fn profile(name: &str, kind: ProfileKind) -> ProfileSummary {
         ProfileSummary {
             name: name.to_owned(),
             kind,
@@ -217,9 +218,9 @@ mod tests {
         );
         let mut views = session_views(
             &[
-                profile("a", "role"),
-                profile("b", "role"),
-                profile("c", "role"),
+                profile("a", ProfileKind::Role),
+                profile("b", ProfileKind::Role),
+                profile("c", ProfileKind::Role),
             ],
             &[
                 status("a", Some(60)),
@@ -249,9 +250,9 @@ mod tests {
     #[test]
     fn views_put_active_sessions_first_and_keep_orphans() {
         let profiles = [
-            profile("b", "role"),
-            profile("a", "static"),
-            profile("c", "role"),
+            profile("b", ProfileKind::Role),
+            profile("a", ProfileKind::Static),
+            profile("c", ProfileKind::Role),
         ];
         let sessions = [status("c", Some(600)), status("gone", Some(60))];
         let views = session_views(&profiles, &sessions);
