@@ -1,7 +1,7 @@
 //! The tray icon and its menu. The menu is a pure [`MenuModel`] computed from the engine's state,
 //! then drawn; every engine event redraws it, so the tray always says what the engine knows.
 
-use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionView};
+use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionState, SessionView};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
@@ -37,6 +37,16 @@ pub enum TrayState {
 }
 
 impl TrayState {
+    /// What one active session asks of the icon.
+    fn of(state: &SessionState) -> Self {
+        match state {
+            SessionState::Fresh { .. } | SessionState::LongTermKeys => TrayState::Fresh,
+            SessionState::Expired | SessionState::NeedsMfa => TrayState::Attention,
+            SessionState::Retrying { .. } | SessionState::Failing { .. } => TrayState::Failing,
+            SessionState::Off => TrayState::Idle,
+        }
+    }
+
     fn icon(self) -> &'static [u8] {
         match self {
             TrayState::Idle => include_bytes!("../../icons/tray-idle.png"),
@@ -92,17 +102,15 @@ impl MenuModel {
             })
             .collect();
         let more = views.len().saturating_sub(MENU_SESSIONS);
-        let mfa_needed = active.iter().any(|v| v.state == "needs MFA code");
-        let attention = mfa_needed || active.iter().any(|v| v.state == "expired");
-        let failing = active
-            .iter()
-            .any(|v| v.state.starts_with("failing") || v.state.starts_with("retrying"));
-        let state = match (problem, attention, active.is_empty()) {
-            (Some(_), _, _) => TrayState::Failing,
-            _ if failing => TrayState::Failing,
-            (None, true, _) => TrayState::Attention,
-            (None, false, true) => TrayState::Idle,
-            (None, false, false) => TrayState::Fresh,
+        let mfa_needed = active.iter().any(|v| v.state == SessionState::NeedsMfa);
+        // The worst of the active sessions; a problem reading the files is worse than any.
+        let state = match problem {
+            Some(_) => TrayState::Failing,
+            None => active
+                .iter()
+                .map(|v| TrayState::of(&v.state))
+                .max()
+                .unwrap_or(TrayState::Idle),
         };
         let headline = match problem {
             Some(message) => format!("Problem: {}", shorten(message, 90)),
@@ -285,19 +293,31 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
 mod tests {
     use super::*;
 
-    fn view(name: &str, state: &str, active: bool) -> SessionView {
+    fn view(name: &str, state: SessionState, active: bool) -> SessionView {
         SessionView {
             name: name.to_owned(),
             kind: ProfileKind::Role,
             role_arn: None,
             source_profile: None,
             mfa_serial: None,
-            state: state.to_owned(),
+            state,
             active,
             plan: None,
             delivery: rolekeeper_core::Delivery::File,
             duration_seconds: None,
             renewal: None,
+        }
+    }
+
+    fn fresh(minutes: u64) -> SessionState {
+        SessionState::Fresh {
+            left: std::time::Duration::from_secs(minutes * 60),
+        }
+    }
+
+    fn failing(reason: &str) -> SessionState {
+        SessionState::Failing {
+            reason: reason.to_owned(),
         }
     }
 
@@ -320,35 +340,61 @@ mod tests {
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "off", false)],
+                views: vec![view("a", SessionState::Off, false)],
                 problem: None,
                 headline: "1 profile · none active",
                 state: TrayState::Idle,
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "fresh · 47 min", true), view("b", "off", false)],
+                views: vec![
+                    view("a", fresh(47), true),
+                    view("b", SessionState::Off, false),
+                ],
                 problem: None,
                 headline: "2 profiles · 1 active",
                 state: TrayState::Fresh,
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "needs MFA code", true)],
+                views: vec![view("a", SessionState::NeedsMfa, true)],
                 problem: None,
                 headline: "1 profile · 1 active",
                 state: TrayState::Attention,
                 mfa_enabled: true,
             },
             Case {
-                views: vec![view("a", "failing: AccessDenied", true)],
+                views: vec![view("a", failing("AccessDenied"), true)],
                 problem: None,
                 headline: "1 profile · 1 active",
                 state: TrayState::Failing,
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "fresh · 47 min", true)],
+                views: vec![view("a", SessionState::Expired, true)],
+                problem: None,
+                headline: "1 profile · 1 active",
+                state: TrayState::Attention,
+                mfa_enabled: false,
+            },
+            Case {
+                views: vec![
+                    view("a", SessionState::NeedsMfa, true),
+                    view(
+                        "b",
+                        SessionState::Retrying {
+                            reason: "Throttling".to_owned(),
+                        },
+                        true,
+                    ),
+                ],
+                problem: None,
+                headline: "2 profiles · 2 active",
+                state: TrayState::Failing,
+                mfa_enabled: true,
+            },
+            Case {
+                views: vec![view("a", fresh(47), true)],
                 problem: Some("~/.aws/config, line 3: no closing ]\nmore"),
                 headline: "Problem: ~/.aws/config, line 3: no closing ]",
                 state: TrayState::Failing,
@@ -367,8 +413,8 @@ mod tests {
     fn active_sessions_are_listed_with_their_state() {
         let model = MenuModel::new(
             &[
-                view("prod", "fresh · 47 min", true),
-                view("dev", "off", false),
+                view("prod", fresh(47), true),
+                view("dev", SessionState::Off, false),
             ],
             None,
             false,
@@ -387,12 +433,12 @@ mod tests {
 
     #[test]
     fn only_roles_can_be_activated() {
-        let mut keys = view("keys", "long-term keys", false);
+        let mut keys = view("keys", SessionState::LongTermKeys, false);
         keys.kind = ProfileKind::Static;
-        let mut region_only = view("default", "off", false);
+        let mut region_only = view("default", SessionState::Off, false);
         region_only.kind = ProfileKind::Other;
         let model = MenuModel::new(
-            &[keys, region_only, view("role", "off", false)],
+            &[keys, region_only, view("role", SessionState::Off, false)],
             None,
             false,
         );
@@ -409,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_code_asked_for_by_an_action_enables_the_item() {
-        let mut model = MenuModel::new(&[view("prod", "fresh · 47 min", true)], None, false);
+        let mut model = MenuModel::new(&[view("prod", fresh(47), true)], None, false);
         assert!(!model.mfa_needed);
         assert_eq!(model.state, TrayState::Fresh);
         model.ask_for_code();
@@ -420,7 +466,7 @@ mod tests {
     #[test]
     fn long_lists_point_at_the_window_and_pausing_is_said() {
         let views: Vec<SessionView> = (0..20)
-            .map(|i| view(&format!("p{i:02}"), "off", false))
+            .map(|i| view(&format!("p{i:02}"), SessionState::Off, false))
             .collect();
         let model = MenuModel::new(&views, None, true);
         assert_eq!(model.sessions.len(), MENU_SESSIONS);

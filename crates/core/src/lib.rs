@@ -42,4 +42,6 @@ pub use schedule::Policy;
 pub use secret::Secret;
 pub use settings::{Settings, SettingsStore};
 pub use state::Delivery;
-pub use words::{apply_health, human_duration, renewal_in_words, session_views, SessionView};
+pub use words::{
+    apply_health, human_duration, renewal_in_words, session_views, SessionState, SessionView,
+};
