@@ -2,7 +2,8 @@
 //! functions over the engine; errors cross IPC as `{code, message}` and never carry a secret.
 
 use rolekeeper_core::{
-    apply_health, session_views, ActivateOptions, CredentialRequest, GivenCode, Secret, SessionView,
+    apply_health, is_mfa_code, session_views, ActivateOptions, CredentialRequest, GivenCode,
+    Secret, SessionView,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -100,8 +101,7 @@ pub fn mfa_request(desktop: State<'_, Desktop>) -> Option<MfaRequest> {
 #[tauri::command]
 pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     let code = Secret::new(code);
-    let digits = code.expose();
-    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_mfa_code(code.expose()) {
         return Err(IpcError::new(
             "InvalidCode",
             "An MFA code is six digits: type the code your device shows now.",

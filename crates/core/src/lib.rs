@@ -36,6 +36,7 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use keychain::{SecretStore, Source, SourceInfo};
+pub use mfa::code::is_mfa_code;
 pub use profile::ProfileKind;
 pub use runner::{Command, EngineHandle, Event, Health, HealthMap};
 pub use schedule::Policy;
