@@ -9,36 +9,8 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
 use crate::app::Desktop;
+use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
-
-/// An error as the web view sees it. The UI branches on `code`; `message` is for people.
-#[derive(Debug, Serialize)]
-pub struct IpcError {
-    code: &'static str,
-    message: String,
-}
-
-impl IpcError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl From<rolekeeper_core::Error> for IpcError {
-    fn from(e: rolekeeper_core::Error) -> Self {
-        // The engine's messages name files, lines and profiles, never secret values.
-        Self::new("Engine", e.to_string())
-    }
-}
-
-pub type IpcResult<T> = Result<T, IpcError>;
 
 /// Every profile with its state; active sessions also with their MFA plan.
 #[tauri::command]
@@ -103,7 +75,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     let code = Secret::new(code);
     if !is_mfa_code(code.expose()) {
         return Err(IpcError::new(
-            "InvalidCode",
+            IpcCode::InvalidCode,
             "An MFA code is six digits: type the code your device shows now.",
         ));
     }
@@ -124,7 +96,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     };
     let Some(pending) = pending else {
         return Err(IpcError::new(
-            "NoRequest",
+            IpcCode::NoRequest,
             "No session is waiting for a code.",
         ));
     };
@@ -149,7 +121,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         }
         Err(rolekeeper_core::Error::MfaCodeRejected { cause, .. }) => {
             Err(IpcError::new(
-                "RejectedCode",
+                IpcCode::RejectedCode,
                 format!(
                     "STS did not accept this code ({}). Wait for the next code on your device and type it.",
                     cause.detail

@@ -6,6 +6,7 @@
 mod actions;
 mod app;
 mod commands;
+mod error;
 mod ipc;
 mod manager;
 mod notify;

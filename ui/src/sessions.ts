@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./ipc";
+
 /** One profile as returned by the `list_sessions` command. */
 export interface SessionView {
   name: string;
@@ -164,7 +166,7 @@ export function sessionActions(s: Pick<SessionView, "name" | "active" | "kind">)
 }
 
 /** The extra line shown under a failed action's message, by error code. */
-export function sessionErrorHint(code: string): string | null {
+export function sessionErrorHint(code: ErrorCode): string | null {
   switch (code) {
     case "Conflict":
       return "Remove or rename that section, or activate from the command line with --force.";
