@@ -6,7 +6,7 @@ use rolekeeper_core::{CredentialRequest, ExportFormat, NoMfaPrompt};
 use tauri::{AppHandle, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::app::Desktop;
+use crate::desktop::Desktop;
 use crate::manager::ActionOutcome;
 use crate::{manager, tray};
 

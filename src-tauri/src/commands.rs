@@ -8,7 +8,7 @@ use rolekeeper_core::{
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
-use crate::app::Desktop;
+use crate::desktop::Desktop;
 use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
 

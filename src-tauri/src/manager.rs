@@ -14,7 +14,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::app::{Desktop, WantedCode};
+use crate::desktop::{Desktop, WantedCode};
 use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
 

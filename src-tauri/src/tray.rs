@@ -7,7 +7,7 @@ use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::app::Desktop;
+use crate::desktop::Desktop;
 use crate::windows;
 
 const TRAY_ID: &str = "main";
