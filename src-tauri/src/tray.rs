@@ -7,20 +7,34 @@ use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
+use crate::actions::TrayAction;
 use crate::desktop::Desktop;
 use crate::windows;
 
 const TRAY_ID: &str = "main";
 
-/// Menu item ids. Session rows are `session:<name>`.
+/// Menu item ids. A session's items are `session:<name>:<action>`.
 mod id {
+    use crate::actions::TrayAction;
+
     pub const REFRESH_ALL: &str = "refresh_all";
     pub const ENTER_MFA: &str = "enter_mfa";
     pub const OPEN: &str = "open";
     pub const PAUSE: &str = "pause";
     pub const QUIT: &str = "quit";
-    /// `session:<name>:<action>`.
-    pub const SESSION: &str = "session:";
+    const SESSION: &str = "session:";
+
+    /// The id of `action` on session `name`.
+    pub fn session(name: &str, action: TrayAction) -> String {
+        format!("{SESSION}{name}:{}", action.id_word())
+    }
+
+    /// The session and action of an id made by [`session`]. The action is after the last `:`
+    /// (a profile name may hold one; an action's word never does).
+    pub fn parse_session(id: &str) -> Option<(&str, TrayAction)> {
+        let (name, word) = id.strip_prefix(SESSION)?.rsplit_once(':')?;
+        Some((name, TrayAction::from_id_word(word)?))
+    }
 }
 
 /// The tray icon shows the worst state of all sessions.
@@ -81,6 +95,22 @@ pub struct SessionRow {
     /// keys have nothing to renew, and a profile with only settings, like a `[default]` with a
     /// region, has nothing to assume).
     pub renewable: bool,
+}
+
+impl SessionRow {
+    /// Its submenu's items: an active session is refreshed or deactivated, a role that is not
+    /// activated; every profile's export lines can be copied.
+    pub fn actions(&self) -> Vec<TrayAction> {
+        let mut actions = if self.active {
+            vec![TrayAction::Refresh, TrayAction::Deactivate]
+        } else if self.renewable {
+            vec![TrayAction::Activate]
+        } else {
+            Vec::new()
+        };
+        actions.push(TrayAction::Copy);
+        actions
+    }
 }
 
 /// More than this many profiles and the menu lists the first ones and points at the window.
@@ -228,15 +258,11 @@ fn item(app: &AppHandle, id: &str, text: &str, enabled: bool) -> tauri::Result<M
 }
 
 fn session_menu(app: &AppHandle, row: &SessionRow) -> tauri::Result<Submenu<Wry>> {
-    let action = |what: &str| format!("{}{}:{what}", id::SESSION, row.name);
     let submenu = Submenu::new(app, &row.label, true)?;
-    if row.active {
-        submenu.append(&item(app, &action("refresh"), "Refresh now", true)?)?;
-        submenu.append(&item(app, &action("deactivate"), "Deactivate", true)?)?;
-    } else if row.renewable {
-        submenu.append(&item(app, &action("activate"), "Activate", true)?)?;
+    for action in row.actions() {
+        let id = id::session(&row.name, action);
+        submenu.append(&item(app, &id, action.label(), true)?)?;
     }
-    submenu.append(&item(app, &action("copy"), "Copy export lines", true)?)?;
     Ok(submenu)
 }
 
@@ -279,11 +305,8 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         }
         id::QUIT => app.exit(0),
         other => {
-            if let Some((name, action)) = other
-                .strip_prefix(id::SESSION)
-                .and_then(|rest| rest.rsplit_once(':'))
-            {
-                crate::actions::run(app, name.to_owned(), action.to_owned());
+            if let Some((name, action)) = id::parse_session(other) {
+                crate::actions::run(app, name.to_owned(), action);
             }
         }
     }
@@ -451,6 +474,61 @@ mod tests {
             renewable,
             [("keys", false), ("default", false), ("role", true)]
         );
+    }
+
+    #[test]
+    fn each_row_offers_what_its_session_can_do() {
+        let mut keys = view("keys", SessionState::LongTermKeys, false);
+        keys.kind = ProfileKind::Static;
+        let model = MenuModel::new(
+            &[
+                view("prod", fresh(47), true),
+                view("dev", SessionState::Off, false),
+                keys,
+            ],
+            None,
+            false,
+        );
+        let offered: Vec<(&str, Vec<&str>)> = model
+            .sessions
+            .iter()
+            .map(|r| {
+                let labels = r.actions().into_iter().map(TrayAction::label).collect();
+                (r.name.as_str(), labels)
+            })
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                (
+                    "prod",
+                    vec!["Refresh now", "Deactivate", "Copy export lines"]
+                ),
+                ("dev", vec!["Activate", "Copy export lines"]),
+                ("keys", vec!["Copy export lines"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_item_id_says_which_session_and_action() {
+        for action in [
+            TrayAction::Activate,
+            TrayAction::Refresh,
+            TrayAction::Deactivate,
+            TrayAction::Copy,
+        ] {
+            for name in ["prod", "team:prod", "sp ace"] {
+                let made = id::session(name, action);
+                assert_eq!(id::parse_session(&made), Some((name, action)), "{made}");
+            }
+        }
+        assert_eq!(
+            id::session("prod", TrayAction::Refresh),
+            "session:prod:refresh"
+        );
+        assert_eq!(id::parse_session("session:prod:explode"), None);
+        assert_eq!(id::parse_session(id::REFRESH_ALL), None);
     }
 
     #[test]
