@@ -6,49 +6,101 @@ use rolekeeper_core::{CredentialRequest, ExportFormat, NoMfaPrompt};
 use tauri::{AppHandle, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::app::Desktop;
+use crate::desktop::Desktop;
 use crate::manager::ActionOutcome;
 use crate::{manager, tray};
 
-pub fn run(app: &AppHandle, name: String, action: String) {
+/// A session's item in the tray menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayAction {
+    Activate,
+    Refresh,
+    Deactivate,
+    /// Copy the `export` lines of the session's credentials.
+    Copy,
+}
+
+impl TrayAction {
+    const ALL: [TrayAction; 4] = [
+        TrayAction::Activate,
+        TrayAction::Refresh,
+        TrayAction::Deactivate,
+        TrayAction::Copy,
+    ];
+
+    /// Its word in the menu item's id (`session:<name>:<word>`), which Tauri hands back.
+    pub fn id_word(self) -> &'static str {
+        match self {
+            TrayAction::Activate => "activate",
+            TrayAction::Refresh => "refresh",
+            TrayAction::Deactivate => "deactivate",
+            TrayAction::Copy => "copy",
+        }
+    }
+
+    /// The action whose [`id_word`](Self::id_word) this is.
+    pub fn from_id_word(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.id_word() == word)
+    }
+
+    /// The menu item's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            TrayAction::Activate => "Activate",
+            TrayAction::Refresh => "Refresh now",
+            TrayAction::Deactivate => "Deactivate",
+            TrayAction::Copy => "Copy export lines",
+        }
+    }
+
+    /// What could not be done, for a notification: "Could not {verb} prod".
+    fn verb(self) -> &'static str {
+        match self {
+            TrayAction::Activate => "activate",
+            TrayAction::Refresh => "refresh",
+            TrayAction::Deactivate => "deactivate",
+            TrayAction::Copy => "copy the export lines of",
+        }
+    }
+}
+
+pub fn run(app: &AppHandle, name: String, action: TrayAction) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         // A code needed on the way is asked for in the dialog, which opens by itself.
-        let result = match action.as_str() {
-            "activate" => manager::activate_session(app.clone(), name.clone(), None, None)
+        let result = match action {
+            TrayAction::Activate => {
+                manager::activate_session(app.clone(), name.clone(), None, None)
+                    .await
+                    .map_err(|e| e.message().to_owned())
+            }
+            TrayAction::Refresh => manager::refresh_session(app.clone(), name.clone())
                 .await
                 .map_err(|e| e.message().to_owned()),
-            "refresh" => manager::refresh_session(app.clone(), name.clone())
-                .await
-                .map_err(|e| e.message().to_owned()),
-            "deactivate" => {
+            TrayAction::Deactivate => {
                 let desktop = app.state::<Desktop>();
                 manager::deactivate_session(desktop, name.clone())
                     .map_err(|e| e.message().to_owned())
             }
-            "copy" => copy_export_lines(&app, &name)
+            TrayAction::Copy => copy_export_lines(&app, &name)
                 .await
                 .map(|()| ActionOutcome::Done),
-            _ => return,
         };
+        let word = action.id_word();
         match result {
             Ok(ActionOutcome::Done) => {
-                tracing::info!(session = %name, action = %action, "done from the tray")
+                tracing::info!(session = %name, action = word, "done from the tray")
             }
             Ok(ActionOutcome::CodeAsked) => tracing::info!(
                 session = %name,
-                action = %action,
+                action = word,
                 "from the tray: waiting for the code in the dialog"
             ),
             Err(message) => {
-                tracing::warn!(session = %name, action = %action, "{message}");
-                let what = match action.as_str() {
-                    "copy" => "copy the export lines of",
-                    other => other,
-                };
+                tracing::warn!(session = %name, action = word, "{message}");
                 app.state::<Desktop>()
                     .notifier
-                    .tell(format!("Could not {what} {name}"), message);
+                    .tell(format!("Could not {} {name}", action.verb()), message);
             }
         }
         tray::update(&app, None);

@@ -2,42 +2,15 @@
 //! functions over the engine; errors cross IPC as `{code, message}` and never carry a secret.
 
 use rolekeeper_core::{
-    apply_health, session_views, ActivateOptions, CredentialRequest, GivenCode, Secret, SessionView,
+    apply_health, is_mfa_code, session_views, ActivateOptions, CredentialRequest, GivenCode,
+    Secret, SessionView,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
-use crate::app::Desktop;
+use crate::desktop::Desktop;
+use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
-
-/// An error as the web view sees it. The UI branches on `code`; `message` is for people.
-#[derive(Debug, Serialize)]
-pub struct IpcError {
-    code: &'static str,
-    message: String,
-}
-
-impl IpcError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl From<rolekeeper_core::Error> for IpcError {
-    fn from(e: rolekeeper_core::Error) -> Self {
-        // The engine's messages name files, lines and profiles, never secret values.
-        Self::new("Engine", e.to_string())
-    }
-}
-
-pub type IpcResult<T> = Result<T, IpcError>;
 
 /// Every profile with its state; active sessions also with their MFA plan.
 #[tauri::command]
@@ -102,10 +75,9 @@ pub fn mfa_request(desktop: State<'_, Desktop>) -> Option<MfaRequest> {
 #[tauri::command]
 pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     let code = Secret::new(code);
-    let digits = code.expose();
-    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_mfa_code(code.expose()) {
         return Err(IpcError::new(
-            "InvalidCode",
+            IpcCode::InvalidCode,
             "An MFA code is six digits: type the code your device shows now.",
         ));
     }
@@ -126,7 +98,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     };
     let Some(pending) = pending else {
         return Err(IpcError::new(
-            "NoRequest",
+            IpcCode::NoRequest,
             "No session is waiting for a code.",
         ));
     };
@@ -151,7 +123,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         }
         Err(rolekeeper_core::Error::MfaCodeRejected { cause, .. }) => {
             Err(IpcError::new(
-                "RejectedCode",
+                IpcCode::RejectedCode,
                 format!(
                     "STS did not accept this code ({}). Wait for the next code on your device and type it.",
                     cause.detail

@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{oneshot, Mutex};
 
-use crate::app::Desktop;
+use crate::desktop::Desktop;
 use crate::windows;
 
 /// A code asked for by another process, waiting for the dialog.

@@ -6,6 +6,8 @@
 mod actions;
 mod app;
 mod commands;
+mod desktop;
+mod error;
 mod ipc;
 mod manager;
 mod notify;

@@ -1,5 +1,5 @@
 //! The manager window's commands: sessions, sources, settings, diagnostics. Plain functions over
-//! the engine; errors cross IPC as `{code, message}` (see `commands::IpcError`), and no secret
+//! the engine; errors cross IPC as `{code, message}` (see `error::IpcError`), and no secret
 //! ever goes back to the web view: a source's secret comes in once, as an argument, and is
 //! dropped here.
 
@@ -7,26 +7,19 @@ use std::sync::Arc;
 
 use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
-    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, Secret, Settings, Source,
+    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, ProfileKind, Secret,
+    Settings, Source,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::app::{Desktop, WantedCode};
-use crate::commands::{IpcError, IpcResult};
+use crate::desktop::{Desktop, WantedCode};
+use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
 
 fn engine(app: &AppHandle) -> Arc<Engine> {
     Arc::clone(&app.state::<Desktop>().engine)
-}
-
-/// Errors of session actions, by what the user can do about them.
-fn session_error(e: rolekeeper_core::Error) -> IpcError {
-    match e {
-        rolekeeper_core::Error::Conflict { .. } => IpcError::new("Conflict", e.to_string()),
-        other => other.into(),
-    }
 }
 
 /// How a session action ended: done, or waiting for the MFA code the dialog now asks for (the
@@ -66,7 +59,7 @@ async fn activate_or_ask(
             windows::show(app, windows::MFA);
             Ok(ActionOutcome::CodeAsked)
         }
-        Err(e) => Err(session_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -83,7 +76,7 @@ pub async fn activate_session(
     let delivery = delivery
         .map(|d| d.parse::<Delivery>())
         .transpose()
-        .map_err(|why| IpcError::new("InvalidInput", why))?;
+        .map_err(|why| IpcError::new(IpcCode::InvalidInput, why))?;
     let duration = duration_seconds
         .filter(|s| *s > 0)
         .map(std::time::Duration::from_secs);
@@ -111,10 +104,7 @@ pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<ActionOu
 
 #[tauri::command]
 pub fn deactivate_session(desktop: State<'_, Desktop>, name: String) -> IpcResult<ActionOutcome> {
-    desktop
-        .engine
-        .deactivate(&name, false)
-        .map_err(session_error)?;
+    desktop.engine.deactivate(&name, false)?;
     // A code asked for it is no longer wanted.
     desktop.drop_wanted_code(&name);
     desktop.reload();
@@ -168,12 +158,8 @@ pub async fn add_source(
     };
     source
         .validate()
-        .map_err(|e| IpcError::new("InvalidInput", e.to_string()))?;
-    engine(&app)
-        .sources()
-        .add(source)
-        .await
-        .map_err(|e| IpcError::new("Keychain", e.to_string()))?;
+        .map_err(|e| IpcError::new(IpcCode::InvalidInput, e.to_string()))?;
+    engine(&app).sources().add(source).await?;
     Ok(())
 }
 
@@ -183,7 +169,7 @@ pub async fn remove_source(app: AppHandle, name: String) -> IpcResult<()> {
         .sources()
         .remove(&name)
         .await
-        .map_err(|e| IpcError::new("Keychain", e.to_string()))
+        .map_err(IpcError::from)
 }
 
 /// Profiles of the credentials file that hold plain long-term keys: what import can move.
@@ -193,7 +179,7 @@ pub fn importable_profiles(desktop: State<'_, Desktop>) -> IpcResult<Vec<String>
         .engine
         .profiles()?
         .into_iter()
-        .filter(|p| p.kind == "static")
+        .filter(|p| p.kind == ProfileKind::Static)
         .map(|p| p.name)
         .collect())
 }
@@ -209,13 +195,7 @@ pub async fn import_source(
     let as_name = empty_to_none(as_name);
     engine(&app)
         .import_source(&profile, as_name.as_deref())
-        .await
-        .map_err(|e| match e {
-            rolekeeper_core::Error::ImportRefused { .. } => {
-                IpcError::new("InvalidInput", e.to_string())
-            }
-            other => other.into(),
-        })?;
+        .await?;
     app.state::<Desktop>().reload();
     Ok(())
 }
@@ -225,7 +205,7 @@ pub fn get_settings(desktop: State<'_, Desktop>) -> IpcResult<Settings> {
     desktop
         .engine
         .settings()
-        .map_err(|e| IpcError::new("Settings", e.to_string()))
+        .map_err(|e| IpcError::new(IpcCode::Settings, e.to_string()))
 }
 
 /// Save the settings and apply them at once: the engine's policy, notifications, start at login.
@@ -233,12 +213,12 @@ pub fn get_settings(desktop: State<'_, Desktop>) -> IpcResult<Settings> {
 pub fn set_settings(app: AppHandle, settings: Settings) -> IpcResult<()> {
     settings
         .validate()
-        .map_err(|e| IpcError::new("InvalidInput", e.to_string()))?;
+        .map_err(|e| IpcError::new(IpcCode::InvalidInput, e.to_string()))?;
     let desktop = app.state::<Desktop>();
     desktop
         .engine
         .save_settings(&settings)
-        .map_err(|e| IpcError::new("Settings", e.to_string()))?;
+        .map_err(|e| IpcError::new(IpcCode::Settings, e.to_string()))?;
     desktop.apply_settings(&settings);
     let autostart = app.autolaunch();
     let applied = if settings.start_at_login {
@@ -250,7 +230,7 @@ pub fn set_settings(app: AppHandle, settings: Settings) -> IpcResult<()> {
     };
     applied.map_err(|e| {
         IpcError::new(
-            "Settings",
+            IpcCode::Settings,
             format!("saved, but start at login could not be changed: {e}"),
         )
     })

@@ -241,7 +241,7 @@ impl Notifier {
                 let replaces = self.handle_of(&notice.session).map(|h| h.id());
                 let app = app.clone();
                 tauri::async_runtime::spawn(async move {
-                    let desktop = app.state::<crate::app::Desktop>();
+                    let desktop = app.state::<crate::desktop::Desktop>();
                     desktop.notifier.show(&app, notice, replaces).await;
                 });
             }

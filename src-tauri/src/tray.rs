@@ -1,26 +1,40 @@
 //! The tray icon and its menu. The menu is a pure [`MenuModel`] computed from the engine's state,
 //! then drawn; every engine event redraws it, so the tray always says what the engine knows.
 
-use rolekeeper_core::{apply_health, session_views, Event, SessionView};
+use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionState, SessionView};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::app::Desktop;
+use crate::actions::TrayAction;
+use crate::desktop::Desktop;
 use crate::windows;
 
 const TRAY_ID: &str = "main";
 
-/// Menu item ids. Session rows are `session:<name>`.
+/// Menu item ids. A session's items are `session:<name>:<action>`.
 mod id {
+    use crate::actions::TrayAction;
+
     pub const REFRESH_ALL: &str = "refresh_all";
     pub const ENTER_MFA: &str = "enter_mfa";
     pub const OPEN: &str = "open";
     pub const PAUSE: &str = "pause";
     pub const QUIT: &str = "quit";
-    /// `session:<name>:<action>`.
-    pub const SESSION: &str = "session:";
+    const SESSION: &str = "session:";
+
+    /// The id of `action` on session `name`.
+    pub fn session(name: &str, action: TrayAction) -> String {
+        format!("{SESSION}{name}:{}", action.id_word())
+    }
+
+    /// The session and action of an id made by [`session`]. The action is after the last `:`
+    /// (a profile name may hold one; an action's word never does).
+    pub fn parse_session(id: &str) -> Option<(&str, TrayAction)> {
+        let (name, word) = id.strip_prefix(SESSION)?.rsplit_once(':')?;
+        Some((name, TrayAction::from_id_word(word)?))
+    }
 }
 
 /// The tray icon shows the worst state of all sessions.
@@ -37,6 +51,16 @@ pub enum TrayState {
 }
 
 impl TrayState {
+    /// What one active session asks of the icon.
+    fn of(state: &SessionState) -> Self {
+        match state {
+            SessionState::Fresh { .. } | SessionState::LongTermKeys => TrayState::Fresh,
+            SessionState::Expired | SessionState::NeedsMfa => TrayState::Attention,
+            SessionState::Retrying { .. } | SessionState::Failing { .. } => TrayState::Failing,
+            SessionState::Off => TrayState::Idle,
+        }
+    }
+
     fn icon(self) -> &'static [u8] {
         match self {
             TrayState::Idle => include_bytes!("../../icons/tray-idle.png"),
@@ -73,6 +97,22 @@ pub struct SessionRow {
     pub renewable: bool,
 }
 
+impl SessionRow {
+    /// Its submenu's items: an active session is refreshed or deactivated, a role that is not
+    /// activated; every profile's export lines can be copied.
+    pub fn actions(&self) -> Vec<TrayAction> {
+        let mut actions = if self.active {
+            vec![TrayAction::Refresh, TrayAction::Deactivate]
+        } else if self.renewable {
+            vec![TrayAction::Activate]
+        } else {
+            Vec::new()
+        };
+        actions.push(TrayAction::Copy);
+        actions
+    }
+}
+
 /// More than this many profiles and the menu lists the first ones and points at the window.
 const MENU_SESSIONS: usize = 15;
 
@@ -88,21 +128,19 @@ impl MenuModel {
                 name: v.name.clone(),
                 label: format!("{} — {}", v.name, v.state),
                 active: v.active,
-                renewable: v.active || v.kind == "role",
+                renewable: v.active || v.kind == ProfileKind::Role,
             })
             .collect();
         let more = views.len().saturating_sub(MENU_SESSIONS);
-        let mfa_needed = active.iter().any(|v| v.state == "needs MFA code");
-        let attention = mfa_needed || active.iter().any(|v| v.state == "expired");
-        let failing = active
-            .iter()
-            .any(|v| v.state.starts_with("failing") || v.state.starts_with("retrying"));
-        let state = match (problem, attention, active.is_empty()) {
-            (Some(_), _, _) => TrayState::Failing,
-            _ if failing => TrayState::Failing,
-            (None, true, _) => TrayState::Attention,
-            (None, false, true) => TrayState::Idle,
-            (None, false, false) => TrayState::Fresh,
+        let mfa_needed = active.iter().any(|v| v.state == SessionState::NeedsMfa);
+        // The worst of the active sessions; a problem reading the files is worse than any.
+        let state = match problem {
+            Some(_) => TrayState::Failing,
+            None => active
+                .iter()
+                .map(|v| TrayState::of(&v.state))
+                .max()
+                .unwrap_or(TrayState::Idle),
         };
         let headline = match problem {
             Some(message) => format!("Problem: {}", shorten(message, 90)),
@@ -220,15 +258,11 @@ fn item(app: &AppHandle, id: &str, text: &str, enabled: bool) -> tauri::Result<M
 }
 
 fn session_menu(app: &AppHandle, row: &SessionRow) -> tauri::Result<Submenu<Wry>> {
-    let action = |what: &str| format!("{}{}:{what}", id::SESSION, row.name);
     let submenu = Submenu::new(app, &row.label, true)?;
-    if row.active {
-        submenu.append(&item(app, &action("refresh"), "Refresh now", true)?)?;
-        submenu.append(&item(app, &action("deactivate"), "Deactivate", true)?)?;
-    } else if row.renewable {
-        submenu.append(&item(app, &action("activate"), "Activate", true)?)?;
+    for action in row.actions() {
+        let id = id::session(&row.name, action);
+        submenu.append(&item(app, &id, action.label(), true)?)?;
     }
-    submenu.append(&item(app, &action("copy"), "Copy export lines", true)?)?;
     Ok(submenu)
 }
 
@@ -271,11 +305,8 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         }
         id::QUIT => app.exit(0),
         other => {
-            if let Some((name, action)) = other
-                .strip_prefix(id::SESSION)
-                .and_then(|rest| rest.rsplit_once(':'))
-            {
-                crate::actions::run(app, name.to_owned(), action.to_owned());
+            if let Some((name, action)) = id::parse_session(other) {
+                crate::actions::run(app, name.to_owned(), action);
             }
         }
     }
@@ -285,19 +316,31 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
 mod tests {
     use super::*;
 
-    fn view(name: &str, state: &str, active: bool) -> SessionView {
+    fn view(name: &str, state: SessionState, active: bool) -> SessionView {
         SessionView {
             name: name.to_owned(),
-            kind: "role",
+            kind: ProfileKind::Role,
             role_arn: None,
             source_profile: None,
             mfa_serial: None,
-            state: state.to_owned(),
+            state,
             active,
             plan: None,
             delivery: rolekeeper_core::Delivery::File,
             duration_seconds: None,
             renewal: None,
+        }
+    }
+
+    fn fresh(minutes: u64) -> SessionState {
+        SessionState::Fresh {
+            left: std::time::Duration::from_secs(minutes * 60),
+        }
+    }
+
+    fn failing(reason: &str) -> SessionState {
+        SessionState::Failing {
+            reason: reason.to_owned(),
         }
     }
 
@@ -320,35 +363,61 @@ mod tests {
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "off", false)],
+                views: vec![view("a", SessionState::Off, false)],
                 problem: None,
                 headline: "1 profile · none active",
                 state: TrayState::Idle,
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "fresh · 47 min", true), view("b", "off", false)],
+                views: vec![
+                    view("a", fresh(47), true),
+                    view("b", SessionState::Off, false),
+                ],
                 problem: None,
                 headline: "2 profiles · 1 active",
                 state: TrayState::Fresh,
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "needs MFA code", true)],
+                views: vec![view("a", SessionState::NeedsMfa, true)],
                 problem: None,
                 headline: "1 profile · 1 active",
                 state: TrayState::Attention,
                 mfa_enabled: true,
             },
             Case {
-                views: vec![view("a", "failing: AccessDenied", true)],
+                views: vec![view("a", failing("AccessDenied"), true)],
                 problem: None,
                 headline: "1 profile · 1 active",
                 state: TrayState::Failing,
                 mfa_enabled: false,
             },
             Case {
-                views: vec![view("a", "fresh · 47 min", true)],
+                views: vec![view("a", SessionState::Expired, true)],
+                problem: None,
+                headline: "1 profile · 1 active",
+                state: TrayState::Attention,
+                mfa_enabled: false,
+            },
+            Case {
+                views: vec![
+                    view("a", SessionState::NeedsMfa, true),
+                    view(
+                        "b",
+                        SessionState::Retrying {
+                            reason: "Throttling".to_owned(),
+                        },
+                        true,
+                    ),
+                ],
+                problem: None,
+                headline: "2 profiles · 2 active",
+                state: TrayState::Failing,
+                mfa_enabled: true,
+            },
+            Case {
+                views: vec![view("a", fresh(47), true)],
                 problem: Some("~/.aws/config, line 3: no closing ]\nmore"),
                 headline: "Problem: ~/.aws/config, line 3: no closing ]",
                 state: TrayState::Failing,
@@ -367,8 +436,8 @@ mod tests {
     fn active_sessions_are_listed_with_their_state() {
         let model = MenuModel::new(
             &[
-                view("prod", "fresh · 47 min", true),
-                view("dev", "off", false),
+                view("prod", fresh(47), true),
+                view("dev", SessionState::Off, false),
             ],
             None,
             false,
@@ -387,12 +456,12 @@ mod tests {
 
     #[test]
     fn only_roles_can_be_activated() {
-        let mut keys = view("keys", "long-term keys", false);
-        keys.kind = "static";
-        let mut region_only = view("default", "off", false);
-        region_only.kind = "other";
+        let mut keys = view("keys", SessionState::LongTermKeys, false);
+        keys.kind = ProfileKind::Static;
+        let mut region_only = view("default", SessionState::Off, false);
+        region_only.kind = ProfileKind::Other;
         let model = MenuModel::new(
-            &[keys, region_only, view("role", "off", false)],
+            &[keys, region_only, view("role", SessionState::Off, false)],
             None,
             false,
         );
@@ -408,8 +477,63 @@ mod tests {
     }
 
     #[test]
+    fn each_row_offers_what_its_session_can_do() {
+        let mut keys = view("keys", SessionState::LongTermKeys, false);
+        keys.kind = ProfileKind::Static;
+        let model = MenuModel::new(
+            &[
+                view("prod", fresh(47), true),
+                view("dev", SessionState::Off, false),
+                keys,
+            ],
+            None,
+            false,
+        );
+        let offered: Vec<(&str, Vec<&str>)> = model
+            .sessions
+            .iter()
+            .map(|r| {
+                let labels = r.actions().into_iter().map(TrayAction::label).collect();
+                (r.name.as_str(), labels)
+            })
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                (
+                    "prod",
+                    vec!["Refresh now", "Deactivate", "Copy export lines"]
+                ),
+                ("dev", vec!["Activate", "Copy export lines"]),
+                ("keys", vec!["Copy export lines"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_item_id_says_which_session_and_action() {
+        for action in [
+            TrayAction::Activate,
+            TrayAction::Refresh,
+            TrayAction::Deactivate,
+            TrayAction::Copy,
+        ] {
+            for name in ["prod", "team:prod", "sp ace"] {
+                let made = id::session(name, action);
+                assert_eq!(id::parse_session(&made), Some((name, action)), "{made}");
+            }
+        }
+        assert_eq!(
+            id::session("prod", TrayAction::Refresh),
+            "session:prod:refresh"
+        );
+        assert_eq!(id::parse_session("session:prod:explode"), None);
+        assert_eq!(id::parse_session(id::REFRESH_ALL), None);
+    }
+
+    #[test]
     fn a_code_asked_for_by_an_action_enables_the_item() {
-        let mut model = MenuModel::new(&[view("prod", "fresh · 47 min", true)], None, false);
+        let mut model = MenuModel::new(&[view("prod", fresh(47), true)], None, false);
         assert!(!model.mfa_needed);
         assert_eq!(model.state, TrayState::Fresh);
         model.ask_for_code();
@@ -420,7 +544,7 @@ mod tests {
     #[test]
     fn long_lists_point_at_the_window_and_pausing_is_said() {
         let views: Vec<SessionView> = (0..20)
-            .map(|i| view(&format!("p{i:02}"), "off", false))
+            .map(|i| view(&format!("p{i:02}"), SessionState::Off, false))
             .collect();
         let model = MenuModel::new(&views, None, true);
         assert_eq!(model.sessions.len(), MENU_SESSIONS);

@@ -11,7 +11,8 @@ export function normaliseCode(input: string): string {
   return input.replace(/[^0-9]/g, "").slice(0, CODE_LENGTH);
 }
 
-/** True when `code` is exactly six ASCII digits. */
+/** True when `code` is exactly six ASCII digits. The browser's side of the check; the Rust side
+ * (`is_mfa_code` in crates/core/src/mfa/code.rs) checks again what the dialog sends. */
 export function isCompleteCode(code: string): boolean {
   return /^[0-9]{6}$/.test(code);
 }

@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./ipc";
+
 /** How the MFA dialog reacts to an error code from the Rust side. */
 export type ErrorAction =
   /** Show the message, keep the typed code and the focus in the field. */
@@ -9,7 +11,7 @@ export type ErrorAction =
   /** Just show the message. */
   | "show";
 
-export function errorAction(code: string): ErrorAction {
+export function errorAction(code: ErrorCode): ErrorAction {
   switch (code) {
     case "InvalidCode":
       return "keep";

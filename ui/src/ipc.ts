@@ -1,9 +1,33 @@
 import { invoke } from "@tauri-apps/api/core";
 
+/** The codes the Rust side rejects with: `IpcCode` in src-tauri/src/error.rs, whose test
+ * checks this list against it. */
+export const IPC_CODES = [
+  "Engine",
+  "InvalidCode",
+  "RejectedCode",
+  "NoRequest",
+  "NeedsMfa",
+  "Conflict",
+  "InvalidInput",
+  "Keychain",
+  "Settings",
+] as const;
+
+export type IpcCode = (typeof IPC_CODES)[number];
+
+/** An `IpcCode`, or `Internal`: the page's own, for a rejection that is not one of those (the
+ * IPC itself failed). */
+export type ErrorCode = IpcCode | "Internal";
+
 /** The error shape the Rust side rejects with. */
 export interface IpcError {
-  code: string;
+  code: ErrorCode;
   message: string;
+}
+
+export function isIpcCode(code: unknown): code is IpcCode {
+  return (IPC_CODES as ReadonlyArray<unknown>).includes(code);
 }
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
@@ -11,7 +35,7 @@ export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError
 /** Anything shaped like Tauri's `invoke`. Injected into page controllers. */
 export type InvokeFn = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
 
-function isIpcError(e: unknown): e is IpcError {
+function isCodeAndMessage(e: unknown): e is { code: string; message: string } {
   return (
     typeof e === "object" &&
     e !== null &&
@@ -20,9 +44,12 @@ function isIpcError(e: unknown): e is IpcError {
   );
 }
 
-/** Map any rejection value to `{ code, message }`. */
+/** Map any rejection value to `{ code, message }`; a code this page does not know is
+ * `Internal`, with the message kept. */
 export function toIpcError(e: unknown): IpcError {
-  if (isIpcError(e)) return { code: e.code, message: e.message };
+  if (isCodeAndMessage(e)) {
+    return { code: isIpcCode(e.code) ? e.code : "Internal", message: e.message };
+  }
   return { code: "Internal", message: String(e) };
 }
 

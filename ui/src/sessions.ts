@@ -1,11 +1,17 @@
+import type { ErrorCode } from "./ipc";
+
 /** One profile as returned by the `list_sessions` command. */
 export interface SessionView {
   name: string;
+  /** `ProfileKind` in crates/core/src/profile/kind.rs. */
   kind: "static" | "role" | "other";
   role_arn: string | null;
   source_profile: string | null;
   mfa_serial: string | null;
+  /** The state in words, to show: "fresh · 47 min", "needs MFA code", "off". */
   state: string;
+  /** Which state it is, to decide by (`SessionState` in crates/core/src/words.rs). */
+  condition: Condition;
   active: boolean;
   /** The MFA plan of an active session, in words ("MFA session until 21:40 UTC, then a code"). */
   plan?: string | null;
@@ -17,6 +23,15 @@ export interface SessionView {
   /** The session length chosen for it; null is the profile's own `duration_seconds`. */
   duration_seconds?: number | null;
 }
+
+export type Condition =
+  | "fresh"
+  | "expired"
+  | "long_term_keys"
+  | "off"
+  | "needs_mfa"
+  | "retrying"
+  | "failing";
 
 /** `file`: a section of the shared credentials file; `process`: `credential_process` in
  * ~/.aws/config, the session kept in the keychain. */
@@ -86,14 +101,23 @@ export const EMPTY_MESSAGE =
   "No profiles found in ~/.aws/config or ~/.aws/credentials. " +
   "Add a role profile with role_arn and source_profile, then Refresh.";
 
-/** Classify a state string from the Rust side for colouring only. */
-export function stateTone(state: string): StateTone {
-  const s = state.trim().toLowerCase();
-  if (s.startsWith("fresh")) return "ok";
-  if (s === "off" || s.startsWith("off ")) return "off";
-  if (s.startsWith("failing") || s.startsWith("error")) return "error";
-  if (s.startsWith("needs") || s.startsWith("expir") || s.startsWith("refreshing")) return "attention";
-  return "neutral";
+/** The colour of a state, by its condition (the tray's icon agrees: retrying and failing are
+ * trouble, expired and a wanted code ask for attention). */
+export function stateTone(condition: Condition): StateTone {
+  switch (condition) {
+    case "fresh":
+      return "ok";
+    case "off":
+      return "off";
+    case "expired":
+    case "needs_mfa":
+      return "attention";
+    case "retrying":
+    case "failing":
+      return "error";
+    case "long_term_keys":
+      return "neutral";
+  }
 }
 
 export function roleText(s: Pick<SessionView, "kind" | "role_arn">): string {
@@ -112,7 +136,7 @@ export function formatRow(s: SessionView): SessionRow {
     role: roleText(s),
     source: sourceText(s),
     state: s.state,
-    tone: stateTone(s.state),
+    tone: stateTone(s.condition),
     mfa: s.mfa_serial !== null && s.mfa_serial !== "",
     active: s.active,
   };
@@ -142,7 +166,7 @@ export function sessionActions(s: Pick<SessionView, "name" | "active" | "kind">)
 }
 
 /** The extra line shown under a failed action's message, by error code. */
-export function sessionErrorHint(code: string): string | null {
+export function sessionErrorHint(code: ErrorCode): string | null {
   switch (code) {
     case "Conflict":
       return "Remove or rename that section, or activate from the command line with --force.";

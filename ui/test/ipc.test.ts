@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
 import { invoke } from "@tauri-apps/api/core";
-import { call, toIpcError } from "../src/ipc";
+import { call, IPC_CODES, isIpcCode, toIpcError } from "../src/ipc";
 
 const mocked = vi.mocked(invoke);
 
@@ -30,6 +30,7 @@ describe("call", () => {
     ["undefined", undefined, { code: "Internal", message: "undefined" }],
     ["null", null, { code: "Internal", message: "null" }],
     ["code without message", { code: "X" }, { code: "Internal", message: "[object Object]" }],
+    ["a code the page does not know", { code: "X", message: "m" }, { code: "Internal", message: "m" }],
     ["non-string code", { code: 5, message: "m" }, { code: "Internal", message: "[object Object]" }],
   ])("maps a rejection with %s", async (_label, rejection, expected) => {
     mocked.mockRejectedValueOnce(rejection);
@@ -53,5 +54,13 @@ describe("toIpcError", () => {
       code: "InvalidCode",
       message: "six digits",
     });
+  });
+});
+
+describe("IPC_CODES", () => {
+  it("knows every code the Rust side sends, each once", () => {
+    expect(new Set(IPC_CODES).size).toBe(IPC_CODES.length);
+    for (const code of IPC_CODES) expect(isIpcCode(code)).toBe(true);
+    expect(isIpcCode("Internal")).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ const sessions: SessionView[] = [
     source_profile: null,
     mfa_serial: null,
     state: "off",
+    condition: "off",
     active: false,
   },
   {
@@ -22,6 +23,7 @@ const sessions: SessionView[] = [
     source_profile: "default",
     mfa_serial: "arn:aws:iam::123456789012:mfa/alice",
     state: "fresh · 47 min",
+    condition: "fresh",
     active: true,
   },
 ];

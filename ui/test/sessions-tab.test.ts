@@ -2,16 +2,22 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import indexHtml from "../index.html?raw";
 import { initSessionsTab, type SessionsTab } from "../src/sessions-tab";
-import type { SessionView } from "../src/sessions";
+import type { Condition, SessionView } from "../src/sessions";
 import { callsTo, fakeInvoke, loadBody } from "./dom";
 
-const view = (name: string, active: boolean, state: string): SessionView => ({
+const view = (
+  name: string,
+  active: boolean,
+  state: string,
+  condition: Condition = active ? "fresh" : "off",
+): SessionView => ({
   name,
   kind: "role",
   role_arn: `arn:aws:iam::123456789012:role/${name}`,
   source_profile: "work",
   mfa_serial: null,
   state,
+  condition,
   active,
 });
 
@@ -30,12 +36,12 @@ afterEach(() => {
 
 describe("sessions tab", () => {
   it.each([
-    [true, "fresh · 47 min", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "ok"],
-    [false, "off", ["Activate"], ["Activate x"], "off"],
-    [true, "needs MFA code", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "attention"],
-    [true, "failing: AccessDenied", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "error"],
-  ])("active %j, state %j → buttons %j", async (active, state, labels, names, tone) => {
-    const inv = fakeInvoke({ list_sessions: () => [view("x", active, state)] });
+    [true, "fresh · 47 min", "fresh", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "ok"],
+    [false, "off", "off", ["Activate"], ["Activate x"], "off"],
+    [true, "needs MFA code", "needs_mfa", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "attention"],
+    [true, "failing: AccessDenied", "failing", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "error"],
+  ] as const)("active %j, state %j (%s) → buttons %j", async (active, state, condition, labels, names, tone) => {
+    const inv = fakeInvoke({ list_sessions: () => [view("x", active, state, condition)] });
     tab = initSessionsTab(document, inv);
     await tab.reload();
     const buttons = rowButtons("x");
@@ -139,7 +145,7 @@ describe("sessions tab", () => {
   });
 
   it("plain keys offer no choices and no Activate", async () => {
-    const keys = { ...view("keys", false, "long-term keys"), kind: "static" as const, role_arn: null };
+    const keys = { ...view("keys", false, "long-term keys", "long_term_keys"), kind: "static" as const, role_arn: null };
     const inv = fakeInvoke({ list_sessions: () => [keys] });
     tab = initSessionsTab(document, inv);
     await tab.reload();

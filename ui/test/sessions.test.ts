@@ -17,6 +17,7 @@ const base: SessionView = {
   source_profile: "default",
   mfa_serial: null,
   state: "fresh · 47 min",
+  condition: "fresh",
   active: true,
 };
 
@@ -42,13 +43,15 @@ describe("sourceText", () => {
 
 describe("stateTone", () => {
   it.each([
-    ["fresh · 47 min", "ok"],
+    ["fresh", "ok"],
     ["off", "off"],
-    ["needs MFA code", "attention"],
-    ["failing: AccessDenied", "error"],
-    ["something new", "neutral"],
-  ])("stateTone(%j) → %j", (state, expected) => {
-    expect(stateTone(state)).toBe(expected);
+    ["expired", "attention"],
+    ["needs_mfa", "attention"],
+    ["retrying", "error"],
+    ["failing", "error"],
+    ["long_term_keys", "neutral"],
+  ] as const)("stateTone(%j) → %j", (condition, expected) => {
+    expect(stateTone(condition)).toBe(expected);
   });
 });
 
@@ -56,11 +59,11 @@ describe("formatRow", () => {
   it.each([
     [base, { name: "dev", role: base.role_arn, source: "default", state: "fresh · 47 min", tone: "ok", mfa: false, active: true }],
     [
-      { ...base, name: "default", kind: "static", role_arn: null, source_profile: null, state: "off", active: false },
+      { ...base, name: "default", kind: "static", role_arn: null, source_profile: null, state: "off", condition: "off", active: false },
       { name: "default", role: "static keys", source: "—", state: "off", tone: "off", mfa: false, active: false },
     ],
     [
-      { ...base, mfa_serial: "arn:aws:iam::123456789012:mfa/me", state: "needs MFA code" },
+      { ...base, mfa_serial: "arn:aws:iam::123456789012:mfa/me", state: "needs MFA code", condition: "needs_mfa" },
       { name: "dev", role: base.role_arn, source: "default", state: "needs MFA code", tone: "attention", mfa: true, active: true },
     ],
   ] as const)("row %#", (view, expected) => {

@@ -3,7 +3,7 @@
 
 use rolekeeper_core::env::ProcessEnv;
 use rolekeeper_core::tray_ipc::TrayPrompt;
-use rolekeeper_core::{MfaPrompt, Secret};
+use rolekeeper_core::{is_mfa_code, MfaPrompt, Secret};
 
 use crate::tty::TtyPrompt;
 
@@ -26,7 +26,7 @@ impl MfaPrompt for Interactive {
 pub fn given_or_interactive(mfa_code: Option<String>) -> Box<dyn MfaPrompt> {
     use clap::CommandFactory;
     let given = mfa_code.map(Secret::new);
-    if let Some(code) = given.as_ref().filter(|c| !is_six_digits(c)) {
+    if let Some(code) = given.as_ref().filter(|c| !is_mfa_code(c.expose())) {
         crate::cli::Cli::command()
             .error(
                 clap::error::ErrorKind::ValueValidation,
@@ -41,12 +41,6 @@ pub fn given_or_interactive(mfa_code: Option<String>) -> Box<dyn MfaPrompt> {
         Some(code) => Box::new(rolekeeper_core::GivenCode(code)),
         None => Box::new(Interactive),
     }
-}
-
-/// Whether `code` is what an MFA device shows: six digits.
-pub fn is_six_digits(code: &Secret) -> bool {
-    let digits = code.expose();
-    digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The sources tried in order for a command whose stdout and stderr are read by a program

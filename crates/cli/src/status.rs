@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use rolekeeper_core::mfa::MfaOutlook;
 use rolekeeper_core::snapshot::Snapshot;
-use rolekeeper_core::{human_duration, renewal_in_words, Delivery, Engine, SessionStatus};
+use rolekeeper_core::{renewal_in_words, Delivery, Engine, SessionStatus};
 
 use crate::cli::StatusArgs;
 
@@ -45,13 +45,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
     let lead = snapshot.policy().lead;
     let width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &sessions {
-        let state = match (s.remaining, &s.expires) {
-            (Some(left), Some(at)) if !left.is_zero() => {
-                format!("fresh · {} left (until {at})", human_duration(left))
-            }
-            (Some(_), Some(at)) => format!("expired at {at}"),
-            _ => "long-term keys".to_owned(),
-        };
+        let state = s.state_until();
         let how = match s.delivery {
             Delivery::File => "",
             Delivery::Process => " · by credential_process",

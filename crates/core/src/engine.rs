@@ -19,7 +19,7 @@ use crate::mfa::cache::SessionCache;
 use crate::obtain::{Held, Obtained, Obtainer};
 use crate::profile::{
     botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
-    ProfileSet, Quirk, Rejectors,
+    ProfileKind, ProfileSet, Quirk, Rejectors,
 };
 use crate::resolve::{self, Plan};
 use crate::schedule::Policy;
@@ -122,8 +122,7 @@ impl Default for ActivateOptions {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ProfileSummary {
     pub name: String,
-    /// `static`, `role`, or `other`.
-    pub kind: &'static str,
+    pub kind: ProfileKind,
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,

@@ -40,9 +40,13 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use keychain::{SecretStore, Source, SourceInfo};
+pub use mfa::code::is_mfa_code;
+pub use profile::ProfileKind;
 pub use runner::{Command, EngineHandle, Event, Health, HealthMap};
 pub use schedule::Policy;
 pub use secret::Secret;
 pub use settings::{Settings, SettingsStore};
 pub use state::Delivery;
-pub use words::{apply_health, human_duration, renewal_in_words, session_views, SessionView};
+pub use words::{
+    apply_health, human_duration, renewal_in_words, session_views, SessionState, SessionView,
+};

@@ -143,18 +143,6 @@ pub enum Health {
     NeedsUser { reason: String, message: String },
 }
 
-impl Health {
-    /// `needs MFA code`, `failing: AccessDenied`, `retrying: Throttling`; `None` when fine.
-    pub fn in_words(&self) -> Option<String> {
-        match self {
-            Health::Fine => None,
-            Health::Retrying { reason, .. } => Some(format!("retrying: {reason}")),
-            Health::NeedsMfa { .. } => Some("needs MFA code".to_owned()),
-            Health::NeedsUser { reason, .. } => Some(format!("failing: {reason}")),
-        }
-    }
-}
-
 /// Every active session's health, by name. Sessions not in the map are fine.
 pub type HealthMap = BTreeMap<String, Health>;
 

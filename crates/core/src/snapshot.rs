@@ -18,7 +18,7 @@ use crate::env::{Env, Fs};
 use crate::error::{Error, Result};
 use crate::files::FileLocations;
 use crate::keychain::{IndexError, SourceIndex, SourceInfo};
-use crate::profile::{FileKind, ProfileSet};
+use crate::profile::{FileKind, ProfileKind, ProfileSet};
 use crate::resolve::{self, Base, Plan};
 use crate::schedule::{Policy, Renewal};
 use crate::secret::Secret;
@@ -277,23 +277,13 @@ impl Snapshot {
         Ok(self
             .profiles()?
             .profiles()
-            .map(|p| {
-                let role_arn = p.text("role_arn").map(str::to_owned);
-                let kind = if role_arn.is_some() {
-                    "role"
-                } else if p.text("aws_access_key_id").is_some() {
-                    "static"
-                } else {
-                    "other"
-                };
-                ProfileSummary {
-                    name: p.name.clone(),
-                    kind,
-                    role_arn,
-                    source_profile: p.text("source_profile").map(str::to_owned),
-                    mfa_serial: p.text("mfa_serial").map(str::to_owned),
-                    adopted: p.get("role_arn").is_some_and(|v| v.adopted),
-                }
+            .map(|p| ProfileSummary {
+                name: p.name.clone(),
+                kind: ProfileKind::of(p),
+                role_arn: p.text("role_arn").map(str::to_owned),
+                source_profile: p.text("source_profile").map(str::to_owned),
+                mfa_serial: p.text("mfa_serial").map(str::to_owned),
+                adopted: p.get("role_arn").is_some_and(|v| v.adopted),
             })
             .collect())
     }

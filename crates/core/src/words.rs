@@ -1,11 +1,15 @@
 //! How the engine's state reads to a person: shared by `rolekeeper status`, the tray menu and the
 //! windows, so all three say the same thing in the same words.
 
+use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
 use crate::engine::{ProfileSummary, SessionStatus};
+use crate::profile::ProfileKind;
+use crate::runner::Health;
 
 /// `47 min`, `2 h 05 min`, `30 s`.
 pub fn human_duration(d: Duration) -> String {
@@ -36,13 +40,99 @@ fn to_whole_seconds(d: Duration) -> Duration {
     Duration::from_secs(d.as_secs_f64().round() as u64)
 }
 
+/// How a session stands: what the tray, the windows and `status` show. Code decides by the
+/// variant; the words are made only where a person reads them (`Display`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// Delivered, with `left` before its credentials expire: `fresh · 47 min`.
+    Fresh { left: Duration },
+    /// Delivered, but its credentials have expired: `expired`.
+    Expired,
+    /// Long-term keys, which never expire and are not renewed: `long-term keys`.
+    LongTermKeys,
+    /// A profile RoleKeeper does not keep fresh: `off`.
+    Off,
+    /// The running engine waits for an MFA code: `needs MFA code`.
+    NeedsMfa,
+    /// Renewals fail in a way that may pass, and are tried again by themselves:
+    /// `retrying: Throttling`.
+    Retrying { reason: String },
+    /// Renewals fail in a way only the user can fix: `failing: AccessDenied`.
+    Failing { reason: String },
+}
+
+impl SessionState {
+    /// What the running engine knows of a session beyond its files; `None` when it is fine.
+    pub fn of_health(health: &Health) -> Option<Self> {
+        match health {
+            Health::Fine => None,
+            Health::Retrying { reason, .. } => Some(SessionState::Retrying {
+                reason: reason.clone(),
+            }),
+            Health::NeedsMfa { .. } => Some(SessionState::NeedsMfa),
+            Health::NeedsUser { reason, .. } => Some(SessionState::Failing {
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// Which state this is, as one snake_case word for a program (the web view styles by it):
+    /// `fresh`, `expired`, `long_term_keys`, `off`, `needs_mfa`, `retrying`, `failing`.
+    pub fn condition(&self) -> &'static str {
+        match self {
+            SessionState::Fresh { .. } => "fresh",
+            SessionState::Expired => "expired",
+            SessionState::LongTermKeys => "long_term_keys",
+            SessionState::Off => "off",
+            SessionState::NeedsMfa => "needs_mfa",
+            SessionState::Retrying { .. } => "retrying",
+            SessionState::Failing { .. } => "failing",
+        }
+    }
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionState::Fresh { left } => write!(f, "fresh · {}", human_duration(*left)),
+            SessionState::Expired => f.write_str("expired"),
+            SessionState::LongTermKeys => f.write_str("long-term keys"),
+            SessionState::Off => f.write_str("off"),
+            SessionState::NeedsMfa => f.write_str("needs MFA code"),
+            SessionState::Retrying { reason } => write!(f, "retrying: {reason}"),
+            SessionState::Failing { reason } => write!(f, "failing: {reason}"),
+        }
+    }
+}
+
+/// Flattened into its [`SessionView`]: `state` in words to show, `condition` to decide by.
+impl Serialize for SessionState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fields = serializer.serialize_struct("SessionState", 2)?;
+        fields.serialize_field("state", &self.to_string())?;
+        fields.serialize_field("condition", self.condition())?;
+        fields.end()
+    }
+}
+
 impl SessionStatus {
-    /// `fresh · 47 min`, `expired`, or `long-term keys` for a session with no expiry.
-    pub fn state_in_words(&self) -> String {
+    /// Fresh with the time left, expired, or long-term keys for a session with no expiry.
+    pub fn state(&self) -> SessionState {
         match self.remaining {
-            Some(left) if !left.is_zero() => format!("fresh · {}", human_duration(left)),
-            Some(_) => "expired".to_owned(),
-            None => "long-term keys".to_owned(),
+            Some(left) if !left.is_zero() => SessionState::Fresh { left },
+            Some(_) => SessionState::Expired,
+            None => SessionState::LongTermKeys,
+        }
+    }
+
+    /// The state with the moment it ends, for `status`: `fresh · 47 min (until
+    /// 2026-11-25T10:00:00Z)`, `expired at 2026-11-25T10:00:00Z`.
+    pub fn state_until(&self) -> String {
+        let state = self.state();
+        match (&state, &self.expires) {
+            (SessionState::Fresh { .. }, Some(at)) => format!("{state} (until {at})"),
+            (SessionState::Expired, Some(at)) => format!("{state} at {at}"),
+            _ => state.to_string(),
         }
     }
 }
@@ -52,12 +142,14 @@ impl SessionStatus {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionView {
     pub name: String,
-    pub kind: &'static str,
+    pub kind: ProfileKind,
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
-    /// In words: `fresh · 47 min`, `expired`, `off`.
-    pub state: String,
+    /// Serialized as two fields: `state` in words (`fresh · 47 min`, `expired`, `off`) and
+    /// `condition` (`fresh`, `expired`, `off`, ...).
+    #[serde(flatten)]
+    pub state: SessionState,
     /// RoleKeeper keeps this profile fresh in the credentials file.
     pub active: bool,
     /// For an active session, its MFA plan in words (`MFA session until 21:40 UTC, then a code`,
@@ -76,13 +168,13 @@ pub struct SessionView {
 /// Put what the running engine knows (needs a code, failing) over the state the files show.
 pub fn apply_health(views: &mut [SessionView], health: &crate::runner::HealthMap) {
     for view in views {
-        if let Some(words) = health.get(&view.name).and_then(|h| h.in_words()) {
-            view.state = words;
+        if let Some(state) = health.get(&view.name).and_then(SessionState::of_health) {
+            view.state = state;
         }
     }
 }
 
-/// Every profile, active sessions first, each with its state in words.
+/// Every profile, active sessions first, each with its state.
 pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) -> Vec<SessionView> {
     let mut views: Vec<SessionView> = profiles
         .iter()
@@ -96,9 +188,9 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 mfa_serial: p.mfa_serial.clone(),
                 // Plain keys have nothing to renew: never "off", never activated.
                 state: match session {
-                    Some(s) => s.state_in_words(),
-                    None if p.kind == "static" => "long-term keys".to_owned(),
-                    None => "off".to_owned(),
+                    Some(s) => s.state(),
+                    None if p.kind == ProfileKind::Static => SessionState::LongTermKeys,
+                    None => SessionState::Off,
                 },
                 active: session.is_some(),
                 plan: None,
@@ -114,11 +206,11 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
         if !profiles.iter().any(|p| p.name == s.name) {
             views.push(SessionView {
                 name: s.name.clone(),
-                kind: "other",
+                kind: ProfileKind::Other,
                 role_arn: None,
                 source_profile: None,
                 mfa_serial: None,
-                state: s.state_in_words(),
+                state: s.state(),
                 active: true,
                 plan: None,
                 delivery: s.delivery,
@@ -182,7 +274,7 @@ mod tests {
         }
     }
 
-    fn profile(name: &str, kind: &'static str) -> ProfileSummary {
+    fn profile(name: &str, kind: ProfileKind) -> ProfileSummary {
         ProfileSummary {
             name: name.to_owned(),
             kind,
@@ -217,9 +309,9 @@ mod tests {
         );
         let mut views = session_views(
             &[
-                profile("a", "role"),
-                profile("b", "role"),
-                profile("c", "role"),
+                profile("a", ProfileKind::Role),
+                profile("b", ProfileKind::Role),
+                profile("c", ProfileKind::Role),
             ],
             &[
                 status("a", Some(60)),
@@ -228,44 +320,106 @@ mod tests {
             ],
         );
         apply_health(&mut views, &health);
-        let states: Vec<&str> = views.iter().map(|v| v.state.as_str()).collect();
+        let states: Vec<String> = views.iter().map(|v| v.state.to_string()).collect();
         assert_eq!(
             states,
             ["needs MFA code", "failing: AccessDenied", "fresh · 1 min"]
         );
+        assert_eq!(views[0].state, SessionState::NeedsMfa);
     }
 
     #[test]
     fn session_states_in_words() {
-        for (remaining, words) in [
-            (Some(2_820), "fresh · 47 min"),
-            (Some(0), "expired"),
-            (None, "long-term keys"),
+        for (remaining, state, words, until) in [
+            (
+                Some(2_820),
+                SessionState::Fresh {
+                    left: Duration::from_secs(2_820),
+                },
+                "fresh · 47 min",
+                "fresh · 47 min (until 2026-11-25T10:00:00Z)",
+            ),
+            (
+                Some(0),
+                SessionState::Expired,
+                "expired",
+                "expired at 2026-11-25T10:00:00Z",
+            ),
+            (
+                None,
+                SessionState::LongTermKeys,
+                "long-term keys",
+                "long-term keys",
+            ),
         ] {
-            assert_eq!(status("a", remaining).state_in_words(), words);
+            let status = status("a", remaining);
+            assert_eq!(status.state(), state);
+            assert_eq!(status.state().to_string(), words);
+            assert_eq!(status.state_until(), until);
         }
+    }
+
+    #[test]
+    fn every_state_has_its_words_and_condition() {
+        let reason = || "Throttling".to_owned();
+        let cases = [
+            (SessionState::Off, "off", "off"),
+            (SessionState::NeedsMfa, "needs MFA code", "needs_mfa"),
+            (
+                SessionState::Retrying { reason: reason() },
+                "retrying: Throttling",
+                "retrying",
+            ),
+            (
+                SessionState::Failing { reason: reason() },
+                "failing: Throttling",
+                "failing",
+            ),
+            (
+                SessionState::LongTermKeys,
+                "long-term keys",
+                "long_term_keys",
+            ),
+        ];
+        for (state, words, condition) in cases {
+            assert_eq!(state.to_string(), words);
+            assert_eq!(state.condition(), condition);
+        }
+    }
+
+    #[test]
+    fn the_web_view_gets_the_state_in_words_and_as_a_condition() {
+        let views = session_views(
+            &[profile("prod", ProfileKind::Role)],
+            &[status("prod", Some(2_820))],
+        );
+        let json = serde_json::to_value(&views[0]).expect("json");
+        assert_eq!(json["kind"], "role");
+        assert_eq!(json["state"], "fresh · 47 min");
+        assert_eq!(json["condition"], "fresh");
+        assert_eq!(json["active"], true);
     }
 
     #[test]
     fn views_put_active_sessions_first_and_keep_orphans() {
         let profiles = [
-            profile("b", "role"),
-            profile("a", "static"),
-            profile("c", "role"),
+            profile("b", ProfileKind::Role),
+            profile("a", ProfileKind::Static),
+            profile("c", ProfileKind::Role),
         ];
         let sessions = [status("c", Some(600)), status("gone", Some(60))];
         let views = session_views(&profiles, &sessions);
-        let rows: Vec<(&str, &str, bool)> = views
+        let rows: Vec<(&str, String, bool)> = views
             .iter()
-            .map(|v| (v.name.as_str(), v.state.as_str(), v.active))
+            .map(|v| (v.name.as_str(), v.state.to_string(), v.active))
             .collect();
         assert_eq!(
             rows,
             [
-                ("c", "fresh · 10 min", true),
-                ("gone", "fresh · 1 min", true),
-                ("a", "long-term keys", false),
-                ("b", "off", false),
+                ("c", "fresh · 10 min".to_owned(), true),
+                ("gone", "fresh · 1 min".to_owned(), true),
+                ("a", "long-term keys".to_owned(), false),
+                ("b", "off".to_owned(), false),
             ]
         );
     }

@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 use crate::request::MfaPrompt;
 use crate::secret::Secret;
 
+/// Whether `code` is what an MFA device shows: six ASCII digits, nothing around them. The one
+/// check of a code's shape, wherever a code comes in (a terminal, `--mfa-code`, the dialog,
+/// `mfa_process`); callers trim first where blanks may surround it. The dialog's page checks
+/// the same in the browser (`ui/src/code.ts`).
+pub fn is_mfa_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The last code STS rejected, per MFA device. Per process and in memory only: it holds a
 /// (spent) secret, and is only useful for the next half minute.
 static REJECTED: Mutex<BTreeMap<String, Secret>> = Mutex::new(BTreeMap::new());
@@ -46,7 +54,7 @@ pub async fn code_for(
     let code = match prompt.code(profile, serial) {
         Some(typed) => {
             let digits = typed.expose().trim();
-            if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if !is_mfa_code(digits) {
                 return Err(Error::MfaCodeMalformed {
                     profile: profile.to_owned(),
                     length: digits.chars().count(),
@@ -88,6 +96,24 @@ mod tests {
     impl MfaPrompt for Typed {
         fn code(&self, _: &str, _: &str) -> Option<Secret> {
             Some(Secret::new(self.0))
+        }
+    }
+
+    #[test]
+    fn a_code_is_six_ascii_digits() {
+        for good in ["123456", "000000"] {
+            assert!(is_mfa_code(good), "{good}");
+        }
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            " 123456",
+            "123 456",
+            "１２３４５６",
+        ] {
+            assert!(!is_mfa_code(bad), "{bad:?}");
         }
     }
 

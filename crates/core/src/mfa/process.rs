@@ -48,7 +48,7 @@ pub fn split_words(command: &str) -> Result<Vec<String>, String> {
 pub fn parse_code(stdout: &[u8]) -> Result<Secret, String> {
     let text = String::from_utf8_lossy(stdout);
     let code = text.trim();
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+    if super::code::is_mfa_code(code) {
         Ok(Secret::new(code))
     } else {
         Err(format!(

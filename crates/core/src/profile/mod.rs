@@ -4,9 +4,12 @@
 //! make errors useful); [`ProfileSet`] merges `~/.aws/config` and `~/.aws/credentials` into
 //! profiles with the SDKs' precedence rules.
 
+mod kind;
 mod parse;
 pub(crate) use parse::{config_profile_header, config_profile_name};
 mod set;
+
+pub use kind::ProfileKind;
 
 pub use parse::{
     botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
