@@ -135,12 +135,25 @@ impl StsProxy {
         self.control("POST", "/__mfa", Some(&json!({"code": code})));
     }
 
+    /// As AWS checks a TOTP code: calls whose `TokenCode` is not `code` are refused, and `code`
+    /// itself is accepted once, every later call carrying it refused (codes spent before stay
+    /// spent). Counted in [`calls`](Self::calls) as `refused_codes` and `reused_codes`.
+    pub fn expect_mfa_code_once(&self, code: &str) {
+        self.control("POST", "/__mfa", Some(&json!({"code": code, "once": true})));
+    }
+
+    /// How many calls were refused for their MFA code (wrong, or spent in once mode).
+    pub fn refused_codes(&self) -> u64 {
+        self.calls()["refused_codes"].as_u64().unwrap_or(0)
+    }
+
     /// Forget faults, the MFA code and the counts.
     pub fn reset(&self) {
         self.control("POST", "/__reset", None);
     }
 
-    /// `{"calls": {Action: n}, "last_token_code": .., "token_codes": {code: n}}`.
+    /// `{"calls": {Action: n}, "last_token_code": .., "token_codes": {code: n}, "refused_codes":
+    /// n, "reused_codes": n}`.
     pub fn calls(&self) -> Value {
         self.control("GET", "/__calls", None)
     }

@@ -285,7 +285,163 @@ fn a_session_needing_a_code_is_renewed_from_the_notification_and_the_dialog() {
     );
     let log = app.log();
     assert!(!log.contains(CODE), "the typed code is never logged");
+    // The request is withdrawn (before Quit, which withdraws whatever is left).
+    let id = id.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || closed_on_bus(id)),
+        "the \"live needs an MFA code\" notification {id} is closed on the bus once the code \
+         typed in the dialog it opened renewed the session\n{}",
+        app.log()
+    );
 
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
+/// Forgets keychain entries a test made, even when it fails: the keyring is the whole desktop
+/// session's.
+struct ForgetEntries(Vec<String>);
+
+impl Drop for ForgetEntries {
+    fn drop(&mut self) {
+        for entry in &self.0 {
+            let _ = Command::new("secret-tool")
+                .args(["clear", "service", "rolekeeper", "username", entry])
+                .output();
+        }
+    }
+}
+
+/// One code for a device (issue 11): two sessions assumed from the MFA session of one source and
+/// device both need a code once that MFA session has ended; the engine says so for both (tray,
+/// notifications). The code typed once in the dialog gives the device a new MFA session, from
+/// which both renew: one `GetSessionToken`, the one code sent once (the proxy accepts a code once,
+/// as AWS does), no second code asked, both notifications closed on the bus and both sessions
+/// fresh in the tray.
+#[test]
+fn one_code_typed_renews_every_session_waiting_on_that_device_and_closes_their_notifications() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let tag = format!("t{}", std::process::id());
+    let (a, b, source) = (format!("{tag}-a"), format!("{tag}-b"), format!("{tag}-src"));
+    let serial = format!("arn:aws:iam::123456789012:mfa/{tag}-desk");
+    let mut config = String::new();
+    for name in [&a, &b] {
+        config.push_str(&format!(
+            "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/OneCode\n\
+             source_profile = {source}\nmfa_serial = {serial}\nduration_seconds = 900\n\
+             region = us-east-1\n\n"
+        ));
+    }
+    let credentials = format!(
+        "[{source}]\naws_access_key_id = AKIADESKTOPMFA000004\n\
+         aws_secret_access_key = desktopOneCodeSecret00000000000000000000\n"
+    );
+    let home = AwsHome::new(&config, &credentials);
+    let mfa_entry = format!("mfa:{source}:{serial}");
+    let _forget = ForgetEntries(vec![
+        format!("session:{a}"),
+        format!("session:{b}"),
+        mfa_entry.clone(),
+    ]);
+    let proxy = StsProxy::start();
+    let url = proxy.url();
+
+    // Both active, from one MFA session (one code); then that MFA session ends.
+    let first_code = "112233";
+    proxy.expect_mfa_code_once(first_code);
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["activate", &a, &b, "--mfa-code", first_code])
+        .env("AWS_ENDPOINT_URL_STS", &url)
+        .output()
+        .expect("activate");
+    assert!(out.status.success(), "activate: {}", describe(&out));
+    assert_eq!(proxy.count("GetSessionToken"), 1, "{}", proxy.calls());
+    let cleared = Command::new("secret-tool")
+        .args(["clear", "service", "rolekeeper", "username", &mfa_entry])
+        .output()
+        .expect("secret-tool");
+    assert!(cleared.status.success(), "{}", describe(&cleared));
+    proxy.reset();
+    let code = "445566";
+    proxy.expect_mfa_code_once(code);
+
+    // Renewed 895 s before the end of a 900 s session: both due about 5 s after the tray starts.
+    let mut app = DesktopApp::start_with(
+        &home,
+        &[
+            ("AWS_ENDPOINT_URL_STS", url.as_str()),
+            ("ROLEKEEPER_REFRESH_BEFORE", "895s"),
+        ],
+    );
+    let needs = |name: &str| format!("{name} — needs MFA code");
+    app.wait_for_menu("the tray to say both sessions need a code", |m| {
+        [&a, &b]
+            .iter()
+            .all(|n| m.iter().any(|i| i.label == needs(n)))
+    });
+    let mut ids = Vec::new();
+    for name in [&a, &b] {
+        let summary = format!("{name} needs an MFA code");
+        let mut id = None;
+        assert!(
+            eventually(Duration::from_secs(20), || {
+                id = notification_id(&summary);
+                id.is_some()
+            }),
+            "no \"{summary}\" notification on the bus\n{}",
+            app.log()
+        );
+        ids.push((summary, id.unwrap()));
+    }
+
+    app.click("Enter MFA code…");
+    type_in_dialog(&app, code);
+
+    let fresh = |m: &[rolekeeper_tests::desktop::MenuItem], name: &str| {
+        m.iter()
+            .any(|i| i.label.starts_with(&format!("{name} — fresh")))
+    };
+    let mut menu = Vec::new();
+    let all_fresh = eventually(Duration::from_secs(30), || {
+        menu = app.menu().unwrap_or_default();
+        fresh(&menu, &a) && fresh(&menu, &b)
+    });
+    let closed = eventually(Duration::from_secs(10), || {
+        ids.iter().all(|(_, id)| closed_on_bus(*id))
+    });
+    let calls = proxy.calls();
+    let still_open: Vec<&str> = ids
+        .iter()
+        .filter(|(_, id)| !closed_on_bus(*id))
+        .map(|(summary, _)| summary.as_str())
+        .collect();
+    let sessions: Vec<&str> = menu
+        .iter()
+        .filter(|i| i.label.starts_with(&tag))
+        .map(|i| i.label.as_str())
+        .collect();
+    let dialog_open = !windows_titled("Enter MFA code").is_empty();
+    assert!(
+        all_fresh
+            && closed
+            && calls["calls"]["GetSessionToken"] == 1
+            && calls["token_codes"][code] == 1
+            && calls["refused_codes"] == 0,
+        "one code typed for {serial}, which both {a} and {b} were waiting on, must renew both \
+         (one GetSessionToken, that code sent once, none refused), close both \"needs an MFA \
+         code\" notifications on the bus and show both fresh in the tray; the tray shows \
+         {sessions:?}, notifications still open: {still_open:?}, the MFA dialog {}, proxy: \
+         {calls}\n--- app log\n{}",
+        if dialog_open {
+            "still asks for a code"
+        } else {
+            "is closed"
+        },
+        app.log()
+    );
+    assert!(!app.log().contains(code), "the typed code is never logged");
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }

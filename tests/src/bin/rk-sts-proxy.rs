@@ -13,12 +13,19 @@
 //! - `DELETE /__faults` clears every fault.
 //! - `POST /__mfa` `{"code": "123456"}` (or `null`): AssumeRole/GetSessionToken calls carrying a
 //!   different `TokenCode` are refused with 403 `AccessDenied` as STS does; calls without one pass.
-//! - `GET /__calls`: `{"calls": {Action: count}, "last_token_code": .., "token_codes": {code: count}}`.
-//! - `POST /__reset`: clears faults, the MFA code and the counts.
+//!   With `"once": true` the code is also accepted once only, as AWS accepts a TOTP code: the
+//!   first call carrying it passes, every later one (in any action) is refused the same way, with
+//!   STS's "MultiFactorAuthentication failed with invalid MFA one time pass code." A code stays
+//!   spent when another is set, so a test can move to the device's next code. A call refused by a
+//!   fault (see above) does not spend its code; a delayed one spends it when it is let through.
+//! - `GET /__calls`: `{"calls": {Action: count}, "last_token_code": .., "token_codes": {code:
+//!   count}, "refused_codes": n, "reused_codes": n}`: `refused_codes` counts the calls refused for
+//!   their `TokenCode` (wrong or spent), `reused_codes` those of them refused because it was spent.
+//! - `POST /__reset`: clears faults, the MFA code (and the spent ones) and the counts.
 //!
 //! The log (stderr) names actions and faults only, never a code or a credential.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use rolekeeper_tests::proxy::Fault;
@@ -43,7 +50,7 @@ struct QueuedFault {
 #[derive(Debug, Default)]
 struct State {
     faults: Vec<QueuedFault>,
-    mfa_code: Option<String>,
+    mfa: MfaCheck,
     calls: BTreeMap<String, u64>,
     last_token_code: Option<String>,
     token_codes: BTreeMap<String, u64>,
@@ -78,6 +85,56 @@ impl State {
 }
 
 type Shared = Arc<Mutex<State>>;
+
+/// How the proxy checks `TokenCode` as STS does.
+#[derive(Debug, Default)]
+struct MfaCheck {
+    /// The code the device shows now; `None`: codes are not checked.
+    code: Option<String>,
+    /// Each code is accepted once (`"once": true`), as AWS accepts a TOTP code.
+    once: bool,
+    /// Codes already accepted in once mode.
+    spent: BTreeSet<String>,
+    /// Calls refused for their code, and how many of them because it was spent.
+    refused: u64,
+    reused: u64,
+}
+
+/// What the check says of one call's `TokenCode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeVerdict {
+    /// No code checked, no code sent, or the right one (spent now in once mode).
+    Pass,
+    /// Not the code the device shows.
+    Wrong,
+    /// The right code, already accepted once.
+    Spent,
+}
+
+impl MfaCheck {
+    /// Judge `sent` (a call's `TokenCode`) and count a refusal.
+    fn judge(&mut self, sent: Option<&str>) -> CodeVerdict {
+        let (Some(expected), Some(sent)) = (self.code.as_deref(), sent) else {
+            return CodeVerdict::Pass;
+        };
+        let verdict = if expected != sent {
+            CodeVerdict::Wrong
+        } else if self.once && !self.spent.insert(sent.to_owned()) {
+            CodeVerdict::Spent
+        } else {
+            CodeVerdict::Pass
+        };
+        match verdict {
+            CodeVerdict::Pass => {}
+            CodeVerdict::Wrong => self.refused += 1,
+            CodeVerdict::Spent => {
+                self.refused += 1;
+                self.reused += 1;
+            }
+        }
+        verdict
+    }
+}
 
 #[derive(Debug)]
 struct Request {
@@ -172,7 +229,7 @@ async fn handle(mut stream: TcpStream, state: &Shared, upstream: &Upstream) -> R
     let token_code = form.get("TokenCode").cloned();
     let role_arn = form.get("RoleArn").cloned();
 
-    let (fault, mfa_rejected, request_id) = {
+    let (fault, request_id) = {
         let mut s = lock(state);
         *s.calls.entry(action.clone()).or_default() += 1;
         if let Some(code) = &token_code {
@@ -180,12 +237,7 @@ async fn handle(mut stream: TcpStream, state: &Shared, upstream: &Upstream) -> R
             *s.token_codes.entry(code.clone()).or_default() += 1;
         }
         let fault = s.take_fault(&action);
-        let mfa_rejected = matches!(action.as_str(), "AssumeRole" | "GetSessionToken")
-            && match (&s.mfa_code, &token_code) {
-                (Some(expected), Some(got)) => expected != got,
-                _ => false,
-            };
-        (fault, mfa_rejected, s.request_id())
+        (fault, s.request_id())
     };
 
     match fault {
@@ -234,8 +286,19 @@ async fn handle(mut stream: TcpStream, state: &Shared, upstream: &Upstream) -> R
         }
         None => {}
     }
-    if mfa_rejected {
-        eprintln!("rk-sts-proxy: {action}: wrong MFA code, refused");
+    // Judged once the call is let through (after a delay): a call a fault refused spends no code.
+    let verdict = if matches!(action.as_str(), "AssumeRole" | "GetSessionToken") {
+        lock(state).mfa.judge(token_code.as_deref())
+    } else {
+        CodeVerdict::Pass
+    };
+    if verdict != CodeVerdict::Pass {
+        let why = if verdict == CodeVerdict::Spent {
+            "MFA code used before"
+        } else {
+            "wrong MFA code"
+        };
+        eprintln!("rk-sts-proxy: {action}: {why}, refused");
         return respond_error(
             &mut stream,
             403,
@@ -266,6 +329,8 @@ fn control(request: &Request, state: &Shared) -> (u16, Value) {
                 "calls": s.calls,
                 "last_token_code": s.last_token_code,
                 "token_codes": s.token_codes,
+                "refused_codes": s.mfa.refused,
+                "reused_codes": s.mfa.reused,
             }),
         ),
         ("POST", "/__faults") => match parse_fault(&request.body) {
@@ -289,7 +354,8 @@ fn control(request: &Request, state: &Shared) -> (u16, Value) {
         }
         ("POST", "/__mfa") => match serde_json::from_slice::<Value>(&request.body) {
             Ok(v) => {
-                s.mfa_code = v.get("code").and_then(Value::as_str).map(str::to_owned);
+                s.mfa.code = v.get("code").and_then(Value::as_str).map(str::to_owned);
+                s.mfa.once = v.get("once").and_then(Value::as_bool).unwrap_or(false);
                 (200, json!({"ok": true}))
             }
             Err(e) => (400, json!({"error": e.to_string()})),
@@ -551,4 +617,36 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_checked_and_in_once_mode_accepted_once() {
+        let mut check = MfaCheck::default();
+        // Nothing set: every call passes.
+        assert_eq!(check.judge(Some("111111")), CodeVerdict::Pass);
+        check.code = Some("123456".to_owned());
+        // As before: the right code passes every time, a wrong one never, no code at all passes.
+        for _ in 0..2 {
+            assert_eq!(check.judge(Some("123456")), CodeVerdict::Pass);
+        }
+        assert_eq!(check.judge(Some("654321")), CodeVerdict::Wrong);
+        assert_eq!(check.judge(None), CodeVerdict::Pass);
+        assert_eq!((check.refused, check.reused), (1, 0));
+
+        check.once = true;
+        assert_eq!(check.judge(Some("123456")), CodeVerdict::Pass);
+        assert_eq!(check.judge(Some("123456")), CodeVerdict::Spent);
+        assert_eq!(check.judge(Some("000000")), CodeVerdict::Wrong);
+        // The device's next code is accepted once; the spent one stays spent.
+        check.code = Some("777777".to_owned());
+        assert_eq!(check.judge(Some("777777")), CodeVerdict::Pass);
+        assert_eq!(check.judge(Some("777777")), CodeVerdict::Spent);
+        check.code = Some("123456".to_owned());
+        assert_eq!(check.judge(Some("123456")), CodeVerdict::Spent);
+        assert_eq!((check.refused, check.reused), (5, 3));
+    }
 }
