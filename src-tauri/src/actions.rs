@@ -2,7 +2,7 @@
 //! Each runs off the menu thread; a failure is told in a notification (a menu click has nobody
 //! else to tell) and the tray is redrawn either way.
 
-use rolekeeper_core::{CredentialRequest, ExportFormat, NoMfaPrompt};
+use rolekeeper_core::ExportFormat;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
@@ -77,11 +77,9 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
             TrayAction::Refresh => manager::refresh_session(app.clone(), name.clone())
                 .await
                 .map_err(|e| e.message().to_owned()),
-            TrayAction::Deactivate => {
-                let desktop = app.state::<Desktop>();
-                manager::deactivate_session(desktop, name.clone())
-                    .map_err(|e| e.message().to_owned())
-            }
+            TrayAction::Deactivate => manager::deactivate_session(app.clone(), name.clone())
+                .await
+                .map_err(|e| e.message().to_owned()),
             TrayAction::Copy => copy_export_lines(&app, &name)
                 .await
                 .map(|()| ActionOutcome::Done),
@@ -110,11 +108,10 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
 /// The `export` lines of `name` on the clipboard, written from Rust: the secrets never pass
 /// through the web view.
 async fn copy_export_lines(app: &AppHandle, name: &str) -> Result<(), String> {
-    let engine = std::sync::Arc::clone(&app.state::<Desktop>().engine);
-    let credentials = engine
-        .credentials(name, &CredentialRequest::default(), &NoMfaPrompt)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The serving order (the credentials file while the session there is good, then what is
+    // held or kept, then STS), through the engine's loop.
+    let client = app.state::<Desktop>().client.clone();
+    let credentials = client.serve(name).await.map_err(|e| e.to_string())?;
     app.clipboard()
         .write_text(credentials.render(ExportFormat::Env))
         .map_err(|e| format!("the clipboard refused the text: {e}"))

@@ -2,8 +2,8 @@
 //! functions over the engine; errors cross IPC as `{code, message}` and never carry a secret.
 
 use rolekeeper_core::{
-    apply_health, is_mfa_code, session_views, ActivateOptions, CredentialRequest, GivenCode,
-    Secret, SessionView,
+    apply_health, is_mfa_code, session_views, ActivateOptions, CredentialRequest, Secret,
+    SessionView,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -88,10 +88,10 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         close_soon(&app);
         return Ok(());
     }
-    let (engine, pending, wanted) = {
+    let (client, pending, wanted) = {
         let desktop = app.state::<Desktop>();
         (
-            std::sync::Arc::clone(&desktop.engine),
+            desktop.client.clone(),
             desktop.pending_code(),
             desktop.wanted_code(),
         )
@@ -108,15 +108,16 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         Some(wanted) => (wanted.request, wanted.options),
         None => (CredentialRequest::default(), ActivateOptions::default()),
     };
-    let renewed = engine
-        .activate(&pending.session, &request, &GivenCode(code), options)
+    // Through the engine's loop: it renews, plans with the new expiry, retries the other
+    // sessions waiting on a code, and tells the tray and the notifications (which close).
+    let renewed = client
+        .activate(&pending.session, request, Some(code), options)
         .await;
     match renewed {
         Ok(activation) => {
             tracing::info!(session = %activation.name, "renewed with a typed MFA code");
             let desktop = app.state::<Desktop>();
             desktop.drop_wanted_code(&activation.name);
-            desktop.reload();
             crate::tray::update(&app, None);
             close_soon(&app);
             Ok(())

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rolekeeper_core::{Engine, EngineHandle, Health, HealthMap, Settings};
+use rolekeeper_core::{Engine, EngineClient, EngineHandle, Health, HealthMap, Settings};
 
 use crate::ipc::External;
 use crate::notify::Notifier;
@@ -15,6 +15,9 @@ pub struct Desktop {
     pub engine: Arc<Engine>,
     /// `None` once stopping has begun.
     handle: Mutex<Option<EngineHandle>>,
+    /// Every change of a session (activate, refresh now, a typed code, deactivate, copy) is
+    /// asked of the running loop through this.
+    pub client: EngineClient,
     pub notifier: Notifier,
     /// "Pause all": the engine refreshes nothing until "Resume".
     paused: AtomicBool,
@@ -46,6 +49,7 @@ impl Desktop {
     pub fn new(engine: Arc<Engine>, handle: EngineHandle, notifier: Notifier) -> Self {
         Self {
             engine,
+            client: handle.client(),
             handle: Mutex::new(Some(handle)),
             notifier,
             paused: AtomicBool::new(false),

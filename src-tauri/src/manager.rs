@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
-    ActivateOptions, CredentialRequest, Delivery, Engine, NoMfaPrompt, ProfileKind, Secret,
-    Settings, Source,
+    ActivateOptions, CredentialRequest, Delivery, Engine, ProfileKind, Secret, Settings, Source,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -39,14 +38,10 @@ async fn activate_or_ask(
     request: CredentialRequest,
     options: ActivateOptions,
 ) -> IpcResult<ActionOutcome> {
-    let activated = engine(app)
-        .activate(name, &request, &NoMfaPrompt, options)
-        .await;
+    let client = app.state::<Desktop>().client.clone();
+    let activated = client.activate(name, request.clone(), None, options).await;
     match activated {
-        Ok(_) => {
-            app.state::<Desktop>().reload();
-            Ok(ActionOutcome::Done)
-        }
+        Ok(_) => Ok(ActionOutcome::Done),
         Err(rolekeeper_core::Error::MfaCodeUnavailable { serial, .. }) => {
             tracing::info!(session = %name, "a code is needed: asking in the dialog");
             app.state::<Desktop>().want_code(WantedCode {
@@ -103,11 +98,11 @@ pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<ActionOu
 }
 
 #[tauri::command]
-pub fn deactivate_session(desktop: State<'_, Desktop>, name: String) -> IpcResult<ActionOutcome> {
-    desktop.engine.deactivate(&name, false)?;
+pub async fn deactivate_session(app: AppHandle, name: String) -> IpcResult<ActionOutcome> {
+    let client = app.state::<Desktop>().client.clone();
+    client.deactivate(&name, false).await?;
     // A code asked for it is no longer wanted.
-    desktop.drop_wanted_code(&name);
-    desktop.reload();
+    app.state::<Desktop>().drop_wanted_code(&name);
     Ok(ActionOutcome::Done)
 }
 

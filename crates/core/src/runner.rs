@@ -225,6 +225,42 @@ impl EngineHandle {
         self.events.subscribe()
     }
 
+    /// A handle to ask the loop for changes with a reply, for as many tasks as need one.
+    pub fn client(&self) -> EngineClient {
+        EngineClient {
+            commands: self.commands.clone(),
+        }
+    }
+
+    /// Ask for a refresh of everything; returns at once.
+    pub fn refresh_all(&self) {
+        // A full queue already holds a refresh request; dropping this one loses nothing.
+        let _ = self.commands.try_send(Command::RefreshAll);
+    }
+
+    /// Stop the loop and wait for it, at most a few seconds.
+    pub async fn stop(mut self) {
+        let _ = self.commands.send(Command::Stop).await;
+        if let Some(task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("engine loop did not stop within 5 s");
+            }
+        }
+    }
+}
+
+/// Asks the running loop for a change of a session and waits for its answer: the one way the
+/// desktop activates, renews (a typed code, "Refresh now"), deactivates and serves, so the loop
+/// plans with what was done and tells every window and the tray. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct EngineClient {
+    commands: mpsc::Sender<Command>,
+}
+
+impl EngineClient {
     /// Ask the loop to do `command` and wait for its answer.
     async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> crate::error::Result<T> {
         let (reply, answer) = oneshot::channel();
@@ -271,25 +307,6 @@ impl EngineHandle {
             reply,
         })
         .await
-    }
-
-    /// Ask for a refresh of everything; returns at once.
-    pub fn refresh_all(&self) {
-        // A full queue already holds a refresh request; dropping this one loses nothing.
-        let _ = self.commands.try_send(Command::RefreshAll);
-    }
-
-    /// Stop the loop and wait for it, at most a few seconds.
-    pub async fn stop(mut self) {
-        let _ = self.commands.send(Command::Stop).await;
-        if let Some(task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                tracing::warn!("engine loop did not stop within 5 s");
-            }
-        }
     }
 }
 
