@@ -325,7 +325,10 @@ impl Daemon {
         let mut child = ChildGuard(
             home.command(bin("rolekeeper"))
                 .arg("daemon")
-                .env("ROLEKEEPER_LOG", std::env::var("ROLEKEEPER_LOG").unwrap_or_else(|_| "info".into()))
+                .env(
+                    "ROLEKEEPER_LOG",
+                    std::env::var("ROLEKEEPER_LOG").unwrap_or_else(|_| "info".into()),
+                )
                 .envs(vars.iter().copied())
                 .stderr(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::null())

@@ -12,7 +12,7 @@ use crate::credfile::managed::{self, fingerprint, Conflict, Ownership, SectionRe
 use crate::credfile::write::{lock, prepare, update_locked};
 use crate::error::{Error, Result};
 use crate::profile::{Origin, ProfileSet};
-use crate::state::{Pending, SectionEntry, State, StateStore, Terms};
+use crate::state::{FileStamp, Pending, SectionEntry, State, StateStore, Terms};
 
 /// Keys in `~/.aws/config` that make the AWS CLI and SDKs resolve a profile themselves, before
 /// they look at the credentials file: a managed section of the same name is then ignored.
@@ -106,6 +106,9 @@ pub fn write_session(
 pub struct BatchWritten {
     pub written: Written,
     pub outcomes: Vec<(String, Outcome)>,
+    /// The state file as this write left it, taken under the lock: a watcher that sees the same
+    /// stamp later knows the change was its own.
+    pub stamp: Option<FileStamp>,
 }
 
 /// Write (or refresh) several managed sections in one write of the file, under one lock: many
@@ -236,6 +239,7 @@ pub fn write_sessions(
     Ok(BatchWritten {
         written: Written { target, backup },
         outcomes,
+        stamp: store.stamp(),
     })
 }
 

@@ -29,6 +29,7 @@ use crate::state::{Delivery, StateStore};
 
 /// Activating, deactivating and listing sessions; delivering renewals.
 mod activation;
+pub(crate) use activation::Renewed;
 /// Serving credentials to a caller that wants them now, in the one serving order.
 mod served;
 

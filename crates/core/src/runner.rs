@@ -16,6 +16,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::credentials::Credentials;
 use crate::delivery::Outcome;
+use crate::engine::Renewed;
 use crate::engine::{
     ActivateOptions, Activation, CredentialRequest, Engine, GivenCode, MfaPrompt, NoMfaPrompt,
     SessionStatus,
@@ -24,6 +25,7 @@ use crate::error::Error;
 use crate::schedule::{AfterFailure, AfterSuccess, FailureKind, Policy, Schedule};
 use crate::secret::Secret;
 use crate::snapshot::Snapshot;
+use crate::state::FileStamp;
 use crate::state::Terms;
 
 /// What a command with a reply answers.
@@ -324,6 +326,9 @@ struct Loop {
     deferred: std::collections::VecDeque<Command>,
     /// Stop was asked for (or every handle is gone): the loop ends after the batch.
     stopping: bool,
+    /// The state file as this loop's last batch left it: the change the watch then reports is
+    /// its own, and is not read back.
+    own_write: Option<FileStamp>,
 }
 
 /// An active session as the loop last saw it.
@@ -349,6 +354,7 @@ async fn run(
         state_problem: None,
         deferred: std::collections::VecDeque::new(),
         stopping: false,
+        own_write: None,
     };
     // A change another RoleKeeper was killed in the middle of is finished or undone first.
     match crate::delivery::recover(&engine.locations().credentials, &engine.state_store()) {
@@ -383,16 +389,17 @@ async fn run(
         };
         match command {
             Some(Command::RefreshAll) => {
-                this.reload();
+                let snapshot = Arc::new(engine.snapshot());
+                this.reload_from(&snapshot);
                 // Everything, not only what is due (the user asked), but nothing renewed in the
                 // last few seconds: that comes a little later, by the schedule.
                 let now = engine.clock().now();
                 this.schedule.renew_all_now(now);
                 let due = this.schedule.due(now);
-                this.refresh(due, &mut commands).await;
+                this.refresh(due, snapshot, &mut commands).await;
             }
             Some(Command::Reload) => this.reload(),
-            Some(Command::Follow) => this.follow_state(),
+            Some(Command::Follow) => this.follow_changes(),
             Some(Command::Woke) => {
                 tracing::info!("woke from sleep: checking every session");
                 this.reload();
@@ -460,7 +467,11 @@ impl Loop {
     /// Re-read the files and the active sessions; plan them. `Reloaded` says all is well (and
     /// clears an earlier problem); each file that cannot be used is a `Problem` instead.
     fn reload(&mut self) {
-        let snapshot = self.engine.snapshot();
+        self.reload_from(&self.engine.snapshot());
+    }
+
+    /// [`Loop::reload`] from `snapshot`.
+    fn reload_from(&mut self, snapshot: &Snapshot) {
         let profiles = snapshot.profiles().map(|set| set.names().count());
         if let Err(e) = &profiles {
             self.emit(Event::Problem {
@@ -488,9 +499,27 @@ impl Loop {
     /// refreshed or stopped a session since the last look. An unreadable state file is said
     /// once (and again when it is fine), and the plan made before it stays meanwhile.
     fn follow_state(&mut self) {
+        self.follow_state_in(&self.engine.snapshot());
+    }
+
+    /// The state file changed: follow it, unless the change is this loop's own last write.
+    fn follow_changes(&mut self) {
+        if !self.state_is_own_write() {
+            self.follow_state();
+        }
+    }
+
+    /// The state file on disk is the one this loop's last batch wrote (a stat, not a read): what
+    /// the loop knows is what the file says.
+    fn state_is_own_write(&self) -> bool {
+        self.own_write.is_some() && self.own_write == self.engine.state_store().stamp()
+    }
+
+    /// [`Loop::follow_state`] from `snapshot`.
+    fn follow_state_in(&mut self, snapshot: &Snapshot) {
         // The state alone says who is active and when each expires: the profile files are not
         // read (who shadows whom is told on a reload).
-        match self.engine.snapshot().sessions_in_state() {
+        match snapshot.sessions_in_state() {
             Ok(sessions) => {
                 if self.state_problem.take().is_some() {
                     tracing::info!("the state file can be read again");
@@ -603,14 +632,18 @@ impl Loop {
     }
 
     async fn do_what_is_due(&mut self, commands: &mut mpsc::Receiver<Command>) {
-        self.follow_state();
+        // One snapshot for the look at the state and the batch it leads to.
+        let snapshot = Arc::new(self.engine.snapshot());
+        if !self.state_is_own_write() {
+            self.follow_state_in(&snapshot);
+        }
         let now = self.engine.clock().now();
         for (name, at) in self.schedule.take_warnings(now) {
             self.emit(Event::Expiring { name, at });
         }
         let due = self.schedule.due(now);
         if !due.is_empty() {
-            self.refresh(due, commands).await;
+            self.refresh(due, snapshot, commands).await;
         }
     }
 
@@ -619,7 +652,7 @@ impl Loop {
     /// renewal in flight is not written), a stop ends the calls; the rest waits for the batch.
     fn during_batch(&mut self, command: Option<Command>) {
         match command {
-            Some(Command::Follow) => self.follow_state(),
+            Some(Command::Follow) => self.follow_changes(),
             Some(Command::Stop) | None => self.stopping = true,
             Some(other) => self.deferred.push_back(other),
         }
@@ -627,7 +660,12 @@ impl Loop {
 
     /// Obtain new credentials for `names` concurrently, each on the terms its session is kept
     /// on, then write all that succeeded in one write of the credentials file.
-    async fn refresh(&mut self, names: Vec<String>, commands: &mut mpsc::Receiver<Command>) {
+    async fn refresh(
+        &mut self,
+        names: Vec<String>,
+        snapshot: Arc<Snapshot>,
+        commands: &mut mpsc::Receiver<Command>,
+    ) {
         let known = self.known.clone().unwrap_or_default();
         let names: Vec<(String, Terms)> = names
             .into_iter()
@@ -638,7 +676,6 @@ impl Loop {
         }
         tracing::info!(names = ?names.iter().map(|(n, _)| n).collect::<Vec<_>>(), "refreshing");
         // One snapshot for the whole batch: every renewal plans from the same reads.
-        let snapshot = Arc::new(self.engine.snapshot());
         let mut calls = JoinSet::new();
         for (name, terms) in names {
             let request = CredentialRequest {
@@ -699,7 +736,12 @@ impl Loop {
         }
         let engine = Arc::clone(&self.engine);
         match engine.deliver_renewed(snapshot, &obtained) {
-            Ok((target, outcomes)) => {
+            Ok(Renewed {
+                target,
+                outcomes,
+                stamp,
+            }) => {
+                self.own_write = stamp;
                 let mut stale = false;
                 let expirations: BTreeMap<&str, Option<SystemTime>> = obtained
                     .iter()

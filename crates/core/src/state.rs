@@ -156,6 +156,15 @@ pub struct SectionEntry {
     pub issued: Option<String>,
 }
 
+/// One version of the state file on disk (see [`StateStore::stamp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    ctime_ns: i64,
+}
+
 /// The state directory and its files.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -202,6 +211,24 @@ impl StateStore {
             path: self.file.path().to_owned(),
             cause: store_cause(e),
         })
+    }
+
+    /// Which version of the state file is on disk now (its inode, size and change time: every
+    /// save is a rename of a new file), without reading it; `None` when it cannot be told.
+    pub fn stamp(&self) -> Option<FileStamp> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(self.file.path()).ok()?;
+            Some(FileStamp {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                len: meta.len(),
+                ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+            })
+        }
+        #[cfg(not(unix))]
+        None
     }
 
     /// Where the user's own sections taken over by `activate --force` are kept until they are

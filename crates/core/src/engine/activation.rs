@@ -12,6 +12,16 @@ use crate::error::{Error, Result};
 use crate::snapshot::Snapshot;
 use crate::state::{Delivery, SessionChoice, Terms};
 
+/// What delivering a batch of renewals did.
+pub(crate) struct Renewed {
+    /// The credentials file written (a symlink's target).
+    pub target: PathBuf,
+    /// Each session's outcome.
+    pub outcomes: Vec<(String, Outcome)>,
+    /// The state file as the last write left it (see `StateStore::stamp`).
+    pub stamp: Option<crate::state::FileStamp>,
+}
+
 impl Engine {
     /// The session length chosen for `name` when it was activated, if any.
     pub fn chosen_duration(&self, name: &str) -> Result<Option<Duration>> {
@@ -199,7 +209,7 @@ impl Engine {
         &self,
         snapshot: &Snapshot,
         renewed: &[(String, Credentials, Terms)],
-    ) -> Result<(PathBuf, Vec<(String, Outcome)>)> {
+    ) -> Result<Renewed> {
         let now = self.clock.now();
         let (by_process, by_file): (Vec<_>, Vec<_>) = renewed
             .iter()
@@ -210,6 +220,7 @@ impl Engine {
         let path = snapshot.locations().credentials.clone();
         let mut outcomes = Vec::with_capacity(renewed.len());
         let mut target = snapshot.credentials_target().to_owned();
+        let mut stamp = None;
         if !by_process.is_empty() {
             outcomes.extend(delivery::record_process_sessions(
                 &path,
@@ -223,8 +234,13 @@ impl Engine {
                 delivery::write_sessions(&path, &self.state_store(), &by_file, false, now)?;
             target = written.written.target;
             outcomes.extend(written.outcomes);
+            stamp = written.stamp;
         }
-        Ok((target, outcomes))
+        Ok(Renewed {
+            target,
+            outcomes,
+            stamp,
+        })
     }
 
     /// A session renewed outside the refresh engine (`login`, a caller that found it stale):
