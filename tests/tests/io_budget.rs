@@ -5,6 +5,7 @@
 //! reads again (its guard against other writers). Counts grow with n if anything is read per
 //! session: what a timing would hide.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
