@@ -124,8 +124,18 @@ fn credential_process_gets_its_code_from_the_tray_dialog() {
         "the request opens the dialog\n{}",
         app.log()
     );
-    std::thread::sleep(Duration::from_secs(1));
-    type_in_dialog(&["key", "Escape"]);
+    // Escape until the dialog goes: under load the page may not have the keyboard yet when the
+    // first key arrives (the command would then wait out its five minutes).
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            std::thread::sleep(Duration::from_secs(1));
+            type_in_dialog(&["key", "Escape"]);
+            std::thread::sleep(Duration::from_millis(500));
+            windows_titled("Enter MFA code").is_empty()
+        }),
+        "Escape closes the dialog\n{}",
+        app.log()
+    );
     let out = finish(cancelled);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);

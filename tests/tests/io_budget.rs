@@ -49,8 +49,9 @@ impl Setup {
         let env = MapEnv::default()
             .with("HOME", &home.path().display().to_string())
             .with("AWS_ENDPOINT_URL_STS", &sts)
-            // Renewed 10 s after they are obtained, as in `daemon_follows`.
-            .with("ROLEKEEPER_REFRESH_BEFORE", "890s");
+            // Nothing due by the schedule while the test runs (renewed 10 min after they are
+            // obtained): the one batch is the one the test asks for.
+            .with("ROLEKEEPER_REFRESH_BEFORE", "5m");
         let fs = CountingFs::new(Arc::new(RealFs));
         let engine = Engine::new(
             Arc::new(env),

@@ -11,7 +11,8 @@ use crate::cli::CredentialProcessArgs;
 use crate::prompt::Unattended;
 
 pub fn run(args: CredentialProcessArgs) -> anyhow::Result<()> {
-    let engine = Engine::system();
+    // A role obtained by another process a moment ago is served by the running engine.
+    let engine = Engine::system().asking_running_engine();
     let snapshot = engine.snapshot();
     let credentials =
         crate::serve::credentials(&engine, &snapshot, &args.name, &args.request(), &Unattended)?;

@@ -40,7 +40,7 @@ const NOT_FOUND: u8 = 127;
 const NOT_EXECUTABLE: u8 = 126;
 
 pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
-    let engine = Arc::new(Engine::system());
+    let engine = Arc::new(Engine::system().asking_running_engine());
     crate::warn_about_files(&engine.snapshot());
     let runtime = crate::serve::runtime()?;
     let code = runtime.block_on(run_child(engine, args));

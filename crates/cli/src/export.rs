@@ -9,7 +9,8 @@ use crate::cli::ExportArgs;
 use crate::tty::TtyPrompt;
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let engine = Engine::system();
+    // A role obtained by another process a moment ago is served by the running engine.
+    let engine = Engine::system().asking_running_engine();
     let snapshot = engine.snapshot();
     crate::warn_about_files(&snapshot);
     let profile = args

@@ -183,6 +183,10 @@ pub struct Engine {
     /// Sessions obtained by this process, shared by every clone of the engine: the refresh
     /// loop, the desktop's actions and the engine's socket serve from the same memory.
     held: Arc<Held>,
+    /// A running engine's memory, asked before the keychain (set by the command line: see
+    /// [`Engine::asking_running_engine`]).
+    #[cfg(unix)]
+    running: Option<crate::session_socket::EngineSessions>,
 }
 
 impl Engine {
@@ -194,6 +198,8 @@ impl Engine {
             clock,
             secrets: Arc::new(OsKeychain::new()),
             held: Arc::default(),
+            #[cfg(unix)]
+            running: None,
         }
     }
 
@@ -412,8 +418,22 @@ impl Engine {
     }
 
     /// The sessions this process holds in memory (see [`Held`]).
-    pub fn held(&self) -> &Held {
+    pub fn held(&self) -> &Arc<Held> {
         &self.held
+    }
+
+    /// Serve sessions held by a running RoleKeeper (the tray app, `rolekeeper daemon`) before
+    /// the keychain, and give it the sessions obtained here: what the command line does, so a
+    /// role obtained by one `credential-process` is served to the next in well under a
+    /// millisecond. The running engine itself never asks itself.
+    #[cfg(unix)]
+    pub fn asking_running_engine(mut self) -> Self {
+        self.running = crate::session_socket::EngineSessions::from_env(self.env.as_ref());
+        self
+    }
+
+    pub(crate) fn clock_arc(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
     }
 
     /// RoleKeeper's state, read and written through this engine's file system.

@@ -23,6 +23,8 @@ pub mod resolve;
 pub mod runner;
 pub mod schedule;
 pub mod secret;
+#[cfg(unix)]
+pub mod session_socket;
 pub mod settings;
 pub mod sleep;
 pub mod snapshot;

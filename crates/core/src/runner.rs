@@ -159,12 +159,17 @@ pub struct EngineHandle {
     wakes: JoinHandle<()>,
     /// Forwards changes of the state file as [`Command::Follow`].
     follows: JoinHandle<()>,
+    /// Serves the sessions this engine holds to the user's other RoleKeeper processes.
+    sessions: Option<JoinHandle<()>>,
 }
 
 impl Drop for EngineHandle {
     fn drop(&mut self) {
         self.wakes.abort();
         self.follows.abort();
+        if let Some(sessions) = &self.sessions {
+            sessions.abort();
+        }
     }
 }
 
@@ -182,6 +187,16 @@ impl EngineHandle {
         let (events, _) = broadcast::channel(1024);
         let (health_tx, health) = watch::channel(HealthMap::new());
         let state_dir = engine.state_store().dir().to_owned();
+        #[cfg(unix)]
+        let sessions = crate::session_socket::socket_path(engine.env()).map(|path| {
+            tokio::spawn(crate::session_socket::serve(
+                path,
+                Arc::clone(engine.held()),
+                engine.clock_arc(),
+            ))
+        });
+        #[cfg(not(unix))]
+        let sessions = None;
         let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
         // Weak senders: dropping the handle still closes the channel and stops the loop.
         let wakes = tokio::spawn(crate::sleep::forward_wakes(commands.downgrade(), || {
@@ -199,6 +214,7 @@ impl EngineHandle {
             task: Some(task),
             wakes,
             follows,
+            sessions,
         }
     }
 
@@ -678,8 +694,12 @@ impl Loop {
         // One snapshot for the whole batch: every renewal plans from the same reads.
         let mut calls = JoinSet::new();
         for (name, terms) in names {
+            // A new role session, never the one held or kept: that is the one being renewed
+            // (or, for "Refresh all now", the one the user wants replaced). An MFA session is
+            // still used.
             let request = CredentialRequest {
                 duration: terms.duration_seconds.map(Duration::from_secs),
+                renew: true,
                 ..CredentialRequest::default()
             };
             let job = match self.engine.job(&snapshot, &name, &request) {

@@ -9,7 +9,8 @@
 use super::{CredentialRequest, Engine, MfaPrompt};
 use crate::credentials::{parse_isoformat, Credentials};
 use crate::error::Result;
-use crate::obtain::{kept_role_session, Job, Keep};
+use crate::mfa::cache::session_entry;
+use crate::obtain::{kept_role_session, session_bound, Job, Keep};
 use crate::snapshot::Snapshot;
 use crate::state::Delivery;
 
@@ -73,9 +74,29 @@ impl Engine {
         if let Some(kept) = self.kept_session(snapshot, name, &request).await? {
             return Ok(kept);
         }
-        let obtained = self.obtain(snapshot, name, &request, mfa).await?;
+        let job = self.job(snapshot, name, &request)?;
+        // A role session held by the running engine (obtained by it, or by another process that
+        // gave it over), bound to the same files, source and roles.
+        #[cfg(unix)]
+        let handover = match (&self.running, job.plan.roles.is_empty()) {
+            (Some(running), false) => {
+                let entry = session_entry(name);
+                let bound = session_bound(snapshot, &job.plan, &request);
+                if let Some(held) = running.get(&entry, &bound, snapshot.cache_margin()) {
+                    tracing::debug!(profile = %name, "served by the running engine");
+                    return Ok(held);
+                }
+                Some((running, entry, bound))
+            }
+            _ => None,
+        };
+        let obtained = crate::obtain::obtain(&self.obtainer(snapshot), job, mfa).await?;
         if obtained.new {
             self.deliver_one(snapshot, name, &obtained.credentials)?;
+            #[cfg(unix)]
+            if let Some((running, entry, bound)) = handover {
+                running.keep(&entry, &bound, &obtained.credentials);
+            }
         }
         Ok(obtained.credentials)
     }
