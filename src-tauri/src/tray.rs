@@ -234,9 +234,10 @@ pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) -> bool {
 
 fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
     let desktop = app.state::<Desktop>();
-    let engine = &desktop.engine;
-    let views = engine.profiles().and_then(|profiles| {
-        let mut views = session_views(&profiles, &engine.sessions()?);
+    // One snapshot per redraw (and one redraw per burst of events): each file read once.
+    let snapshot = desktop.engine.snapshot();
+    let views = snapshot.profile_summaries().and_then(|profiles| {
+        let mut views = session_views(&profiles, &snapshot.sessions()?);
         apply_health(&mut views, &desktop.health());
         Ok(views)
     });
