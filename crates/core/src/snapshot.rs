@@ -414,3 +414,52 @@ impl Snapshot {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::clock::ManualClock;
+    use crate::env::{MapEnv, MemFs};
+    use crate::keychain::{MemoryStore, Source};
+    use crate::secret::Secret;
+    use crate::Engine;
+
+    #[tokio::test]
+    async fn a_plan_starting_at_a_source_has_its_device_and_region_as_defaults() {
+        let role =
+            "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = dev\n";
+        // (the role's own mfa_serial and region lines, what the plan ends up with)
+        let table = [
+            ("", "arn:aws:iam::123456789012:mfa/alice", "eu-west-1"),
+            (
+                "mfa_serial = GAHT12345678\nregion = us-west-2\n",
+                "GAHT12345678",
+                "us-west-2",
+            ),
+        ];
+        for (own, mfa, region) in table {
+            let fs = MemFs::default().with("/h/.aws/config", &format!("{role}{own}"));
+            let engine = Engine::new(
+                Arc::new(MapEnv::default().with("HOME", "/h")),
+                Arc::new(fs),
+                Arc::new(ManualClock::new(std::time::UNIX_EPOCH)),
+            )
+            .with_secret_store(Arc::new(MemoryStore::default()));
+            engine
+                .sources()
+                .add(Source {
+                    name: "dev".into(),
+                    access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                    secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                    mfa_serial: Some("arn:aws:iam::123456789012:mfa/alice".into()),
+                    region: Some("eu-west-1".into()),
+                })
+                .await
+                .expect("add");
+            let plan = engine.snapshot().plan("r").expect("plan");
+            assert_eq!(plan.roles[0].mfa_serial.as_deref(), Some(mfa), "{own}");
+            assert_eq!(plan.region.as_deref(), Some(region), "{own}");
+        }
+    }
+}

@@ -80,7 +80,13 @@ pub enum KeychainError {
     UnsupportedPlatform,
 }
 
-/// Run one blocking keychain operation off the async threads, giving up after `timeout`. The
+/// How many keychain calls of this process run at once, at most.
+pub const MAX_CONCURRENT_CALLS: usize = 4;
+
+static IN_FLIGHT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_CALLS);
+
+/// Run one blocking keychain operation off the async threads (at most
+/// [`MAX_CONCURRENT_CALLS`] at once; waiting for a turn counts towards `timeout`), giving up after `timeout`. The
 /// operation's thread cannot be cancelled: it finishes (or hangs) on its own, and the engine goes
 /// on with [`KeychainError::Timeout`].
 pub async fn call<T, F>(
@@ -93,7 +99,16 @@ where
     F: FnOnce(&dyn SecretStore) -> Result<T, KeychainError> + Send + 'static,
 {
     let store = Arc::clone(store);
-    let task = tokio::task::spawn_blocking(move || op(store.as_ref()));
+    let work = async move {
+        // A permit is held for the whole call, on the blocking thread too: a batch of 500
+        // renewals queues here instead of opening 500 Secret Service calls at once.
+        let permit = IN_FLIGHT.acquire().await;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            op(store.as_ref())
+        })
+        .await
+    };
     // Rounded up: a sub-second timeout (tests) must not read as "0 s".
     let timed_out = || KeychainError::Timeout {
         seconds: timeout
@@ -102,7 +117,7 @@ where
             .try_into()
             .unwrap_or(u64::MAX),
     };
-    match tokio::time::timeout(timeout, task).await {
+    match tokio::time::timeout(timeout, work).await {
         Ok(Ok(result)) => result,
         // The operation panicked; the keychain crates do not say what state that leaves.
         Ok(Err(join)) => Err(KeychainError::Platform {
@@ -131,6 +146,52 @@ mod tests {
         fn delete(&self, _: &str) -> Result<(), KeychainError> {
             Ok(())
         }
+    }
+
+    /// A store that records how many of its calls run at once.
+    #[derive(Debug, Default)]
+    struct Counting {
+        now: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SecretStore for Counting {
+        fn get(&self, _: &str) -> Result<Secret, KeychainError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let running = self.now.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(running, SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            self.now.fetch_sub(1, SeqCst);
+            Ok(Secret::new("x"))
+        }
+        fn set(&self, _: &str, _: &Secret) -> Result<(), KeychainError> {
+            Ok(())
+        }
+        fn delete(&self, _: &str) -> Result<(), KeychainError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_than_a_few_keychain_calls_run_at_once() {
+        let counting = Arc::new(Counting::default());
+        let store: Arc<dyn SecretStore> = counting.clone();
+        let calls: Vec<_> = (0..32)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(
+                    async move { call(&store, Duration::from_secs(10), |s| s.get("x")).await },
+                )
+            })
+            .collect();
+        for c in calls {
+            assert!(c.await.expect("joined").is_ok());
+        }
+        let most = counting.most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            (1..=MAX_CONCURRENT_CALLS).contains(&most),
+            "{most} calls ran at once"
+        );
     }
 
     #[tokio::test]

@@ -79,30 +79,6 @@ impl Sources {
         Ok(Source::from_blob(name, &blob)?)
     }
 
-    /// The credentials a plan that starts at a keychain source starts from; the source's MFA
-    /// device and region become the defaults of the role assumed with its keys. `Ok(None)` if
-    /// the plan starts elsewhere.
-    pub async fn start(&self, plan: &mut Plan) -> Result<Option<Credentials>> {
-        let Base::KeychainSource { name, .. } = &plan.base else {
-            return Ok(None);
-        };
-        let source = self.get(name).await?;
-        if let Some(first) = plan.roles.first_mut() {
-            if first.mfa_serial.is_none() {
-                first.mfa_serial = source.mfa_serial;
-            }
-        }
-        if plan.region.is_none() {
-            plan.region = source.region;
-        }
-        Ok(Some(Credentials {
-            access_key_id: source.access_key_id,
-            secret_access_key: source.secret_access_key,
-            session_token: None,
-            expiration: None,
-        }))
-    }
-
     /// Every source, from the index alone (no keychain access).
     pub fn list(&self) -> Result<Vec<SourceInfo>> {
         Ok(self.index.list()?)
@@ -189,46 +165,5 @@ mod tests {
         let e = sources.add(bad).await.expect_err("invalid");
         assert!(e.to_string().contains("AKIA"), "{e}");
         assert!(sources.list().expect("list").is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_plan_starting_at_a_source_gets_its_keys_and_defaults() {
-        use crate::profile::{parse, FileKind, ProfileSet};
-        use std::path::Path;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (_, sources) = sources(dir.path());
-        sources.add(dev()).await.expect("add");
-        let role =
-            "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = dev\n";
-        // (the role's own mfa_serial and region lines, what the plan ends up with)
-        let table = [
-            (
-                "",
-                Some("arn:aws:iam::123456789012:mfa/alice"),
-                Some("eu-west-1"),
-            ),
-            (
-                "mfa_serial = GAHT12345678\nregion = us-west-2\n",
-                Some("GAHT12345678"),
-                Some("us-west-2"),
-            ),
-        ];
-        for (own, mfa, region) in table {
-            let config =
-                parse(Path::new("/c"), FileKind::Config, &format!("{role}{own}")).expect("parses");
-            let empty = parse(Path::new("/k"), FileKind::Credentials, "").expect("parses");
-            let set = ProfileSet::merge(&config, &empty);
-            let names = sources.names().expect("names");
-            let mut plan = crate::resolve::resolve_with_sources(&set, "r", &names).expect("plan");
-            let keys = sources
-                .start(&mut plan)
-                .await
-                .expect("start")
-                .expect("keys");
-            assert_eq!(keys.access_key_id, "AKIAIOSFODNN7EXAMPLE");
-            assert_eq!(keys.session_token, None);
-            assert_eq!(plan.roles[0].mfa_serial.as_deref(), mfa, "{own}");
-            assert_eq!(plan.region.as_deref(), region, "{own}");
-        }
     }
 }
