@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{call, KeychainError, SecretStore, Source, SourceIndex, SourceInfo, KEYCHAIN_TIMEOUT};
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::resolve::{Base, Plan};
 
 /// The keychain entry of a source.
 pub fn entry_name(source: &str) -> String {
