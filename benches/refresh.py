@@ -14,9 +14,12 @@ What it does:
   * makes a throw-away HOME: one static-key profile `static` in ~/.aws/credentials (the source)
     and N role profiles s000.. in ~/.aws/config (`source_profile = static`; with --mfa also
     `mfa_serial` and `mfa_process`), then `rolekeeper activate s000 ... sNNN` (one process);
-  * each run starts `rolekeeper daemon` with ROLEKEEPER_REFRESH_BEFORE = 1 h - GAP once every
-    session is due, so its first batch refreshes all N at once and the next batch would only
-    come GAP seconds later; the run ends with the batch's credentials-file write, then SIGTERM.
+  * each run starts `rolekeeper daemon` with ROLEKEEPER_REFRESH_BEFORE = 1 h - GAP (--gap, 30 s)
+    once every session is due, so its first batch refreshes all N at once and a renewed session
+    is only due again GAP seconds later; the run ends once every session has been renewed (by
+    the first batch, or by the retries of those that failed in it: they come seconds later), then
+    SIGTERM. A GAP shorter than that would renew the first ones again: the log's `refreshed`
+    lines would then outnumber the sessions.
     Measured per run:
       - wall time: spawn -> the credentials file renamed into place (inotify, in this process),
         and the daemon's own log: "refreshing" -> the last "refreshed" line;
@@ -67,7 +70,7 @@ from rkdaemon import (ACCOUNT, SOURCE_KEY, SOURCE_SECRET, Moto, daemon_env, log,
                       need_session_bus, write_static_source)
 
 DURATION = 3600  # what STS gives without duration_seconds; the sessions' length
-GAP = 30  # seconds between a refresh and the next one being due (lead = DURATION - GAP)
+GAP = 30  # default seconds between a refresh and the next one being due (lead = DURATION - GAP)
 MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/bench"
 
 
@@ -148,7 +151,7 @@ def state_path(home):
     return os.path.join(home, ".local", "state", "rolekeeper", "state.json")
 
 
-def all_due_at(home):
+def all_due_at(home, gap):
     """Monotonic time when every active session is due (expiry - lead) for the daemon."""
     with open(state_path(home)) as f:
         state = json.load(f)
@@ -158,7 +161,7 @@ def all_due_at(home):
             if name in state["active"] and entry.get("expires"):
                 at = datetime.datetime.fromisoformat(entry["expires"]).timestamp()
                 latest = at if latest is None else max(latest, at)
-    due_wall = latest - (DURATION - GAP) + 0.5
+    due_wall = latest - (DURATION - gap) + 0.5
     return time.monotonic() + (due_wall - time.time())
 
 
@@ -241,9 +244,15 @@ def count_opens(trace, home):
     return counts
 
 
-def daemon_run(rk, home, env, moto, n, label, timeout=120, trace=None):
-    """One batch. With `trace` (a file), the daemon runs under strace, which writes its openat
-    calls there."""
+def changed_keys(before, after):
+    """Role sessions whose access key is not the one `before` had."""
+    return sum(1 for s, k in after.items() if s != "static" and k and before.get(s) != k)
+
+
+def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
+    """One batch, and the ones after it until every session is renewed (a renewal that failed,
+    e.g. timed out, is retried seconds later) or `timeout` s have passed since the spawn. With
+    `trace` (a file), the daemon runs under strace, which writes its openat calls there."""
     aws_dir = os.path.join(home, ".aws")
     cred = os.path.join(aws_dir, "credentials")
     state_dir = os.path.dirname(state_path(home))
@@ -267,8 +276,13 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120, trace=None):
         deadline = t0 + timeout
         if trace:
             pid = traced_pid(proc, deadline)
-        written_at = None
-        while time.monotonic() < deadline:
+        written_at = all_at = first = None
+        seen = 0
+        while True:
+            if time.monotonic() > deadline:
+                if written_at is None:
+                    raise RuntimeError(f"no credentials write within {timeout} s")
+                break  # not every session was renewed: shows in the numbers
             watch.poll(0.02)
             threads = status_kb(pid, "Threads")  # a count, not kB; same line format
             peak_threads = max(peak_threads, threads or 0)
@@ -276,17 +290,22 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120, trace=None):
                 raise RuntimeError(f"the daemon exited ({proc.returncode}):\n"
                                    + open(log_path).read()[-3000:])
             writes = watch.moved_to(cred)
-            if writes and written_at is None:
-                written_at = writes[0]
-            if written_at is not None:
+            if len(writes) > seen:
+                seen = len(writes)
+                changed = changed_keys(keys_before, read_keys(home))
+                if written_at is None:  # the first batch's write
+                    written_at = writes[0]
+                    first = {"renewed": changed, "cpu_s": process_ticks(pid) / CLK_TCK,
+                             "sts_calls": moto.calls_since(calls_before)}
+                if changed >= n:
+                    all_at = writes[-1]
+            if all_at is not None:
                 with open(log_path) as f:
                     parsed = parse_log(f.read())
-                if parsed["refreshed"] + parsed["missed"] + parsed["failed"] >= n:
+                if parsed["refreshed"] + parsed["missed"] >= n:
                     break
-                if time.monotonic() > written_at + 5:
+                if time.monotonic() > all_at + 5:
                     break  # what is missing shows in the numbers
-        else:
-            raise RuntimeError(f"no credentials write within {timeout} s")
         hwm = status_kb(pid, "VmHWM")
         ticks = process_ticks(pid)
         threads_end = status_kb(pid, "Threads")
@@ -304,14 +323,16 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120, trace=None):
     time.sleep(0.3)  # moto logs a request when it has answered it
     with open(log_path) as f:
         parsed = parse_log(f.read())
-    keys_after = read_keys(home)
-    changed = sum(1 for s, k in keys_after.items()
-                  if s != "static" and k and keys_before.get(s) != k)
+    changed = changed_keys(keys_before, read_keys(home))
     cred_writes = [t for t in watch.moved_to(cred) if t <= t_exit]
     res = {
         "label": label,
         "load": load,
         "spawn_to_written_s": written_at - t0,
+        "first_batch_renewed": first["renewed"],
+        "first_batch_cpu_s": first["cpu_s"],
+        "first_batch_sts_calls": first["sts_calls"],
+        "spawn_to_all_renewed_s": all_at - t0 if all_at else None,
         "batch_s": (parsed["last_refreshed"] - parsed["refreshing"])
         if parsed["last_refreshed"] else None,
         "spawn_to_exit_s": t_exit - t0,
@@ -338,12 +359,15 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120, trace=None):
     if trace:
         res["opens"] = count_opens(trace, home)
     batch = f"{res['batch_s']:.3f}" if res["batch_s"] is not None else "?"
+    every = f"{res['spawn_to_all_renewed_s']:.3f} s" if all_at else f"not within {timeout} s"
     log(f"{label}: spawn->written {res['spawn_to_written_s']:.3f} s, batch {batch} s, "
+        f"first batch renewed {first['renewed']}/{n} with {first['cpu_s']:.2f} s CPU, "
+        f"spawn->all renewed {every}, "
         f"STS calls {res['sts_calls']} ({res['sts_posts']} logged), "
         f"{res['credentials_writes']} credentials write(s), "
         f"{res['state_writes']} state write(s), {changed}/{n} keys changed, "
         f"{parsed['batches']} batch(es), log lines refreshed {parsed['refreshed']} + missed "
-        f"{parsed['missed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
+        f"{parsed['missed']}, failed {parsed['failed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
         f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s"
         + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "") + f", rc {rc}, "
         f"load {load}" + (f", opens {res['opens']}" if trace else ""))
@@ -398,8 +422,9 @@ def sizes(text):
     return values
 
 
-SUMMARY_KEYS = ("spawn_to_written_s", "batch_s", "sts_posts", "credentials_writes", "state_writes",
-                "sessions_changed", "peak_rss_kb", "peak_threads", "daemon_cpu_s",
+SUMMARY_KEYS = ("spawn_to_written_s", "batch_s", "first_batch_renewed", "first_batch_cpu_s",
+                "spawn_to_all_renewed_s", "sts_posts", "credentials_writes", "state_writes",
+                "sessions_changed", "failed_lines", "peak_rss_kb", "peak_threads", "daemon_cpu_s",
                 "daemon_cpu_per_renewal_ms", "moto_cpu_s", "keyring_cpu_s", "missed_lines")
 
 
@@ -413,7 +438,7 @@ def bench_size(args, rk, n):
     try:
         home = make_home(workdir, n, args.mfa)
         env = daemon_env(home, moto.url, args.keychain)
-        env["ROLEKEEPER_REFRESH_BEFORE"] = f"{DURATION - GAP}s"
+        env["ROLEKEEPER_REFRESH_BEFORE"] = f"{DURATION - args.gap}s"
         env["ROLEKEEPER_LOG"] = args.log
         names = [f"s{i:03d}" for i in range(n)]
         log(f"{rk}: activating {n} sessions (keychain {args.keychain}, mfa {args.mfa}, "
@@ -430,12 +455,13 @@ def bench_size(args, rk, n):
             f"{result['activate']['sts_calls']} (one process, one write per session)")
 
         def next_batch(label, trace=None):
-            wait = all_due_at(home) - time.monotonic()
+            wait = all_due_at(home, args.gap) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             if args.drop_mfa_session:
                 drop_mfa_session()
-            return daemon_run(rk, home, env, moto, n, label, trace=trace)
+            return daemon_run(rk, home, env, moto, n, label, trace=trace,
+                              timeout=max(120, args.gap * 2))
 
         result["runs"] = [next_batch(f"n={n} run {i + 1}/{args.runs}") for i in range(args.runs)]
         if args.strace:
@@ -478,6 +504,10 @@ def print_summary(result, args):
           f"{', MFA session dropped before each run' if args.drop_mfa_session else ''}; {rk})")
     line("wall time, spawn -> credentials file written", "spawn_to_written_s", unit=" s")
     line("wall time, log 'refreshing' -> last 'refreshed'", "batch_s", unit=" s")
+    line("sessions renewed by the first batch", "first_batch_renewed", "{:.0f}")
+    line("daemon CPU time up to the first batch's write", "first_batch_cpu_s", unit=" s")
+    line("renewals failed (log; retried in later batches)", "failed_lines", "{:.0f}")
+    line("wall time, spawn -> every session renewed", "spawn_to_all_renewed_s", unit=" s")
     for a in result["actions"]:
         line(f"STS calls: {a}", f"calls_{a}", "{:.0f}")
     line("STS requests in moto's access log (cross-check)", "sts_posts", "{:.0f}")
@@ -486,7 +516,7 @@ def print_summary(result, args):
     line("sessions whose key changed", "sessions_changed", "{:.0f}")
     line("peak RSS (VmHWM)", "peak_rss_kb", "{:.1f}", " MiB", 1 / 1024)
     line("peak threads", "peak_threads", "{:.0f}")
-    line("daemon CPU time (user+sys)", "daemon_cpu_s", unit=" s")
+    line("daemon CPU time (user+sys), the whole run", "daemon_cpu_s", unit=" s")
     line("daemon CPU time per renewal", "daemon_cpu_per_renewal_ms", "{:.2f}", " ms")
     line("moto CPU time during the run", "moto_cpu_s", unit=" s")
     if s["keyring_cpu_s"]:
@@ -509,12 +539,15 @@ def print_table(results):
         v = r["summary"].get(key)
         return fmt.format(v["median"] * scale) if v else "-"
 
-    print("\nsessions | wall s | daemon CPU s | CPU/renewal ms | peak RSS MiB | STS calls | "
-          "boto3 wall s | boto3 CPU s | opens state/settings/sources/config/credentials")
+    print("\nsessions | first write s | renewed by it | all renewed s | daemon CPU s | "
+          "CPU/renewal ms | peak RSS MiB | STS calls | boto3 wall s | boto3 CPU s | "
+          "opens state/settings/sources/config/credentials")
     for r in results:
         calls = ", ".join(f"{a} {med(r, 'calls_' + a, fmt='{:.0f}')}" for a in r["actions"])
         opens = "/".join(str(r["opens"][k]) for k in WATCHED_FILES) if "opens" in r else "-"
-        print(f"{r['sessions']} | {med(r, 'spawn_to_written_s')} | {med(r, 'daemon_cpu_s')} | "
+        print(f"{r['sessions']} | {med(r, 'spawn_to_written_s')} | "
+              f"{med(r, 'first_batch_renewed', fmt='{:.0f}')} | "
+              f"{med(r, 'spawn_to_all_renewed_s')} | {med(r, 'daemon_cpu_s')} | "
               f"{med(r, 'daemon_cpu_per_renewal_ms')} | {med(r, 'peak_rss_kb', 1 / 1024, '{:.1f}')} | "
               f"{calls} | {med(r, 'boto3_calls_s')} | {med(r, 'boto3_calls_cpu_s')} | {opens}")
 
@@ -532,6 +565,8 @@ def main():
                     help="with --mfa --keychain session: delete the cached MFA session before "
                     "each run (secret-tool), as when it expired while the sessions were due")
     ap.add_argument("--boto3-runs", type=int, default=3)
+    ap.add_argument("--gap", type=int, default=GAP,
+                    help="seconds from a renewal to the session being due again (and between runs)")
     ap.add_argument("--strace", action="store_true",
                     help="one more run under strace: opens of the files each renewal reads")
     ap.add_argument("--log", default="info",
