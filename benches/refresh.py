@@ -65,7 +65,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from procstat import CLK_TCK, descendants, loadavg, process_ticks, status_kb  # noqa: E402
+from procstat import CLK_TCK, comm, descendants, loadavg, process_ticks, status_kb  # noqa: E402
 from rkdaemon import (ACCOUNT, SOURCE_KEY, SOURCE_SECRET, Moto, daemon_env, log,  # noqa: E402
                       need_session_bus, write_static_source)
 
@@ -213,7 +213,7 @@ def keyring_pid():
 def traced_pid(proc, deadline):
     """The daemon under `strace` (strace's child): signals and /proc go to it, not to strace."""
     while time.monotonic() < deadline:
-        below = [p for p in descendants(proc.pid) if p != proc.pid]
+        below = [p for p in descendants(proc.pid) if p != proc.pid and comm(p) == "rolekeeper"]
         if below:
             return below[0]
         if proc.poll() is not None:
@@ -306,6 +306,8 @@ def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
                     break
                 if time.monotonic() > all_at + 5:
                     break  # what is missing shows in the numbers
+        if not os.path.exists(f"/proc/{pid}"):
+            raise RuntimeError(f"the daemon ({pid}) is gone:\n" + open(log_path).read()[-3000:])
         hwm = status_kb(pid, "VmHWM")
         ticks = process_ticks(pid)
         threads_end = status_kb(pid, "Threads")
@@ -315,7 +317,7 @@ def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
         watch.poll(0.2)
     finally:
         if proc.poll() is None:
-            if pid != proc.pid:  # strace would leave its daemon running
+            if pid != proc.pid and os.path.exists(f"/proc/{pid}"):  # strace would leave it running
                 os.kill(pid, signal.SIGKILL)
             proc.kill()
             proc.wait()
