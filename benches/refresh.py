@@ -222,6 +222,7 @@ def traced_pid(proc, deadline):
     raise RuntimeError("strace started no daemon")
 
 
+STOP_WAIT = 30  # seconds the daemon is given to stop after SIGTERM before it is killed
 WATCHED_FILES = ("state.json", "settings.json", "sources.json", "config", "credentials")
 OPENAT = re.compile(r'openat\(\w+, "([^"]+)"')
 
@@ -312,7 +313,11 @@ def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
         ticks = process_ticks(pid)
         threads_end = status_kb(pid, "Threads")
         os.kill(pid, signal.SIGTERM)
-        rc = proc.wait(timeout=10)
+        t_term = time.monotonic()
+        try:
+            rc = proc.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            rc = None  # killed below; stop_s says how long it was given
         t_exit = time.monotonic()
         watch.poll(0.2)
     finally:
@@ -338,6 +343,7 @@ def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
         "batch_s": (parsed["last_refreshed"] - parsed["refreshing"])
         if parsed["last_refreshed"] else None,
         "spawn_to_exit_s": t_exit - t0,
+        "stop_s": t_exit - t_term,  # SIGTERM -> exit (STOP_WAIT when it did not stop)
         "sts_calls": moto.calls_since(calls_before),
         "sts_posts": moto.posts() - posts_before,
         "credentials_writes": len(cred_writes),
@@ -371,7 +377,8 @@ def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
         f"{parsed['batches']} batch(es), log lines refreshed {parsed['refreshed']} + missed "
         f"{parsed['missed']}, failed {parsed['failed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
         f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s"
-        + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "") + f", rc {rc}, "
+        + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "")
+        + f", rc {rc} ({res['stop_s']:.1f} s after SIGTERM), "
         f"load {load}" + (f", opens {res['opens']}" if trace else ""))
     return res
 
@@ -427,7 +434,7 @@ def sizes(text):
 SUMMARY_KEYS = ("spawn_to_written_s", "batch_s", "first_batch_renewed", "first_batch_cpu_s",
                 "spawn_to_all_renewed_s", "sts_posts", "credentials_writes", "state_writes",
                 "sessions_changed", "failed_lines", "peak_rss_kb", "peak_threads", "daemon_cpu_s",
-                "daemon_cpu_per_renewal_ms", "moto_cpu_s", "keyring_cpu_s", "missed_lines")
+                "daemon_cpu_per_renewal_ms", "moto_cpu_s", "keyring_cpu_s", "missed_lines", "stop_s")
 
 
 def bench_size(args, rk, n):
@@ -524,6 +531,7 @@ def print_summary(result, args):
     if s["keyring_cpu_s"]:
         line("gnome-keyring-daemon CPU time during the run", "keyring_cpu_s", unit=" s")
     line("'refreshed' log lines lost (event log fell behind)", "missed_lines", "{:.0f}")
+    line("SIGTERM -> exit", "stop_s", unit=" s")
     if "opens" in result:
         print(f"  file opens in one batch (strace, a run of its own): {result['opens']}")
     if s["boto3_calls_s"]:
@@ -586,11 +594,12 @@ def main():
     for n in args.sessions:
         results.append(bench_size(args, rk, n))
         print_summary(results[-1], args)
+        if args.json:  # after each size: a later one that fails keeps these
+            with open(args.json, "w") as f:
+                json.dump(results[0] if len(args.sessions) == 1 else {"sizes": results}, f,
+                          indent=1)
     if len(results) > 1:
         print_table(results)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results[0] if len(results) == 1 else {"sizes": results}, f, indent=1)
     return 0
 
 
