@@ -375,7 +375,8 @@ def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
         f"{res['credentials_writes']} credentials write(s), "
         f"{res['state_writes']} state write(s), {changed}/{n} keys changed, "
         f"{parsed['batches']} batch(es), log lines refreshed {parsed['refreshed']} + missed "
-        f"{parsed['missed']}, failed {parsed['failed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
+        f"{parsed['missed']}, failed {parsed['failed']}, peak RSS {hwm / 1024:.1f} MiB, "
+        f"peak threads {peak_threads}, "
         f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s"
         + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "")
         + f", rc {rc} ({res['stop_s']:.1f} s after SIGTERM), "
@@ -434,7 +435,8 @@ def sizes(text):
 SUMMARY_KEYS = ("spawn_to_written_s", "batch_s", "first_batch_renewed", "first_batch_cpu_s",
                 "spawn_to_all_renewed_s", "sts_posts", "credentials_writes", "state_writes",
                 "sessions_changed", "failed_lines", "peak_rss_kb", "peak_threads", "daemon_cpu_s",
-                "daemon_cpu_per_renewal_ms", "moto_cpu_s", "keyring_cpu_s", "missed_lines", "stop_s")
+                "daemon_cpu_per_renewal_ms", "moto_cpu_s", "keyring_cpu_s", "missed_lines",
+                "stop_s")
 
 
 def bench_size(args, rk, n):
@@ -558,7 +560,8 @@ def print_table(results):
         print(f"{r['sessions']} | {med(r, 'spawn_to_written_s')} | "
               f"{med(r, 'first_batch_renewed', fmt='{:.0f}')} | "
               f"{med(r, 'spawn_to_all_renewed_s')} | {med(r, 'daemon_cpu_s')} | "
-              f"{med(r, 'daemon_cpu_per_renewal_ms')} | {med(r, 'peak_rss_kb', 1 / 1024, '{:.1f}')} | "
+              f"{med(r, 'daemon_cpu_per_renewal_ms')} | "
+              f"{med(r, 'peak_rss_kb', 1 / 1024, '{:.1f}')} | "
               f"{calls} | {med(r, 'boto3_calls_s')} | {med(r, 'boto3_calls_cpu_s')} | {opens}")
 
 

@@ -21,19 +21,21 @@ case "${1:-}" in
   both) shift ;;
 esac
 AWS=${ROLEKEEPER_TEST_AWS_CLI:-/usr/bin/aws}
-command -v hyperfine >/dev/null || { echo "hyperfine not found: scripts/install-deps.sh test" >&2; exit 1; }
-[ -x "$AWS" ] || { echo "$AWS not found: scripts/install-deps.sh test (Debian's awscli)" >&2; exit 1; }
+die() { echo "reuse.sh: $*" >&2; exit 1; }
+command -v hyperfine >/dev/null || die "hyperfine not found: scripts/install-deps.sh test"
+[ -x "$AWS" ] || die "$AWS not found: scripts/install-deps.sh test (Debian's awscli)"
 "$ROOT/scripts/start-sts.sh" install >&2   # moto and boto3
 PY=$("$ROOT/scripts/start-sts.sh" python)
-[ -n "${ROLEKEEPER_BENCH_BIN:-}" ] || (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper) >&2
+[ -n "${ROLEKEEPER_BENCH_BIN:-}" ] ||
+  (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper) >&2
 [ -n "${ROLEKEEPER_BENCH_PROXY:-}" ] ||
   (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper-tests --bin rk-sts-proxy) >&2
 RK=${ROLEKEEPER_BENCH_BIN:-$CARGO_TARGET_DIR/release/rolekeeper}
 PROXY=${ROLEKEEPER_BENCH_PROXY:-$CARGO_TARGET_DIR/release/rk-sts-proxy}
 
 for setting in $settings; do
-  args=("$ROOT/benches/reuse.py" --bin "$RK" --proxy "$PROXY" --aws "$AWS" --keychain "$setting"
-        --json "$CARGO_TARGET_DIR/bench-reuse-$setting.json" "$@")
+  args=("$ROOT/benches/reuse.py" --bin "$RK" --proxy "$PROXY" --aws "$AWS"
+        --keychain "$setting" --json "$CARGO_TARGET_DIR/bench-reuse-$setting.json" "$@")
   if [ "$setting" = session ]; then
     WDS_NO_X=1 WDS_NO_SNI=1 "$ROOT/scripts/with-desktop-session.sh" "$PY" "${args[@]}"
   else
