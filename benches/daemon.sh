@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # benches/daemon.sh refresh|idle [none|session|both] [options] -- the two benchmarks of
 # `rolekeeper daemon` in BENCHMARKS.md, each against its own moto:
-#   refresh  benches/refresh.py: 500 sessions refreshed at once (wall time, STS calls by action,
-#            file writes, peak RSS), boto3 assuming the same roles sequentially beside it
+#   refresh  benches/refresh.py: 500 sessions (--sessions N or a list) refreshed at once (wall
+#            time, CPU, STS calls by action, file writes, peak RSS; --strace: file opens), boto3
+#            assuming the same roles sequentially beside it
 #   idle     benches/idle.py: CPU time and wake-ups of the daemon waiting for its next refresh
 # and in which setting:
 #   none     no Secret Service (every keychain call fails at once: a server)

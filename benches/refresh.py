@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Refresh benchmark (BENCHMARKS.md, "Refresh engine: 500 sessions against moto"; issue 4).
 
-  refresh.py --bin RK [--sessions 500] [--runs 5] [--keychain none|session] [--mfa]
-             [--drop-mfa-session] [--boto3-runs 3] [--json OUT]
+  refresh.py --bin RK [--sessions 500 | --sessions 100,500,1000] [--runs 5]
+             [--keychain none|session] [--mfa] [--drop-mfa-session] [--boto3-runs 3]
+             [--strace] [--json OUT]
 
 Run with a python that has boto3 (the venv of scripts/start-sts.sh); `scripts/bench.sh refresh`
 does, once without and once with a Secret Service.
@@ -13,9 +14,12 @@ What it does:
   * makes a throw-away HOME: one static-key profile `static` in ~/.aws/credentials (the source)
     and N role profiles s000.. in ~/.aws/config (`source_profile = static`; with --mfa also
     `mfa_serial` and `mfa_process`), then `rolekeeper activate s000 ... sNNN` (one process);
-  * each run starts `rolekeeper daemon` with ROLEKEEPER_REFRESH_BEFORE = 1 h - GAP once every
-    session is due, so its first batch refreshes all N at once and the next batch would only
-    come GAP seconds later; the run ends with the batch's credentials-file write, then SIGTERM.
+  * each run starts `rolekeeper daemon` with ROLEKEEPER_REFRESH_BEFORE = 1 h - GAP (--gap, 30 s)
+    once every session is due, so its first batch refreshes all N at once and a renewed session
+    is only due again GAP seconds later; the run ends once every session has been renewed (by
+    the first batch, or by the retries of those that failed in it: they come seconds later), then
+    SIGTERM. A GAP shorter than that would renew the first ones again: the log's `refreshed`
+    lines would then outnumber the sessions.
     Measured per run:
       - wall time: spawn -> the credentials file renamed into place (inotify, in this process),
         and the daemon's own log: "refreshing" -> the last "refreshed" line;
@@ -24,8 +28,15 @@ What it does:
       - writes: renames onto ~/.aws/credentials and onto state.json (inotify IN_MOVED_TO);
       - sessions whose access key changed in the credentials file (must be N);
       - peak RSS (VmHWM) and peak thread count of the daemon, its CPU time and moto's;
+  * with --strace, one more run under `strace -f --seccomp-bpf -e trace=openat` (not in the
+    numbers above: tracing slows it) counts the opens of state.json, settings.json,
+    sources.json, ~/.aws/config and ~/.aws/credentials during the batch;
   * then boto3 assumes the same N roles sequentially with one client, for context (it writes
-    nothing: that is only the STS part of the work).
+    nothing: that is only the STS part of the work), with the CPU time (user+sys) this process
+    spent on the calls, to set beside the daemon's.
+
+--sessions takes a list (100,500,1000): each size in turn, with its own moto and HOME; the JSON
+then holds {"sizes": [one result per size]} and a table across the sizes is printed at the end.
 
 --keychain none: no D-Bus session bus at all, so every keychain call fails at once (a server).
 --keychain session: the Secret Service of the session this runs in (run it inside
@@ -41,6 +52,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -53,12 +65,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from procstat import CLK_TCK, loadavg, process_ticks, status_kb  # noqa: E402
+from procstat import CLK_TCK, comm, descendants, loadavg, process_ticks, status_kb  # noqa: E402
 from rkdaemon import (ACCOUNT, SOURCE_KEY, SOURCE_SECRET, Moto, daemon_env, log,  # noqa: E402
                       need_session_bus, write_static_source)
 
 DURATION = 3600  # what STS gives without duration_seconds; the sessions' length
-GAP = 30  # seconds between a refresh and the next one being due (lead = DURATION - GAP)
+GAP = 30  # default seconds between a refresh and the next one being due (lead = DURATION - GAP)
 MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/bench"
 
 
@@ -139,7 +151,7 @@ def state_path(home):
     return os.path.join(home, ".local", "state", "rolekeeper", "state.json")
 
 
-def all_due_at(home):
+def all_due_at(home, gap):
     """Monotonic time when every active session is due (expiry - lead) for the daemon."""
     with open(state_path(home)) as f:
         state = json.load(f)
@@ -149,7 +161,7 @@ def all_due_at(home):
             if name in state["active"] and entry.get("expires"):
                 at = datetime.datetime.fromisoformat(entry["expires"]).timestamp()
                 latest = at if latest is None else max(latest, at)
-    due_wall = latest - (DURATION - GAP) + 0.5
+    due_wall = latest - (DURATION - gap) + 0.5
     return time.monotonic() + (due_wall - time.time())
 
 
@@ -198,7 +210,50 @@ def keyring_pid():
     return int(m.group(1)) if m else None
 
 
-def daemon_run(rk, home, env, moto, n, label, timeout=120):
+def traced_pid(proc, deadline):
+    """The daemon under `strace` (strace's child): signals and /proc go to it, not to strace."""
+    while time.monotonic() < deadline:
+        below = [p for p in descendants(proc.pid) if p != proc.pid and comm(p) == "rolekeeper"]
+        if below:
+            return below[0]
+        if proc.poll() is not None:
+            raise RuntimeError(f"strace exited ({proc.returncode})")
+        time.sleep(0.005)
+    raise RuntimeError("strace started no daemon")
+
+
+STOP_WAIT = 30  # seconds the daemon is given to stop after SIGTERM before it is killed
+WATCHED_FILES = ("state.json", "settings.json", "sources.json", "config", "credentials")
+OPENAT = re.compile(r'openat\(\w+, "([^"]+)"')
+
+
+def count_opens(trace, home):
+    """openat calls (those that failed too) of the files every renewal may read, by name:
+    state.json, settings.json and sources.json under HOME, ~/.aws/config and ~/.aws/credentials."""
+    wanted = {os.path.join(home, ".aws", "config"): "config",
+              os.path.join(home, ".aws", "credentials"): "credentials"}
+    counts = dict.fromkeys(WATCHED_FILES, 0)
+    with open(trace) as f:
+        for line in f:
+            m = OPENAT.search(line)
+            if not m:
+                continue
+            path = m.group(1)
+            name = wanted.get(path) or os.path.basename(path)
+            if name in counts and (path in wanted or path.startswith(home + os.sep)):
+                counts[name] += 1
+    return counts
+
+
+def changed_keys(before, after):
+    """Role sessions whose access key is not the one `before` had."""
+    return sum(1 for s, k in after.items() if s != "static" and k and before.get(s) != k)
+
+
+def daemon_run(rk, home, env, moto, n, label, timeout=180, trace=None):
+    """One batch, and the ones after it until every session is renewed (a renewal that failed,
+    e.g. timed out, is retried seconds later) or `timeout` s have passed since the spawn. With
+    `trace` (a file), the daemon runs under strace, which writes its openat calls there."""
     aws_dir = os.path.join(home, ".aws")
     cred = os.path.join(aws_dir, "credentials")
     state_dir = os.path.dirname(state_path(home))
@@ -213,57 +268,82 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120):
     load = loadavg()
     with open(log_path, "w") as logf:
         t0 = time.monotonic()
-        proc = subprocess.Popen([rk, "daemon"], env=env, stdin=subprocess.DEVNULL,
+        wrap = ["strace", "-f", "--seccomp-bpf", "-e", "trace=openat", "-o", trace] if trace else []
+        proc = subprocess.Popen([*wrap, rk, "daemon"], env=env, stdin=subprocess.DEVNULL,
                                 stdout=logf, stderr=logf)
     peak_threads = 0
+    pid = proc.pid
     try:
         deadline = t0 + timeout
-        written_at = None
-        while time.monotonic() < deadline:
+        if trace:
+            pid = traced_pid(proc, deadline)
+        written_at = all_at = first = None
+        seen = 0
+        while True:
+            if time.monotonic() > deadline:
+                if written_at is None:
+                    raise RuntimeError(f"no credentials write within {timeout} s")
+                break  # not every session was renewed: shows in the numbers
             watch.poll(0.02)
-            threads = status_kb(proc.pid, "Threads")  # a count, not kB; same line format
+            threads = status_kb(pid, "Threads")  # a count, not kB; same line format
             peak_threads = max(peak_threads, threads or 0)
             if proc.poll() is not None:
                 raise RuntimeError(f"the daemon exited ({proc.returncode}):\n"
                                    + open(log_path).read()[-3000:])
             writes = watch.moved_to(cred)
-            if writes and written_at is None:
-                written_at = writes[0]
-            if written_at is not None:
+            if len(writes) > seen:
+                seen = len(writes)
+                changed = changed_keys(keys_before, read_keys(home))
+                if written_at is None:  # the first batch's write
+                    written_at = writes[0]
+                    first = {"renewed": changed, "cpu_s": process_ticks(pid) / CLK_TCK,
+                             "sts_calls": moto.calls_since(calls_before)}
+                if changed >= n:
+                    all_at = writes[-1]
+            if all_at is not None:
                 with open(log_path) as f:
                     parsed = parse_log(f.read())
-                if parsed["refreshed"] + parsed["missed"] + parsed["failed"] >= n:
+                if parsed["refreshed"] + parsed["missed"] >= n:
                     break
-                if time.monotonic() > written_at + 5:
+                if time.monotonic() > all_at + 5:
                     break  # what is missing shows in the numbers
-        else:
-            raise RuntimeError(f"no credentials write within {timeout} s")
-        hwm = status_kb(proc.pid, "VmHWM")
-        ticks = process_ticks(proc.pid)
-        threads_end = status_kb(proc.pid, "Threads")
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=10)
+        if not os.path.exists(f"/proc/{pid}"):
+            raise RuntimeError(f"the daemon ({pid}) is gone:\n" + open(log_path).read()[-3000:])
+        hwm = status_kb(pid, "VmHWM")
+        ticks = process_ticks(pid)
+        threads_end = status_kb(pid, "Threads")
+        os.kill(pid, signal.SIGTERM)
+        t_term = time.monotonic()
+        try:
+            rc = proc.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            rc = None  # killed below; stop_s says how long it was given
         t_exit = time.monotonic()
         watch.poll(0.2)
     finally:
         if proc.poll() is None:
+            if pid != proc.pid and os.path.exists(f"/proc/{pid}"):  # strace would leave it running
+                os.kill(pid, signal.SIGKILL)
             proc.kill()
             proc.wait()
         watch.close()
     time.sleep(0.3)  # moto logs a request when it has answered it
     with open(log_path) as f:
         parsed = parse_log(f.read())
-    keys_after = read_keys(home)
-    changed = sum(1 for s, k in keys_after.items()
-                  if s != "static" and k and keys_before.get(s) != k)
+    changed = changed_keys(keys_before, read_keys(home))
     cred_writes = [t for t in watch.moved_to(cred) if t <= t_exit]
     res = {
         "label": label,
         "load": load,
         "spawn_to_written_s": written_at - t0,
+        "first_batch_renewed": first["renewed"],
+        "first_batch_cpu_s": first["cpu_s"],
+        "first_batch_sts_calls": first["sts_calls"],
+        "spawn_to_all_renewed_s": all_at - t0 if all_at else None,
         "batch_s": (parsed["last_refreshed"] - parsed["refreshing"])
         if parsed["last_refreshed"] else None,
         "spawn_to_exit_s": t_exit - t0,
+        "stop_s": t_exit - t_term,  # SIGTERM -> exit (STOP_WAIT when it did not stop)
         "sts_calls": moto.calls_since(calls_before),
         "sts_posts": moto.posts() - posts_before,
         "credentials_writes": len(cred_writes),
@@ -277,42 +357,58 @@ def daemon_run(rk, home, env, moto, n, label, timeout=120):
         "peak_threads": peak_threads,
         "threads_at_end": threads_end,
         "daemon_cpu_s": ticks / CLK_TCK,
+        "daemon_cpu_per_renewal_ms": ticks / CLK_TCK / changed * 1000 if changed else None,
         "moto_cpu_s": (moto.ticks() - moto_ticks_before) / CLK_TCK,
         "keyring_cpu_s": (process_ticks(keyring) - keyring_ticks_before) / CLK_TCK
         if keyring else None,
         "exit_code": rc,
         "log": log_path,
     }
+    if trace:
+        res["opens"] = count_opens(trace, home)
     batch = f"{res['batch_s']:.3f}" if res["batch_s"] is not None else "?"
+    every = f"{res['spawn_to_all_renewed_s']:.3f} s" if all_at else f"not within {timeout} s"
     log(f"{label}: spawn->written {res['spawn_to_written_s']:.3f} s, batch {batch} s, "
+        f"first batch renewed {first['renewed']}/{n} with {first['cpu_s']:.2f} s CPU, "
+        f"spawn->all renewed {every}, "
         f"STS calls {res['sts_calls']} ({res['sts_posts']} logged), "
         f"{res['credentials_writes']} credentials write(s), "
         f"{res['state_writes']} state write(s), {changed}/{n} keys changed, "
         f"{parsed['batches']} batch(es), log lines refreshed {parsed['refreshed']} + missed "
-        f"{parsed['missed']}, peak RSS {hwm / 1024:.1f} MiB, peak threads {peak_threads}, "
+        f"{parsed['missed']}, failed {parsed['failed']}, peak RSS {hwm / 1024:.1f} MiB, "
+        f"peak threads {peak_threads}, "
         f"CPU daemon {res['daemon_cpu_s']:.2f} s / moto {res['moto_cpu_s']:.2f} s"
-        + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "") + f", rc {rc}, "
-        f"load {load}")
+        + (f" / keyring {res['keyring_cpu_s']:.2f} s" if keyring else "")
+        + f", rc {rc} ({res['stop_s']:.1f} s after SIGTERM), "
+        f"load {load}" + (f", opens {res['opens']}" if trace else ""))
     return res
 
 
 # ------------------------------------------------------------------ boto3 for context
+def cpu_self():
+    """User+sys CPU seconds of this process (only its main thread runs boto3's calls)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def boto3_run(sts_url, n, moto):
     import boto3  # the venv's
     calls_before = moto.calls()
     ticks_before = moto.ticks()
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), cpu_self()
     client = boto3.session.Session().client(
         "sts", region_name="us-east-1", endpoint_url=sts_url,
         aws_access_key_id=SOURCE_KEY, aws_secret_access_key=SOURCE_SECRET)
-    t1 = time.monotonic()
+    t1, c1 = time.monotonic(), cpu_self()
     for i in range(n):
         client.assume_role(RoleArn=role_arn(i), RoleSessionName="boto3-bench")
-    t2 = time.monotonic()
+    t2, c2 = time.monotonic(), cpu_self()
     time.sleep(0.3)
-    res = {"client_s": t1 - t0, "calls_s": t2 - t1, "sts_calls": moto.calls_since(calls_before),
+    res = {"client_s": t1 - t0, "calls_s": t2 - t1, "client_cpu_s": c1 - c0, "calls_cpu_s": c2 - c1,
+           "sts_calls": moto.calls_since(calls_before),
            "moto_cpu_s": (moto.ticks() - ticks_before) / CLK_TCK, "load": loadavg()}
-    log(f"boto3: client {res['client_s']:.3f} s, {n} assume_role {res['calls_s']:.3f} s, "
+    log(f"boto3: client {res['client_s']:.3f} s ({res['client_cpu_s']:.2f} s CPU), "
+        f"{n} assume_role {res['calls_s']:.3f} s ({res['calls_cpu_s']:.2f} s CPU), "
         f"STS calls {res['sts_calls']}, moto CPU {res['moto_cpu_s']:.2f} s")
     return res
 
@@ -325,28 +421,26 @@ def summary(values):
     return {"median": statistics.median(s), "min": s[0], "max": s[-1], "n": len(s)}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bin", required=True, help="the rolekeeper binary (release)")
-    ap.add_argument("--sessions", type=int, default=500)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--keychain", choices=("none", "session"), default="none")
-    ap.add_argument("--mfa", action="store_true",
-                    help="roles with mfa_serial and mfa_process (the MFA-session plan)")
-    ap.add_argument("--drop-mfa-session", action="store_true",
-                    help="with --mfa --keychain session: delete the cached MFA session before "
-                    "each run (secret-tool), as when it expired while the sessions were due")
-    ap.add_argument("--boto3-runs", type=int, default=3)
-    ap.add_argument("--log", default="info",
-                    help="ROLEKEEPER_LOG for the daemon, e.g. info,rolekeeper_core::mfa=debug")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, HOME)")
-    ap.add_argument("--json", help="also write every number here")
-    args = ap.parse_args()
-    if args.drop_mfa_session and not (args.mfa and args.keychain == "session"):
-        sys.exit("--drop-mfa-session goes with --mfa --keychain session")
-    need_session_bus(args.keychain)
-    rk = os.path.abspath(args.bin)
-    n = args.sessions
+def sizes(text):
+    """--sessions: one number or a comma-separated list (100,500,1000)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or a list of numbers: {text!r}")
+    if not values or min(values) < 1 or max(values) > 1000:
+        raise argparse.ArgumentTypeError("sizes from 1 to 1000 (the role names have 3 digits)")
+    return values
+
+
+SUMMARY_KEYS = ("spawn_to_written_s", "batch_s", "first_batch_renewed", "first_batch_cpu_s",
+                "spawn_to_all_renewed_s", "sts_posts", "credentials_writes", "state_writes",
+                "sessions_changed", "failed_lines", "peak_rss_kb", "peak_threads", "daemon_cpu_s",
+                "daemon_cpu_per_renewal_ms", "moto_cpu_s", "keyring_cpu_s", "missed_lines",
+                "stop_s")
+
+
+def bench_size(args, rk, n):
+    """Everything for one number of sessions: its own moto and HOME, the runs, boto3."""
     workdir = tempfile.mkdtemp(prefix="rk-bench-refresh.")
     moto = Moto(workdir)
     result = {"binary": rk, "sessions": n, "keychain": args.keychain, "mfa": args.mfa,
@@ -355,7 +449,7 @@ def main():
     try:
         home = make_home(workdir, n, args.mfa)
         env = daemon_env(home, moto.url, args.keychain)
-        env["ROLEKEEPER_REFRESH_BEFORE"] = f"{DURATION - GAP}s"
+        env["ROLEKEEPER_REFRESH_BEFORE"] = f"{DURATION - args.gap}s"
         env["ROLEKEEPER_LOG"] = args.log
         names = [f"s{i:03d}" for i in range(n)]
         log(f"{rk}: activating {n} sessions (keychain {args.keychain}, mfa {args.mfa}, "
@@ -371,15 +465,20 @@ def main():
         log(f"activate: {result['activate']['s']:.2f} s, STS calls "
             f"{result['activate']['sts_calls']} (one process, one write per session)")
 
-        runs = []
-        for i in range(args.runs):
-            wait = all_due_at(home) - time.monotonic()
+        def next_batch(label, trace=None):
+            wait = all_due_at(home, args.gap) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             if args.drop_mfa_session:
                 drop_mfa_session()
-            runs.append(daemon_run(rk, home, env, moto, n, f"run {i + 1}/{args.runs}"))
-        result["runs"] = runs
+            return daemon_run(rk, home, env, moto, n, label, trace=trace,
+                              timeout=max(120, args.gap * 2))
+
+        result["runs"] = [next_batch(f"n={n} run {i + 1}/{args.runs}") for i in range(args.runs)]
+        if args.strace:
+            traced = next_batch(f"n={n} under strace", trace=os.path.join(workdir, "strace.txt"))
+            result["strace_run"] = traced
+            result["opens"] = traced["opens"]
 
         result["boto3"] = [boto3_run(moto.url, n, moto) for _ in range(args.boto3_runs)]
     finally:
@@ -389,23 +488,24 @@ def main():
         else:
             log(f"kept {workdir}")
 
-    keys = ("spawn_to_written_s", "batch_s", "sts_posts", "credentials_writes", "state_writes",
-            "sessions_changed", "peak_rss_kb", "peak_threads", "daemon_cpu_s", "moto_cpu_s",
-            "keyring_cpu_s", "missed_lines")
-    result["summary"] = {k: summary([r[k] for r in result["runs"]]) for k in keys}
+    result["summary"] = {k: summary([r[k] for r in result["runs"]]) for k in SUMMARY_KEYS}
     actions = sorted({a for r in result["runs"] for a in r["sts_calls"]})
     for a in actions:
         result["summary"][f"calls_{a}"] = summary([r["sts_calls"].get(a, 0)
                                                    for r in result["runs"]])
-    result["summary"]["boto3_calls_s"] = summary([b["calls_s"] for b in result["boto3"]])
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    for key in ("calls_s", "calls_cpu_s", "client_s", "client_cpu_s"):
+        result["summary"][f"boto3_{key}"] = summary([b[key] for b in result["boto3"]])
+    result["actions"] = actions
+    return result
 
-    s = result["summary"]
+
+def print_summary(result, args):
+    s, n, rk = result["summary"], result["sessions"], result["binary"]
 
     def line(name, key, fmt="{:.3f}", unit="", scale=1.0):
         v = s[key]
+        if v is None:
+            return
         print(f"  {name:<48} median {fmt.format(v['median'] * scale)}{unit}  "
               f"(min {fmt.format(v['min'] * scale)}, max {fmt.format(v['max'] * scale)}, "
               f"n={v['n']})")
@@ -415,7 +515,11 @@ def main():
           f"{', MFA session dropped before each run' if args.drop_mfa_session else ''}; {rk})")
     line("wall time, spawn -> credentials file written", "spawn_to_written_s", unit=" s")
     line("wall time, log 'refreshing' -> last 'refreshed'", "batch_s", unit=" s")
-    for a in actions:
+    line("sessions renewed by the first batch", "first_batch_renewed", "{:.0f}")
+    line("daemon CPU time up to the first batch's write", "first_batch_cpu_s", unit=" s")
+    line("renewals failed (log; retried in later batches)", "failed_lines", "{:.0f}")
+    line("wall time, spawn -> every session renewed", "spawn_to_all_renewed_s", unit=" s")
+    for a in result["actions"]:
         line(f"STS calls: {a}", f"calls_{a}", "{:.0f}")
     line("STS requests in moto's access log (cross-check)", "sts_posts", "{:.0f}")
     line("credentials-file writes", "credentials_writes", "{:.0f}")
@@ -423,15 +527,82 @@ def main():
     line("sessions whose key changed", "sessions_changed", "{:.0f}")
     line("peak RSS (VmHWM)", "peak_rss_kb", "{:.1f}", " MiB", 1 / 1024)
     line("peak threads", "peak_threads", "{:.0f}")
-    line("daemon CPU time (user+sys)", "daemon_cpu_s", unit=" s")
+    line("daemon CPU time (user+sys), the whole run", "daemon_cpu_s", unit=" s")
+    line("daemon CPU time per renewal", "daemon_cpu_per_renewal_ms", "{:.2f}", " ms")
     line("moto CPU time during the run", "moto_cpu_s", unit=" s")
     if s["keyring_cpu_s"]:
         line("gnome-keyring-daemon CPU time during the run", "keyring_cpu_s", unit=" s")
     line("'refreshed' log lines lost (event log fell behind)", "missed_lines", "{:.0f}")
+    line("SIGTERM -> exit", "stop_s", unit=" s")
+    if "opens" in result:
+        print(f"  file opens in one batch (strace, a run of its own): {result['opens']}")
     if s["boto3_calls_s"]:
         line(f"boto3, {n} assume_role sequentially, one client", "boto3_calls_s", unit=" s")
+        line("boto3's CPU time (user+sys) for those calls", "boto3_calls_cpu_s", unit=" s")
         ratio = s["boto3_calls_s"]["median"] / s["spawn_to_written_s"]["median"]
         print(f"  boto3 calls / rolekeeper spawn->written (medians): {ratio:.1f}x")
+        ratio = s["boto3_calls_cpu_s"]["median"] / s["daemon_cpu_s"]["median"]
+        print(f"  boto3 CPU / rolekeeper daemon CPU (medians): {ratio:.1f}x")
+
+
+def print_table(results):
+    """One line per size: what BENCHMARKS.md's tables hold."""
+    def med(r, key, scale=1.0, fmt="{:.2f}"):
+        v = r["summary"].get(key)
+        return fmt.format(v["median"] * scale) if v else "-"
+
+    print("\nsessions | first write s | renewed by it | all renewed s | daemon CPU s | "
+          "CPU/renewal ms | peak RSS MiB | STS calls | boto3 wall s | boto3 CPU s | "
+          "opens state/settings/sources/config/credentials")
+    for r in results:
+        calls = ", ".join(f"{a} {med(r, 'calls_' + a, fmt='{:.0f}')}" for a in r["actions"])
+        opens = "/".join(str(r["opens"][k]) for k in WATCHED_FILES) if "opens" in r else "-"
+        print(f"{r['sessions']} | {med(r, 'spawn_to_written_s')} | "
+              f"{med(r, 'first_batch_renewed', fmt='{:.0f}')} | "
+              f"{med(r, 'spawn_to_all_renewed_s')} | {med(r, 'daemon_cpu_s')} | "
+              f"{med(r, 'daemon_cpu_per_renewal_ms')} | "
+              f"{med(r, 'peak_rss_kb', 1 / 1024, '{:.1f}')} | "
+              f"{calls} | {med(r, 'boto3_calls_s')} | {med(r, 'boto3_calls_cpu_s')} | {opens}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", required=True, help="the rolekeeper binary (release)")
+    ap.add_argument("--sessions", type=sizes, default=[500],
+                    help="how many sessions, or a list of sizes run in turn (100,500,1000)")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keychain", choices=("none", "session"), default="none")
+    ap.add_argument("--mfa", action="store_true",
+                    help="roles with mfa_serial and mfa_process (the MFA-session plan)")
+    ap.add_argument("--drop-mfa-session", action="store_true",
+                    help="with --mfa --keychain session: delete the cached MFA session before "
+                    "each run (secret-tool), as when it expired while the sessions were due")
+    ap.add_argument("--boto3-runs", type=int, default=3)
+    ap.add_argument("--gap", type=int, default=GAP,
+                    help="seconds from a renewal to the session being due again (and between runs)")
+    ap.add_argument("--strace", action="store_true",
+                    help="one more run under strace: opens of the files each renewal reads")
+    ap.add_argument("--log", default="info",
+                    help="ROLEKEEPER_LOG for the daemon, e.g. info,rolekeeper_core::mfa=debug")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, HOME)")
+    ap.add_argument("--json", help="also write every number here")
+    args = ap.parse_args()
+    if args.drop_mfa_session and not (args.mfa and args.keychain == "session"):
+        sys.exit("--drop-mfa-session goes with --mfa --keychain session")
+    if args.strace and not shutil.which("strace"):
+        sys.exit("--strace needs strace (apt-get install strace)")
+    need_session_bus(args.keychain)
+    rk = os.path.abspath(args.bin)
+    results = []
+    for n in args.sessions:
+        results.append(bench_size(args, rk, n))
+        print_summary(results[-1], args)
+        if args.json:  # after each size: a later one that fails keeps these
+            with open(args.json, "w") as f:
+                json.dump(results[0] if len(args.sessions) == 1 else {"sizes": results}, f,
+                          indent=1)
+    if len(results) > 1:
+        print_table(results)
     return 0
 
 

@@ -11,9 +11,15 @@
 #                               PSS idle / window open / window closed, idle CPU and wake-ups;
 #                               e.g. `scripts/bench.sh desktop --starts 10 --cycles 3 --json out.json`
 #   scripts/bench.sh refresh [none|session|both] [benches/refresh.py options]
-#                               `rolekeeper daemon` refreshing 500 sessions at once against its
-#                               own moto: wall time, STS calls, file writes, peak RSS; boto3
+#                               `rolekeeper daemon` refreshing 500 sessions at once (or e.g.
+#                               --sessions 100,500,1000) against its own moto: wall time, CPU,
+#                               STS calls, file writes, peak RSS (--strace: file opens); boto3
 #                               assuming the same roles beside it (benches/daemon.sh)
+#   scripts/bench.sh reuse [none|session|both] [benches/reuse.py options]
+#                               credential-process of a role profile (not active) obtained a
+#                               minute earlier by another process, STS 100 ms away (rk-sts-proxy
+#                               in front of moto): median, AssumeRole calls, with and without a
+#                               running daemon, beside the AWS CLI v2's cache (benches/reuse.sh)
 #   scripts/bench.sh idle [none|session|both] [benches/idle.py options]
 #                               the idle daemon: CPU time and wake-ups per minute, per thread,
 #                               right after start and after a refresh (benches/daemon.sh)
@@ -44,5 +50,8 @@ case "$mode" in
   refresh|idle)
     "$ROOT/benches/daemon.sh" "$mode" "$@"
     ;;
-  *) echo "usage: $0 credfile | cli | desktop [options] | refresh|idle [none|session|both] [options]" >&2; exit 2 ;;
+  reuse)
+    "$ROOT/benches/reuse.sh" "$@"
+    ;;
+  *) echo "usage: $0 credfile | cli | desktop [options] | refresh|idle|reuse [none|session|both] [options]" >&2; exit 2 ;;
 esac
