@@ -58,6 +58,11 @@ impl Desktop {
         }
     }
 
+    /// The profiles and sessions as the engine's loop last saw them (empty once it stopped).
+    pub fn overview(&self) -> Arc<rolekeeper_core::Overview> {
+        self.with_handle(EngineHandle::overview).unwrap_or_default()
+    }
+
     /// Each active session's health (sessions not listed are fine).
     pub fn health(&self) -> HealthMap {
         self.with_handle(EngineHandle::health).unwrap_or_default()

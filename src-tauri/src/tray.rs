@@ -234,17 +234,19 @@ pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) -> bool {
 
 fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
     let desktop = app.state::<Desktop>();
-    // One snapshot per redraw (and one redraw per burst of events): each file read once.
-    let snapshot = desktop.engine.snapshot();
-    let views = snapshot.profile_summaries().and_then(|profiles| {
-        let mut views = session_views(&profiles, &snapshot.sessions()?);
+    // Drawn from what the engine's loop last saw and did (one redraw per burst of events), with
+    // no file read: the loop publishes its overview once per look and once per batch.
+    let overview = desktop.overview();
+    let now = desktop.engine.clock().now();
+    let views = overview.profiles.as_ref().map(|profiles| {
+        let mut views = session_views(profiles, &overview.sessions_at(now));
         apply_health(&mut views, &desktop.health());
-        Ok(views)
+        views
     });
     let paused = desktop.is_paused();
     let mut model = match views {
         Ok(views) => MenuModel::new(&views, problem, paused),
-        Err(e) => MenuModel::new(&[], Some(&e.to_string()), paused),
+        Err(e) => MenuModel::new(&[], Some(e), paused),
     };
     // A code asked for by an action of the tray or the window, or by another process, is
     // wanted as much as one the engine's renewals wait for.

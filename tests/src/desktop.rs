@@ -169,11 +169,21 @@ pub fn menu_of(pid: u32) -> Option<Vec<MenuItem>> {
 
 /// Click the tray menu item `label` of process `pid`.
 pub fn click_in(pid: u32, label: &str) {
-    let out = Command::new("/usr/bin/python3")
-        .arg(tray_client())
-        .args(["--pid", &pid.to_string(), "click", label])
-        .output()
-        .expect("run tray_client.py");
+    let click = || {
+        Command::new("/usr/bin/python3")
+            .arg(tray_client())
+            .args(["--pid", &pid.to_string(), "click", label])
+            .output()
+            .expect("run tray_client.py")
+    };
+    let mut out = click();
+    // The tray may redraw between the client's read of the menu and its click (an engine event
+    // arrives), which renumbers the items: the click is then refused once, and made again on the
+    // new menu.
+    if !out.status.success() {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        out = click();
+    }
     assert!(
         out.status.success(),
         "clicking {label:?}: {}",

@@ -44,7 +44,7 @@ pub use error::{Error, Result};
 pub use keychain::{SecretStore, Source, SourceInfo};
 pub use mfa::code::is_mfa_code;
 pub use profile::ProfileKind;
-pub use runner::{Command, EngineClient, EngineHandle, Event, Health, HealthMap};
+pub use runner::{Command, EngineClient, EngineHandle, Event, Health, HealthMap, Overview};
 pub use schedule::Policy;
 pub use secret::Secret;
 pub use settings::{Settings, SettingsStore};

@@ -19,7 +19,7 @@ use crate::delivery::Outcome;
 use crate::engine::Renewed;
 use crate::engine::{
     ActivateOptions, Activation, CredentialRequest, Engine, GivenCode, MfaPrompt, NoMfaPrompt,
-    SessionStatus,
+    ProfileSummary, SessionStatus,
 };
 use crate::error::Error;
 use crate::schedule::{AfterFailure, AfterSuccess, FailureKind, Policy, Schedule};
@@ -148,12 +148,49 @@ pub enum Health {
 /// Every active session's health, by name. Sessions not in the map are fine.
 pub type HealthMap = BTreeMap<String, Health>;
 
+/// The profiles and active sessions as the loop last saw them, with every renewal it made since:
+/// what the tray draws, with no file read. Published once per look and once per batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    /// Every profile; the problem in words when the profile files cannot be used.
+    pub profiles: std::result::Result<Vec<ProfileSummary>, String>,
+    /// The active sessions; `remaining` as of the look (see [`Overview::sessions_at`]).
+    pub sessions: Vec<SessionStatus>,
+}
+
+impl Default for Overview {
+    /// Before the loop's first look: no profiles yet, nothing active.
+    fn default() -> Self {
+        Self {
+            profiles: Ok(Vec::new()),
+            sessions: Vec::new(),
+        }
+    }
+}
+
+impl Overview {
+    /// The sessions with the time each has left at `now`.
+    pub fn sessions_at(&self, now: SystemTime) -> Vec<SessionStatus> {
+        self.sessions
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.remaining = s
+                    .expires_at
+                    .map(|at| at.duration_since(now).unwrap_or_default());
+                s
+            })
+            .collect()
+    }
+}
+
 /// A running engine. Dropping the handle closes the channel, which also stops the loop.
 #[derive(Debug)]
 pub struct EngineHandle {
     commands: mpsc::Sender<Command>,
     events: broadcast::Sender<Event>,
     health: watch::Receiver<HealthMap>,
+    overview: watch::Receiver<Arc<Overview>>,
     task: Option<JoinHandle<()>>,
     /// Forwards logind's wake signals as [`Command::Woke`].
     wakes: JoinHandle<()>,
@@ -186,6 +223,7 @@ impl EngineHandle {
         // batch of 500 before a slow subscriber (the daemon's log) misses any (about 100 kB).
         let (events, _) = broadcast::channel(1024);
         let (health_tx, health) = watch::channel(HealthMap::new());
+        let (overview_tx, overview) = watch::channel(Arc::new(Overview::default()));
         let state_dir = engine.state_store().dir().to_owned();
         #[cfg(unix)]
         let sessions = crate::session_socket::socket_path(engine.env()).map(|path| {
@@ -197,7 +235,13 @@ impl EngineHandle {
         });
         #[cfg(not(unix))]
         let sessions = None;
-        let task = tokio::spawn(run(engine, policy, rx, events.clone(), health_tx));
+        let task = tokio::spawn(run(
+            engine,
+            policy,
+            rx,
+            events.clone(),
+            (health_tx, overview_tx),
+        ));
         // Weak senders: dropping the handle still closes the channel and stops the loop.
         let wakes = tokio::spawn(crate::sleep::forward_wakes(commands.downgrade(), || {
             Command::Woke
@@ -211,6 +255,7 @@ impl EngineHandle {
             commands,
             events,
             health,
+            overview,
             task: Some(task),
             wakes,
             follows,
@@ -221,6 +266,11 @@ impl EngineHandle {
     /// Each session's health now (sessions not listed are fine).
     pub fn health(&self) -> HealthMap {
         self.health.borrow().clone()
+    }
+
+    /// The profiles and sessions as the loop last saw them (see [`Overview`]).
+    pub fn overview(&self) -> Arc<Overview> {
+        Arc::clone(&self.overview.borrow())
     }
 
     /// Pause (or resume) refreshing by schedule.
@@ -330,6 +380,7 @@ impl EngineClient {
 
 struct Loop {
     engine: Arc<Engine>,
+    overview: watch::Sender<Arc<Overview>>,
     schedule: Schedule,
     events: broadcast::Sender<Event>,
     health: watch::Sender<HealthMap>,
@@ -359,9 +410,10 @@ async fn run(
     policy: Policy,
     mut commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
-    health: watch::Sender<HealthMap>,
+    (health, overview): (watch::Sender<HealthMap>, watch::Sender<Arc<Overview>>),
 ) {
     let mut this = Loop {
+        overview,
         engine: Arc::clone(&engine),
         schedule: Schedule::new(policy),
         events,
@@ -488,6 +540,7 @@ impl Loop {
 
     /// [`Loop::reload`] from `snapshot`.
     fn reload_from(&mut self, snapshot: &Snapshot) {
+        let summaries = snapshot.profile_summaries().map_err(|e| e.to_string());
         let profiles = snapshot.profiles().map(|set| set.names().count());
         if let Err(e) = &profiles {
             self.emit(Event::Problem {
@@ -498,6 +551,10 @@ impl Loop {
             Ok(sessions) => {
                 self.state_problem = None;
                 self.sync(&sessions);
+                self.publish(Overview {
+                    profiles: summaries,
+                    sessions: sessions.clone(),
+                });
                 if let Ok(profiles) = profiles {
                     self.emit(Event::Reloaded { profiles });
                 }
@@ -542,6 +599,7 @@ impl Loop {
                     self.reload();
                 } else {
                     self.sync(&sessions);
+                    self.publish_sessions(sessions);
                 }
             }
             Err(e) => self.state_unusable(&e),
@@ -584,6 +642,56 @@ impl Loop {
             }
         }
         done
+    }
+
+    /// Publish `overview` if it differs from the last one.
+    fn publish(&self, overview: Overview) {
+        self.overview.send_if_modified(|last| {
+            let changed = **last != overview;
+            if changed {
+                *last = Arc::new(overview);
+            }
+            changed
+        });
+    }
+
+    /// Publish `sessions` (read from the state alone) with the profiles and the shadowing of the
+    /// last full look.
+    fn publish_sessions(&self, mut sessions: Vec<SessionStatus>) {
+        let last = self.overview.borrow().clone();
+        for s in &mut sessions {
+            s.shadowed_by = last
+                .sessions
+                .iter()
+                .find(|l| l.name == s.name)
+                .and_then(|l| l.shadowed_by.clone());
+        }
+        self.publish(Overview {
+            profiles: last.profiles.clone(),
+            sessions,
+        });
+    }
+
+    /// Sessions renewed by this loop: their new expiry, issued now, in the overview.
+    fn publish_renewals(&self, renewed: &[(String, Option<SystemTime>)]) {
+        if renewed.is_empty() {
+            return;
+        }
+        let now = self.engine.clock().now();
+        let last = self.overview.borrow().clone();
+        let mut sessions = last.sessions.clone();
+        for s in &mut sessions {
+            if let Some((_, expires)) = renewed.iter().find(|(name, _)| *name == s.name) {
+                s.expires_at = *expires;
+                s.expires = expires.map(crate::credentials::isoformat);
+                s.length = expires.and_then(|at| at.duration_since(now).ok());
+                s.remaining = s.length;
+            }
+        }
+        self.publish(Overview {
+            profiles: last.profiles.clone(),
+            sessions,
+        });
     }
 
     /// The state file cannot be read: nothing can be renewed or written until it can; the user
@@ -763,6 +871,7 @@ impl Loop {
             }) => {
                 self.own_write = stamp;
                 let mut stale = false;
+                let mut renewed = Vec::new();
                 let expirations: BTreeMap<&str, Option<SystemTime>> = obtained
                     .iter()
                     .map(|(name, credentials, _)| (name.as_str(), credentials.expiration))
@@ -770,7 +879,10 @@ impl Loop {
                 for (name, outcome) in outcomes {
                     let expiration = expirations.get(name.as_str()).copied().flatten();
                     match outcome {
-                        Outcome::Written => self.renewed(name, expiration),
+                        Outcome::Written => {
+                            renewed.push((name.clone(), expiration));
+                            self.renewed(name, expiration);
+                        }
                         Outcome::Stale => {
                             // Deactivated or changed by someone else while STS answered: their
                             // change wins, and the next look at the state says what it was.
@@ -790,6 +902,8 @@ impl Loop {
                         }
                     }
                 }
+                // Once per batch: the tray redraws from this, not from the files.
+                self.publish_renewals(&renewed);
                 if stale {
                     self.follow_state();
                 }
