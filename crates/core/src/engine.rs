@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
-
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::{Env, Fs, ProcessEnv, RealFs};
@@ -17,10 +15,8 @@ use crate::files::{
 use crate::keychain::{OsKeychain, SecretStore, SourceIndex, Sources};
 use crate::mfa::cache::SessionCache;
 use crate::obtain::{Held, Obtained, Obtainer};
-use crate::profile::{
-    botocore_rejections, parse, parse_lenient, skipped_sections, FileKind, ParseError, ParsedFile,
-    ProfileKind, ProfileSet, Quirk, Rejectors,
-};
+use crate::profile::examine::{examine_bytes, Examined, Unparseable};
+use crate::profile::{FileKind, ProfileSet, Quirk, Rejectors};
 use crate::resolve::{self, Plan};
 use crate::schedule::Policy;
 use crate::settings::{Settings, SettingsError, SettingsStore};
@@ -30,69 +26,13 @@ use crate::state::{Delivery, StateStore};
 /// Activating, deactivating and listing sessions; delivering renewals.
 mod activation;
 pub(crate) use activation::Renewed;
+/// What `status` says about a session's MFA.
+mod outlook;
 /// Serving credentials to a caller that wants them now, in the one serving order.
 mod served;
 
 pub use crate::request::{CredentialRequest, GivenCode, MfaPrompt, NoMfaPrompt};
-
-/// One file as [`examine_bytes`] read it.
-pub(crate) struct Examined {
-    /// `false`: missing, read as empty.
-    exists: bool,
-    parsed: std::result::Result<ParsedFile, Unparseable>,
-    /// Lines some AWS readers refuse.
-    warnings: Vec<Quirk>,
-}
-
-impl Examined {
-    /// What the AWS tools read of the file, with the lines some of them refuse; the
-    /// specification's error when no reader gets through it.
-    pub(crate) fn usable(self) -> std::result::Result<(ParsedFile, Vec<Quirk>), ParseError> {
-        match self.parsed {
-            Ok(parsed) => Ok((parsed, self.warnings)),
-            Err(unparseable) => Err(unparseable.strict),
-        }
-    }
-}
-
-/// Read one file's bytes (`None`: missing, read as empty) the one way RoleKeeper reads files:
-/// strictly by the specification, else leniently as botocore does (recording what the SDKs
-/// refuse), keeping what both found.
-pub(crate) fn examine_bytes(
-    path: &std::path::Path,
-    kind: FileKind,
-    bytes: Option<&[u8]>,
-) -> Examined {
-    let exists = bytes.is_some();
-    let text = String::from_utf8_lossy(bytes.unwrap_or_default());
-    let mut warnings = botocore_rejections(path, &text);
-    let parsed = match parse(path, kind, &text) {
-        Ok(parsed) => Ok(parsed),
-        Err(strict) => match parse_lenient(path, kind, &text) {
-            Ok((parsed, quirks)) => {
-                warnings.extend(quirks);
-                Ok(parsed)
-            }
-            Err(lenient) => Err(Unparseable { strict, lenient }),
-        },
-    };
-    if let Ok(parsed) = &parsed {
-        warnings.extend(skipped_sections(parsed));
-    }
-    Examined {
-        exists,
-        parsed,
-        warnings,
-    }
-}
-
-/// A file neither the specification's reader nor botocore's leniency can read.
-struct Unparseable {
-    /// Where the specification's reader stopped (what other commands report).
-    strict: ParseError,
-    /// Where the lenient reader stopped: a line no AWS reader gets past.
-    lenient: ParseError,
-}
+pub use crate::snapshot::{ProfileSummary, SessionStatus};
 
 /// How `activate` may treat existing files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,18 +59,6 @@ impl Default for ActivateOptions {
     }
 }
 
-/// What the desktop and `status` show of a profile: never a secret.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ProfileSummary {
-    pub name: String,
-    pub kind: ProfileKind,
-    pub role_arn: Option<String>,
-    pub source_profile: Option<String>,
-    pub mfa_serial: Option<String>,
-    /// RoleKeeper keeps this profile's role definition (adopted from `~/.aws/config`).
-    pub adopted: bool,
-}
-
 /// What `activate` did.
 #[derive(Debug, Clone)]
 pub struct Activation {
@@ -150,28 +78,6 @@ pub struct Activation {
     /// Where `~/.aws/config` defines this profile in a way that makes the AWS tools ignore the
     /// credentials file, e.g. `role_arn at ~/.aws/config, line 2`.
     pub shadowed_by: Option<String>,
-}
-
-/// A session as `status` shows it: never a secret.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct SessionStatus {
-    pub name: String,
-    /// ISO 8601 expiry of the credentials in the file.
-    pub expires: Option<String>,
-    /// Time left (zero once expired).
-    #[serde(skip)]
-    pub remaining: Option<Duration>,
-    /// When the credentials in the file expire: what the refresh engine plans on.
-    #[serde(skip)]
-    pub expires_at: Option<SystemTime>,
-    pub shadowed_by: Option<String>,
-    pub delivery: Delivery,
-    /// The session length chosen for it, in seconds, if any.
-    pub duration_seconds: Option<u64>,
-    /// How long the credentials delivered last, from delivery to expiry, when known: with the
-    /// refresh lead, when the session is renewed (see `schedule::Renewal`).
-    #[serde(skip)]
-    pub length: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

@@ -7,18 +7,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::credentials::{parse_isoformat, Credentials};
 use crate::credfile::managed::{fingerprint, ownership, Ownership};
 use crate::credfile::Document;
-use crate::engine::{examine_bytes, CredentialRequest, ProfileSummary, SessionStatus};
 use crate::env::{Env, Fs};
 use crate::error::{Error, Result};
 use crate::files::FileLocations;
 use crate::keychain::{IndexError, SourceIndex, SourceInfo};
+use crate::profile::examine::examine_bytes;
 use crate::profile::{FileKind, ProfileKind, ProfileSet};
+use crate::request::CredentialRequest;
 use crate::resolve::{self, Base, Plan};
 use crate::schedule::{Policy, Renewal};
 use crate::secret::Secret;
@@ -51,6 +54,40 @@ impl ReadFailure {
 enum ProfilesFailure {
     Read(ReadFailure),
     Parse(crate::profile::ParseError),
+}
+
+/// What the desktop and `status` show of a profile: never a secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub kind: ProfileKind,
+    pub role_arn: Option<String>,
+    pub source_profile: Option<String>,
+    pub mfa_serial: Option<String>,
+    /// RoleKeeper keeps this profile's role definition (adopted from `~/.aws/config`).
+    pub adopted: bool,
+}
+
+/// A session as `status` shows it: never a secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionStatus {
+    pub name: String,
+    /// ISO 8601 expiry of the credentials in the file.
+    pub expires: Option<String>,
+    /// Time left (zero once expired).
+    #[serde(skip)]
+    pub remaining: Option<Duration>,
+    /// When the credentials in the file expire: what the refresh engine plans on.
+    #[serde(skip)]
+    pub expires_at: Option<SystemTime>,
+    pub shadowed_by: Option<String>,
+    pub delivery: Delivery,
+    /// The session length chosen for it, in seconds, if any.
+    pub duration_seconds: Option<u64>,
+    /// How long the credentials delivered last, from delivery to expiry, when known: with the
+    /// refresh lead, when the session is renewed (see `schedule::Renewal`).
+    #[serde(skip)]
+    pub length: Option<Duration>,
 }
 
 /// See the module documentation. Built by [`crate::Engine::snapshot`].

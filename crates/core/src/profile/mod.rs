@@ -4,6 +4,7 @@
 //! make errors useful); [`ProfileSet`] merges `~/.aws/config` and `~/.aws/credentials` into
 //! profiles with the SDKs' precedence rules.
 
+pub mod examine;
 mod kind;
 mod parse;
 pub(crate) use parse::{config_profile_header, config_profile_name};
