@@ -10,7 +10,7 @@ use super::{CredentialRequest, Engine, MfaPrompt};
 use crate::credentials::{parse_isoformat, Credentials};
 use crate::error::Result;
 use crate::mfa::cache::session_entry;
-use crate::obtain::{kept_role_session, session_bound, Job, Keep};
+use crate::obtain::{kept_role_session, role_session_margin, session_bound, Job, Keep};
 use crate::snapshot::Snapshot;
 use crate::state::Delivery;
 
@@ -82,7 +82,8 @@ impl Engine {
             (Some(running), false) => {
                 let entry = session_entry(name);
                 let bound = session_bound(snapshot, &job.plan, &request);
-                if let Some(held) = running.get(&entry, &bound, snapshot.cache_margin()) {
+                let margin = role_session_margin(snapshot, &job.plan, &request);
+                if let Some(held) = running.get(&entry, &bound, margin) {
                     tracing::debug!(profile = %name, "served by the running engine");
                     return Ok(held);
                 }

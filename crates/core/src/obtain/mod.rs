@@ -96,21 +96,23 @@ pub struct Job {
 }
 
 impl Obtainer<'_> {
-    fn margin(&self) -> Duration {
-        self.snapshot.cache_margin()
-    }
-
     /// The session `entry` if this process holds it, else if the keychain keeps it (then it is
-    /// held from now on), for `bound`, with more than the cache margin left.
-    async fn kept(&self, entry: &str, bound: &str, keychain: bool) -> Option<Credentials> {
+    /// held from now on), for `bound`, with more than `margin` left.
+    async fn kept(
+        &self,
+        entry: &str,
+        bound: &str,
+        keychain: bool,
+        margin: Duration,
+    ) -> Option<Credentials> {
         let now = self.snapshot.clock().now();
-        if let Some(held) = self.held.fresh(entry, bound, now, self.margin()) {
+        if let Some(held) = self.held.fresh(entry, bound, now, margin) {
             return Some(held);
         }
         if !keychain {
             return None;
         }
-        let kept = self.cache.fresh(entry, bound, now, self.margin()).await?;
+        let kept = self.cache.fresh(entry, bound, now, margin).await?;
         self.held.put(entry, bound, &kept);
         Some(kept)
     }
@@ -186,6 +188,24 @@ pub fn session_bound(snapshot: &Snapshot, plan: &Plan, request: &CredentialReque
     )
 }
 
+/// How long a role session held or kept must still be valid to be used again: as long as the
+/// refresh engine would have left it (the lead, or half the session's length when the lead is not
+/// shorter: a 15-min role under a 15-min lead is reused for its first 7.5 min, not never).
+pub fn role_session_margin(
+    snapshot: &Snapshot,
+    plan: &Plan,
+    request: &CredentialRequest,
+) -> Duration {
+    let length = request
+        .duration
+        .or(plan.final_role().and_then(|r| r.duration))
+        .unwrap_or(DEFAULT_ROLE_DURATION);
+    snapshot.serving_margin(Some(length))
+}
+
+/// What STS gives a role when no length is asked for.
+const DEFAULT_ROLE_DURATION: Duration = Duration::from_secs(3600);
+
 /// The name an MFA session is kept under: the keychain source or the profile whose long-term keys
 /// start the chain. `None` when the chain starts at temporary credentials, which cannot call
 /// `GetSessionToken`.
@@ -240,7 +260,8 @@ pub async fn obtain(o: &Obtainer<'_>, job: Job, prompt: &dyn MfaPrompt) -> Resul
     // a batch, two SDK processes served by the engine) waits and then finds the first's result.
     let _flight = o.held.flight(&entry).await;
     if !request.renew {
-        if let Some(kept) = o.kept(&entry, &bound, keep.keychain).await {
+        let margin = role_session_margin(o.snapshot, &plan, &request);
+        if let Some(kept) = o.kept(&entry, &bound, keep.keychain, margin).await {
             tracing::debug!(profile = %plan.profile, "kept session used");
             return Ok(Obtained::kept(kept));
         }
@@ -393,7 +414,8 @@ async fn get_session_token(
         format!("{}|{}s", keys.access_key_id, asking.duration.as_secs())
     };
     let _flight = o.held.flight(asking.entry).await;
-    if let Some(session) = o.kept(asking.entry, &bound, true).await {
+    let margin = o.snapshot.cache_margin();
+    if let Some(session) = o.kept(asking.entry, &bound, true, margin).await {
         tracing::debug!(profile = %asking.profile, entry = asking.entry, "kept session token used");
         return Ok(session);
     }
@@ -441,5 +463,50 @@ fn sts_error(profile: &str, mfa: Option<&(String, Secret)>, cause: StsError) -> 
             profile: profile.to_owned(),
             cause,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::role_session_margin;
+    use crate::clock::ManualClock;
+    use crate::env::{MapEnv, MemFs};
+    use crate::request::CredentialRequest;
+    use crate::Engine;
+
+    #[test]
+    fn a_role_session_is_reused_for_as_long_as_the_engine_would_leave_it() {
+        let config = "[profile src]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n\
+                      [profile short]\nrole_arn = arn:aws:iam::123456789012:role/S\n\
+                      source_profile = src\nduration_seconds = 900\n\
+                      [profile plain]\nrole_arn = arn:aws:iam::123456789012:role/P\n\
+                      source_profile = src\n";
+        let engine = Engine::new(
+            Arc::new(MapEnv::default().with("HOME", "/h")),
+            Arc::new(MemFs::default().with("/h/.aws/config", config)),
+            Arc::new(ManualClock::new(UNIX_EPOCH)),
+        );
+        let snapshot = engine.snapshot();
+        let asked = |seconds: Option<u64>| CredentialRequest {
+            duration: seconds.map(Duration::from_secs),
+            ..CredentialRequest::default()
+        };
+        // (profile, length asked, margin) under the default 15-min lead
+        for (profile, length, margin) in [
+            ("short", None, 450), // 15 min: half its length, not never
+            ("plain", None, 900), // STS's 1 h: the lead
+            ("plain", Some(900), 450),
+            ("short", Some(7200), 900),
+        ] {
+            let plan = snapshot.plan(profile).expect("plan");
+            assert_eq!(
+                role_session_margin(&snapshot, &plan, &asked(length)),
+                Duration::from_secs(margin),
+                "{profile} {length:?}"
+            );
+        }
     }
 }
