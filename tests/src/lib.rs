@@ -361,3 +361,18 @@ impl Daemon {
         );
     }
 }
+
+/// Forgets RoleKeeper's keychain entries a test made (`session:NAME`, `mfa:SOURCE:SERIAL`), even
+/// when it fails: the keyring is the whole desktop session's.
+#[derive(Debug)]
+pub struct ForgetKeychainEntries(pub Vec<String>);
+
+impl Drop for ForgetKeychainEntries {
+    fn drop(&mut self) {
+        for entry in &self.0 {
+            let _ = Command::new("secret-tool")
+                .args(["clear", "service", "rolekeeper", "username", entry])
+                .output();
+        }
+    }
+}

@@ -15,7 +15,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use rolekeeper_tests::proxy::{Fault, StsProxy};
-use rolekeeper_tests::{bin, describe, require_env, AwsHome, Daemon};
+use rolekeeper_tests::{bin, describe, require_env, AwsHome, Daemon, ForgetKeychainEntries};
 
 const SOURCE_SECRET: &str = "reuseTestSourceSecret0000000000000000000";
 
@@ -247,31 +247,13 @@ fn assert_in_no_file(world: &World, secret: &str) {
     );
 }
 
-/// Forgets what the keychain may hold for the session, even when the test fails: the keyring is
-/// the whole desktop session's.
-struct ForgetSession(String);
-
-impl Drop for ForgetSession {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("secret-tool")
-            .args([
-                "clear",
-                "service",
-                "rolekeeper",
-                "username",
-                &format!("session:{}", self.0),
-            ])
-            .output();
-    }
-}
-
 /// No RoleKeeper running: the session comes back from the keychain.
 #[test]
 fn a_session_is_served_again_from_the_keychain_with_no_rolekeeper_running() {
     require_env("ROLEKEEPER_TEST_STS_URL");
     let _keyring = rolekeeper_tests::keyring_use(false);
     let world = World::new("reuse-alone");
-    let _forget = ForgetSession(world.name.clone());
+    let _forget = ForgetKeychainEntries(vec![format!("session:{}", world.name)]);
     let secret = served_again_across_processes(&world);
     assert_in_no_file(&world, &secret);
 }
@@ -283,7 +265,7 @@ fn a_session_is_served_again_with_the_daemon_running() {
     require_env("ROLEKEEPER_TEST_STS_URL");
     let _keyring = rolekeeper_tests::keyring_use(false);
     let world = World::new("reuse-daemon");
-    let _forget = ForgetSession(world.name.clone());
+    let _forget = ForgetKeychainEntries(vec![format!("session:{}", world.name)]);
     let mut daemon = world.daemon();
     let secret = served_again_across_processes(&world);
     assert_in_no_file(&world, &secret);

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rolekeeper_tests::desktop::{eventually, screenshot, windows_titled, DesktopApp};
 use rolekeeper_tests::proxy::StsProxy;
-use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome};
+use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, ForgetKeychainEntries};
 
 const CONFIG: &str = "\
 [profile live]
@@ -298,20 +298,6 @@ fn a_session_needing_a_code_is_renewed_from_the_notification_and_the_dialog() {
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
 
-/// Forgets keychain entries a test made, even when it fails: the keyring is the whole desktop
-/// session's.
-struct ForgetEntries(Vec<String>);
-
-impl Drop for ForgetEntries {
-    fn drop(&mut self) {
-        for entry in &self.0 {
-            let _ = Command::new("secret-tool")
-                .args(["clear", "service", "rolekeeper", "username", entry])
-                .output();
-        }
-    }
-}
-
 /// One code for a device (issue 11): two sessions assumed from the MFA session of one source and
 /// device both need a code once that MFA session has ended; the engine says so for both (tray,
 /// notifications). The code typed once in the dialog gives the device a new MFA session, from
@@ -339,7 +325,7 @@ fn one_code_typed_renews_every_session_waiting_on_that_device_and_closes_their_n
     );
     let home = AwsHome::new(&config, &credentials);
     let mfa_entry = format!("mfa:{source}:{serial}");
-    let _forget = ForgetEntries(vec![
+    let _forget = ForgetKeychainEntries(vec![
         format!("session:{a}"),
         format!("session:{b}"),
         mfa_entry.clone(),

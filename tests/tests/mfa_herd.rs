@@ -19,7 +19,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rolekeeper_tests::proxy::StsProxy;
-use rolekeeper_tests::{bin, describe, require_env, AwsHome, Daemon};
+use rolekeeper_tests::{bin, describe, require_env, AwsHome, Daemon, ForgetKeychainEntries};
 
 /// How many MFA roles renew at once. The issue says 500; today one `rolekeeper activate` of 500
 /// roles takes about 115 s on the 2-core machine (each activation re-reads and rewrites the
@@ -142,20 +142,6 @@ impl Herd {
                 ("ROLEKEEPER_REFRESH_BEFORE", "890s"),
             ],
         )
-    }
-}
-
-/// Removes the keychain entries the herd left (one per session and the MFA session), even when
-/// the test fails: the keyring is the whole desktop session's.
-struct ForgetEntries(Vec<String>);
-
-impl Drop for ForgetEntries {
-    fn drop(&mut self) {
-        for entry in &self.0 {
-            let _ = Command::new("secret-tool")
-                .args(["clear", "service", "rolekeeper", "username", entry])
-                .output();
-        }
     }
 }
 
@@ -334,7 +320,7 @@ fn a_herd_of_mfa_roles_renews_with_one_mfa_session_and_one_code() {
     let herd = Herd::new(size);
     let mut entries: Vec<String> = herd.names.iter().map(|n| format!("session:{n}")).collect();
     entries.push(herd.mfa_entry());
-    let _forget = ForgetEntries(entries);
+    let _forget = ForgetKeychainEntries(entries);
 
     // Activate them all with one command: one code, one MFA session, kept in the keychain.
     herd.device_shows(FIRST_CODE);

@@ -170,13 +170,15 @@ impl Engine {
     /// One operation's view of the files, the state, the settings and the source index, each
     /// read at most once (see [`Snapshot`]).
     pub fn snapshot(&self) -> Snapshot {
+        let state = self.state_store();
+        let index = SourceIndex::in_dir(state.dir()).on(Arc::clone(&self.fs));
         Snapshot::new(
             Arc::clone(&self.env),
             Arc::clone(&self.fs),
             Arc::clone(&self.clock),
-            self.state_store(),
+            state,
             self.settings_store(),
-            SourceIndex::in_dir(self.state_store().dir()).on(Arc::clone(&self.fs)),
+            index,
         )
     }
 

@@ -18,7 +18,7 @@ use crate::credfile::Document;
 use crate::env::{Env, Fs};
 use crate::error::{Error, Result};
 use crate::files::FileLocations;
-use crate::keychain::{IndexError, SourceIndex, SourceInfo};
+use crate::keychain::{SourceIndex, SourceInfo};
 use crate::profile::examine::examine_bytes;
 use crate::profile::{FileKind, ProfileKind, ProfileSet};
 use crate::request::CredentialRequest;
@@ -102,13 +102,12 @@ pub struct Snapshot {
     state_store: StateStore,
     settings: SettingsStore,
     index: SourceIndex,
-    config_bytes: OnceLock<std::result::Result<Option<Vec<u8>>, ReadFailure>>,
     credentials_bytes: OnceLock<std::result::Result<Option<Vec<u8>>, ReadFailure>>,
     profiles: OnceLock<std::result::Result<ProfileSet, ProfilesFailure>>,
     credentials_doc: OnceLock<Document>,
     state: OnceLock<std::result::Result<State, StateError>>,
     policy: OnceLock<Policy>,
-    sources: OnceLock<std::result::Result<BTreeMap<String, SourceInfo>, IndexError>>,
+    sources: OnceLock<BTreeMap<String, SourceInfo>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -140,7 +139,6 @@ impl Snapshot {
             state_store,
             settings,
             index,
-            config_bytes: OnceLock::new(),
             credentials_bytes: OnceLock::new(),
             profiles: OnceLock::new(),
             credentials_doc: OnceLock::new(),
@@ -175,12 +173,16 @@ impl Snapshot {
         })
     }
 
-    fn credentials_bytes(&self) -> Result<Option<&[u8]>> {
+    /// The credentials file's bytes, read once: both the profiles and `cached_session` use them.
+    fn credentials_bytes_once(&self) -> std::result::Result<Option<&[u8]>, &ReadFailure> {
         self.credentials_bytes
             .get_or_init(|| self.read(&self.locations.credentials))
             .as_ref()
             .map(Option::as_deref)
-            .map_err(ReadFailure::error)
+    }
+
+    fn credentials_bytes(&self) -> Result<Option<&[u8]>> {
+        self.credentials_bytes_once().map_err(ReadFailure::error)
     }
 
     /// Both profile files, merged as the AWS tools merge them (see
@@ -196,22 +198,20 @@ impl Snapshot {
     }
 
     fn load_profiles(&self) -> std::result::Result<ProfileSet, ProfilesFailure> {
+        // The config file is read here only (the profiles are read once); the credentials file's
+        // bytes are kept for `cached_session` too.
         let config = self
-            .config_bytes
-            .get_or_init(|| self.read(&self.locations.config))
-            .as_ref()
-            .map_err(|e| ProfilesFailure::Read(e.clone()))?;
+            .read(&self.locations.config)
+            .map_err(ProfilesFailure::Read)?;
         let config = examine_bytes(&self.locations.config, FileKind::Config, config.as_deref());
         let (config, mut warnings) = config.usable().map_err(ProfilesFailure::Parse)?;
         let credentials = self
-            .credentials_bytes
-            .get_or_init(|| self.read(&self.locations.credentials))
-            .as_ref()
+            .credentials_bytes_once()
             .map_err(|e| ProfilesFailure::Read(e.clone()))?;
         let credentials = examine_bytes(
             &self.locations.credentials,
             FileKind::Credentials,
-            credentials.as_deref(),
+            credentials,
         );
         let (credentials, more) = credentials.usable().map_err(ProfilesFailure::Parse)?;
         warnings.extend(more);
@@ -238,14 +238,14 @@ impl Snapshot {
     /// The keychain sources the index lists (no keychain access). An index that cannot be read is
     /// logged and counts as none: it must not break profiles that use no keychain source.
     pub fn sources(&self) -> &BTreeMap<String, SourceInfo> {
-        static NONE: BTreeMap<String, SourceInfo> = BTreeMap::new();
-        match self.sources.get_or_init(|| self.index.all()) {
+        // Said once per operation, not once per plan of a batch.
+        self.sources.get_or_init(|| match self.index.all() {
             Ok(sources) => sources,
             Err(error) => {
                 tracing::warn!(%error, "keychain sources ignored");
-                &NONE
+                BTreeMap::new()
             }
-        }
+        })
     }
 
     /// How `name`'s credentials would be obtained, with a keychain source's MFA device and
