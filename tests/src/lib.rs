@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod desktop;
+pub mod fake_sso;
 pub mod proxy;
 
 /// A variable that `scripts/test.sh` exports; its absence fails the test with instructions.
@@ -125,6 +126,75 @@ pub fn describe(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// A call to the control API of a test service on 127.0.0.1:`port` (the STS fault proxy, the
+/// fake Identity Center), one connection a call; fails the test unless the answer is 200 with
+/// JSON.
+pub fn control_call(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let body = body.map(serde_json::Value::to_string).unwrap_or_default();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("connect to 127.0.0.1:{port}: {e}"));
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send control call");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("read control answer");
+    let (head, json) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{method} {path} {body}: {answer}"
+    );
+    serde_json::from_str(json).expect("JSON from a control call")
+}
+
+/// Start a test service that announces its port as the first line on stdout, `{prefix}<port>`;
+/// `diagnostics` adds to the failure when it prints anything else (e.g. its log).
+pub fn start_announcing_port(
+    cmd: &mut Command,
+    prefix: &str,
+    diagnostics: impl FnOnce() -> String,
+) -> (ChildGuard, u16) {
+    use std::io::BufRead;
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = ChildGuard(
+        cmd.stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {program}: {e}")),
+    );
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("read the first line of {program}: {e}"));
+    let port = line
+        .trim()
+        .strip_prefix(prefix)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "{program} printed {line:?}, not `{prefix}<port>`{}",
+                diagnostics()
+            )
+        });
+    (child, port)
 }
 
 /// A child process that is killed when the guard is dropped, so a failing test never leaves it

@@ -1,14 +1,12 @@
 //! `rk-sts-proxy` for one test: a fault-injecting proxy in front of moto (see
 //! `src/bin/rk-sts-proxy.rs` for the control API). Killed when dropped.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::{bin, require_env, ChildGuard};
+use crate::{bin, control_call, require_env, start_announcing_port, ChildGuard};
 
 /// What the proxy does to a matching call instead of (or before) forwarding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,24 +81,13 @@ impl StsProxy {
     /// Start a proxy in front of moto (`ROLEKEEPER_TEST_STS_URL`).
     pub fn start() -> Self {
         let upstream = require_env("ROLEKEEPER_TEST_STS_URL");
-        let mut child = ChildGuard(
+        let (child, port) = start_announcing_port(
             Command::new(bin("rk-sts-proxy"))
                 .arg(upstream)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("start rk-sts-proxy"),
+                .stderr(Stdio::inherit()),
+            "LISTENING ",
+            String::new,
         );
-        let stdout = child.stdout.take().expect("proxy stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the proxy's LISTENING line");
-        let port = line
-            .trim()
-            .strip_prefix("LISTENING ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("rk-sts-proxy printed {line:?}, not `LISTENING <port>`"));
         Self {
             _child: child,
             port,
@@ -164,29 +151,6 @@ impl StsProxy {
     }
 
     fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to proxy");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send control call");
-        let mut answer = String::new();
-        stream
-            .read_to_string(&mut answer)
-            .expect("read control answer");
-        let (head, json) = answer
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
-        assert!(
-            head.starts_with("HTTP/1.1 200"),
-            "{method} {path} {body}: {answer}"
-        );
-        serde_json::from_str(json).expect("JSON from the proxy")
+        control_call(self.port, method, path, body)
     }
 }
