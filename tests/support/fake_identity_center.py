@@ -7,7 +7,11 @@ one loopback process, for botocore, the AWS CLI and the Rust SDK pointed at it.
 It speaks rest-json as botocore and the Rust SDK parse it: errors carry `x-amzn-ErrorType`; OIDC
 error bodies are `{"error", "error_description"}`, portal ones `{"message"}`. Every call is
 unsigned, as in the service models. A "portal session" starts at each sign-in (a device code or an
-authorization code exchanged for tokens); its access and refresh tokens live until it ends.
+authorization code exchanged for tokens; counted as `sign_ins`); its access and refresh tokens live
+until it ends (a control, or Logout, which ends the session as the service's does). A refresh
+token comes only with a registration that had scopes (the legacy/refreshable split), and is
+spent by its use (rotation). A role not assigned answers 403 ForbiddenException "No access", as
+the real service does, though the model does not list it.
 
 It does not fake: signatures or CreateTokenWithIAM, id tokens, real users or a sign-in form (a GET
 of the verification or authorize URL is the user's consent), scopes beyond "some or none", region
@@ -15,8 +19,8 @@ redirects, vanity start URLs, or any limit beyond what a test switches on.
 
 Usage: fake_identity_center.py [--port N]   prints `PORT <n>` once it listens.
 Test controls, JSON in and out: POST /__fake/config (merge-set the keys of DEFAULTS),
-POST /__fake/approve {"userCode"}, POST /__fake/end_portal_session,
-POST /__fake/expire_access_tokens, GET /__fake/stats.
+POST /__fake/approve {"userCode"[, "deny": true]}, POST /__fake/end_portal_session,
+POST /__fake/expire_access_tokens, GET /__fake/stats (every request counted, failed ones too).
 """
 import argparse
 import base64
@@ -349,6 +353,18 @@ class State:
         raise portal_error(404, "ResourceNotFound", f"no control {method} {path}")
 
 
+def json_answer(value, status=200, headers=None):
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(value)
+
+
+def error_answer(problem):
+    if problem.code is None:
+        body = {"message": problem.description}
+    else:
+        body = {"error": problem.code, "error_description": problem.description}
+    return json_answer(body, problem.status, {"x-amzn-ErrorType": problem.name + "Exception"})
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state = None  # set in main()
@@ -364,66 +380,57 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        # Read as is: `x-amz-sso_bearer_token` has an underscore, which some proxies drop.
         token = self.headers.get("x-amz-sso_bearer_token")
         self.note = f"token={short(token)}" if token is not None else ""
-        state = self.state
         try:
             body = json.loads(raw) if raw.strip() else {}
-            with state.lock:
-                if url.path.startswith("/__fake/"):
-                    return self.send_json(200, state.control(method, url.path, body))
-                if (method, url.path) == ("GET", "/authorize"):
-                    return self.send_raw(*state.authorize(url.query))
-                if (method, url.path) == ("GET", "/device"):
-                    return self.device_page(query.get("user_code", ""))
-                post = {"/client/register": state.register_client,
-                        "/device_authorization": state.start_device_authorization,
-                        "/token": state.create_token}
-                get = {"/federation/credentials": state.get_role_credentials,
-                       "/assignment/accounts": state.list_accounts,
-                       "/assignment/roles": state.list_account_roles}
-                if method == "POST" and url.path in post:
-                    return self.send_json(200, post[url.path](body))
-                if method == "GET" and url.path in get:
-                    return self.send_json(200, get[url.path](token, query))
-                if (method, url.path) == ("POST", "/logout"):
-                    state.logout(token)
-                    return self.send_raw(200, {}, "")
-            return self.send_raw(404, {}, f"no route {method} {url.path}")
+            with self.state.lock:
+                answer = self.route(method, url.path, url.query, body, token)
         except json.JSONDecodeError:
-            return self.send_error_json(
-                oidc_error("InvalidRequest", "invalid_request", "body is not JSON"))
+            answer = error_answer(oidc_error("InvalidRequest", "invalid_request", "not JSON"))
         except Problem as problem:
-            return self.send_error_json(problem)
+            self.note = f"{self.note} {problem.name}Exception".strip()
+            answer = error_answer(problem)
         except Exception as error:  # a bug here, or a test's bad setting: say so, keep serving
             self.log_message("internal error: %r", error)
-            return self.send_error_json(
-                oidc_error("InternalServer", "server_error", repr(error), 500))
+            answer = error_answer(oidc_error("InternalServer", "server_error", repr(error), 500))
+        self.send_raw(*answer)
+
+    def route(self, method, path, query_string, body, token):
+        """The answer, (status, headers, text), with the state's lock held."""
+        state = self.state
+        query = {k: v[-1] for k, v in parse_qs(query_string).items()}
+        if path.startswith("/__fake/"):
+            return json_answer(state.control(method, path, body))
+        post = {"/client/register": state.register_client,
+                "/device_authorization": state.start_device_authorization,
+                "/token": state.create_token}
+        get = {"/federation/credentials": state.get_role_credentials,
+               "/assignment/accounts": state.list_accounts,
+               "/assignment/roles": state.list_account_roles}
+        if method == "POST" and path in post:
+            return json_answer(post[path](body))
+        if method == "GET" and path in get:
+            return json_answer(get[path](token, query))
+        if (method, path) == ("POST", "/logout"):
+            state.logout(token)
+            return 200, {}, ""
+        if (method, path) == ("GET", "/authorize"):
+            return state.authorize(query_string)
+        if (method, path) == ("GET", "/device"):
+            return self.device_page(query.get("user_code", ""))
+        return 404, {}, f"no route {method} {path}"
 
     def device_page(self, user_code):
-        config = self.state.config
-        acted = ""
+        config, acted = self.state.config, ""
         if config["auto_approve"]:
             approve = not config["deny_device"]
             if self.state.decide_device(user_code, approve):
                 acted = "approved" if approve else "denied"
         self.note = f"user_code={user_code} {acted or 'no action'}"
         words = f"Request {acted}." if acted else "Nothing to do for this code."
-        return self.send_raw(200, {"Content-Type": "text/html"},
-                             f"<html><body><p>{words}</p></body></html>")
-
-    def send_error_json(self, problem):
-        if problem.code is None:
-            body = {"message": problem.description}
-        else:
-            body = {"error": problem.code, "error_description": problem.description}
-        self.note = (self.note + f" {problem.name}Exception").strip()
-        self.send_json(problem.status, body, {"x-amzn-ErrorType": problem.name + "Exception"})
-
-    def send_json(self, status, value, headers=None):
-        self.send_raw(status, {"Content-Type": "application/json", **(headers or {})},
-                      json.dumps(value))
+        return 200, {"Content-Type": "text/html"}, f"<html><body><p>{words}</p></body></html>"
 
     def send_raw(self, status, headers, text):
         data = text.encode()
