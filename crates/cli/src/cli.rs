@@ -79,6 +79,14 @@ pub enum Command {
     #[command(after_help = "Example:\n  rolekeeper login prodaccess\n  \
                             rolekeeper login prodaccess --mfa-code 123456 --duration 4h")]
     Login(LoginArgs),
+    /// Sign in to IAM Identity Center (SSO) once for every profile of a session and every AWS
+    /// tool: the sign-in is kept fresh while the portal session lasts.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rolekeeper sso login corp\n  rolekeeper sso login dev --device-code\n  \
+                      rolekeeper sso list\n  rolekeeper sso logout corp"
+    )]
+    Sso(SsoCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  rolekeeper completions bash > ~/.local/share/bash-completion/completions/rolekeeper\n  \
@@ -152,6 +160,47 @@ pub struct LoginArgs {
 pub struct CompletionsArgs {
     /// The shell to complete in.
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Sign in (in the browser; --device-code for a machine without one). A sign-in that is
+    /// still good is reused: nothing is asked.
+    Login(SsoLoginArgs),
+    /// Sign out: ends the portal session, removes the token from ~/.aws/sso/cache and the
+    /// refresh token from the keychain, and forgets the role sessions it gave.
+    Logout(SsoLogoutArgs),
+    /// List the sign-ins the config file names and how each stands.
+    List(SsoListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLoginArgs {
+    /// An [sso-session] name, or a profile that uses one (default: the only sign-in the files
+    /// name).
+    pub name: Option<String>,
+    /// Sign in with a code shown here, confirmed on any device's browser.
+    #[arg(long)]
+    pub device_code: bool,
+    /// Print the sign-in URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Sign in even if a good sign-in is there.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLogoutArgs {
+    /// An [sso-session] name, or a profile that uses one (default: the only sign-in).
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoListArgs {
+    /// One JSON array (label, start_url, region, signed_in_until, renewable, profiles).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,6 +16,7 @@ mod prompt;
 mod serve;
 mod sessions;
 mod source;
+mod sso;
 mod status;
 mod tty;
 
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         cli::Command::Source(c) => source::run(c),
         cli::Command::CredentialProcess(a) => credential_process::run(a),
         cli::Command::Login(a) => login::run(a),
+        cli::Command::Sso(c) => sso::run(c),
         cli::Command::Completions(a) => completions::completions(a),
         cli::Command::Man => completions::man(),
         cli::Command::Exec(a) => match exec::run(a) {

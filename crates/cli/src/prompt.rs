@@ -2,6 +2,8 @@
 //! (`tty.rs`).
 
 use rolekeeper_core::env::ProcessEnv;
+use rolekeeper_core::sso::login::browser_available;
+use rolekeeper_core::sso::{Flow, SignIn, SIGN_IN_TIMEOUT};
 use rolekeeper_core::tray_ipc::TrayPrompt;
 use rolekeeper_core::{is_mfa_code, MfaPrompt, Secret};
 
@@ -19,6 +21,23 @@ impl MfaPrompt for Interactive {
             .code(profile, serial)
             .or_else(|| TrayPrompt::from_env(&ProcessEnv).code(profile, serial))
     }
+
+    fn sign_in(&self) -> Option<SignIn<'_>> {
+        browser_sign_in()
+    }
+}
+
+/// An IAM Identity Center sign-in in the browser, its URL on stderr: for a command a person
+/// started, or a program's credential process when a browser can be opened here (the steps on
+/// stderr, which the AWS tools pass on). Without a browser, nobody could finish it: the error
+/// says to run `rolekeeper sso login`, which can use a device code.
+fn browser_sign_in() -> Option<SignIn<'static>> {
+    browser_available(&ProcessEnv).then_some(SignIn {
+        flow: Flow::Browser,
+        open_browser: true,
+        ui: &crate::sso::Terminal,
+        timeout: SIGN_IN_TIMEOUT,
+    })
 }
 
 /// Where a command a person started gets its code: `--mfa-code` when given (checked to be six
@@ -57,5 +76,9 @@ impl MfaPrompt for Unattended {
         TrayPrompt::from_env(&ProcessEnv)
             .code(profile, serial)
             .or_else(|| TtyPrompt.code(profile, serial))
+    }
+
+    fn sign_in(&self) -> Option<SignIn<'_>> {
+        browser_sign_in()
     }
 }

@@ -30,6 +30,9 @@ pub(crate) use activation::Renewed;
 mod outlook;
 /// Serving credentials to a caller that wants them now, in the one serving order.
 mod served;
+/// IAM Identity Center sign-ins: listing, signing in and out, keeping them fresh.
+mod sso;
+pub use sso::{SignInOutcome, SsoSessionView};
 
 pub use crate::request::{CredentialRequest, GivenCode, MfaPrompt, NoMfaPrompt};
 pub use crate::snapshot::{ProfileSummary, SessionStatus};

@@ -45,7 +45,7 @@ pub enum Error {
     #[error("profile `{profile}`: source_profile chain loops ({chain}); make one profile in the chain use static keys or credential_source")]
     SourceProfileLoop { profile: String, chain: String },
 
-    #[error("profile `{profile}` ({origin}) has no credentials: neither aws_access_key_id/aws_secret_access_key nor role_arn with source_profile or credential_source; add keys or a role")]
+    #[error("profile `{profile}` ({origin}) has no credentials: neither aws_access_key_id/aws_secret_access_key, nor role_arn with source_profile or credential_source, nor an IAM Identity Center role (sso_account_id and sso_role_name); add keys or a role")]
     NoCredentials { profile: String, origin: String },
 
     #[error("profile `{profile}` ({origin}) has {present} but not {missing}; add {missing}")]
@@ -148,6 +148,37 @@ pub enum Error {
 
     #[error(transparent)]
     SourceIndex(#[from] IndexError),
+
+    #[error(
+        "profile `{profile}` ({origin}) is configured for IAM Identity Center (SSO) but {why}"
+    )]
+    SsoSettings {
+        profile: String,
+        origin: Origin,
+        why: String,
+    },
+
+    #[error("no [sso-session {name}] section in {}; `rolekeeper sso list` shows the sign-ins the files name", path.display())]
+    SsoSessionNotFound { name: String, path: PathBuf },
+
+    #[error("[sso-session {name}] ({origin}) lacks {missing}; add {missing} to that section")]
+    SsoSessionIncomplete {
+        name: String,
+        origin: Origin,
+        missing: String,
+    },
+
+    #[error("IAM Identity Center sign-in `{session}` is needed: {why}; run `rolekeeper sso login {session}` (or use Sign in from the RoleKeeper tray)")]
+    SsoSignInNeeded { session: String, why: String },
+
+    #[error("IAM Identity Center sign-in `{session}`: {cause}")]
+    Sso {
+        session: String,
+        cause: crate::sso::SsoError,
+    },
+
+    #[error("IAM Identity Center sign-in `{session}` did not finish: {why}")]
+    SsoSignInFailed { session: String, why: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -172,6 +203,13 @@ impl Error {
             | Error::MfaCodeReused { .. }
             | Error::MfaProcess { .. } => "MFA code".to_owned(),
             Error::Conflict { .. } => "conflict in the credentials file".to_owned(),
+            Error::SsoSignInNeeded { .. } | Error::SsoSignInFailed { .. } => {
+                "SSO sign-in needed".to_owned()
+            }
+            Error::Sso { cause, .. } => cause
+                .code
+                .clone()
+                .unwrap_or_else(|| "IAM Identity Center".to_owned()),
             Error::Io { .. } | Error::Write { .. } | Error::State(_) => "file error".to_owned(),
             Error::Keychain { .. }
             | Error::UnknownSource { .. }

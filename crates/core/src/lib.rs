@@ -28,6 +28,7 @@ pub mod session_socket;
 pub mod settings;
 pub mod sleep;
 pub mod snapshot;
+pub mod sso;
 pub mod state;
 pub mod sts;
 #[cfg(unix)]

@@ -10,6 +10,12 @@ use crate::secret::Secret;
 pub trait MfaPrompt: Send + Sync {
     /// Ask for the code for `serial` on behalf of `profile`; `None` if nobody can be asked.
     fn code(&self, profile: &str, serial: &str) -> Option<Secret>;
+
+    /// How to sign in to IAM Identity Center when a profile's session needs it; `None` (the
+    /// default): nobody can, and the error says how to sign in.
+    fn sign_in(&self) -> Option<crate::sso::SignIn<'_>> {
+        None
+    }
 }
 
 /// Nobody to ask: a role that needs a code fails with a clear error.

@@ -6,7 +6,7 @@
 //! `credential_process` are bases too. Checked against the cross-SDK corpus
 //! (`tests/conformance.rs`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ pub enum Base {
     /// IAM Identity Center (SSO): the `sso_*` settings, from the profile or its `[sso-session]`.
     Sso {
         profile: String,
-        settings: BTreeMap<String, String>,
+        role: crate::sso::SsoRole,
     },
     /// `credential_process = COMMAND`.
     Process {
@@ -101,6 +101,12 @@ impl Plan {
     /// The role the requested profile ends up as, if any.
     pub fn final_role(&self) -> Option<&RoleStep> {
         self.roles.last()
+    }
+
+    /// Whether the plan ends in a session that expires and is renewed: a role assumed, or an
+    /// IAM Identity Center role's credentials.
+    pub fn is_session(&self) -> bool {
+        !self.roles.is_empty() || matches!(self.base, Base::Sso { .. })
     }
 }
 
@@ -309,10 +315,10 @@ fn terminal_base(set: &ProfileSet, profile: &Profile) -> Result<Base> {
             why: "it needs role_arn in the same profile".to_owned(),
         });
     }
-    if let Some(settings) = sso_settings(set, profile)? {
+    if let Some(role) = crate::sso::sso_role_of(set, profile)? {
         return Ok(Base::Sso {
             profile: profile.name.clone(),
-            settings,
+            role,
         });
     }
     if let Some(v) = profile
@@ -332,64 +338,6 @@ fn terminal_base(set: &ProfileSet, profile: &Profile) -> Result<Base> {
             origin: describe_origin(profile, set),
         }),
     }
-}
-
-/// The SSO settings of a profile, checked as the SDKs check them.
-fn sso_settings(set: &ProfileSet, profile: &Profile) -> Result<Option<BTreeMap<String, String>>> {
-    let invalid = |key: &'static str, why: &str| {
-        let v = profile.get(key);
-        Error::InvalidSetting {
-            profile: profile.name.clone(),
-            origin: origin_of(profile, key),
-            key,
-            value: v.map(|v| v.text.clone()).unwrap_or_default(),
-            why: why.to_owned(),
-        }
-    };
-    let mut settings = BTreeMap::new();
-    if let Some(session_name) = profile.text("sso_session") {
-        let Some(session) = set.sso_session(session_name) else {
-            return Err(invalid(
-                "sso_session",
-                "no [sso-session] section of that name exists",
-            ));
-        };
-        if profile.text("sso_region").is_some() && !session.contains_key("sso_region") {
-            return Err(invalid(
-                "sso_region",
-                "with sso_session, sso_region belongs in the [sso-session] section",
-            ));
-        }
-        settings.insert("sso_session".to_owned(), session_name.to_owned());
-        for key in ["sso_region", "sso_start_url"] {
-            if let Some(value) = session.get(key) {
-                settings.insert(key.to_owned(), value.clone());
-            }
-        }
-    }
-    match (
-        profile.text("sso_account_id"),
-        profile.text("sso_role_name"),
-    ) {
-        (Some(account), Some(role)) => {
-            settings.insert("sso_account_id".to_owned(), account.to_owned());
-            settings.insert("sso_role_name".to_owned(), role.to_owned());
-        }
-        (Some(_), None) => return Err(invalid("sso_account_id", "sso_role_name must also be set")),
-        (None, Some(_)) => return Err(invalid("sso_role_name", "sso_account_id must also be set")),
-        (None, None) => {}
-    }
-    if settings.is_empty() {
-        return Ok(None);
-    }
-    if !settings.contains_key("sso_session") {
-        for key in ["sso_region", "sso_start_url"] {
-            if let Some(value) = profile.text(key) {
-                settings.insert(key.to_owned(), value.to_owned());
-            }
-        }
-    }
-    Ok(Some(settings))
 }
 
 fn static_keys(profile: &Profile) -> Result<Option<StaticKeys>> {

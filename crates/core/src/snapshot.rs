@@ -156,6 +156,11 @@ impl Snapshot {
         self.clock.as_ref()
     }
 
+    /// The file system the operation reads and writes through.
+    pub fn fs(&self) -> &dyn Fs {
+        self.fs.as_ref()
+    }
+
     pub fn locations(&self) -> &FileLocations {
         &self.locations
     }

@@ -274,7 +274,7 @@ fn config_builder(settings: &StsSettings) -> aws_sdk_sts::config::Builder {
     builder
 }
 
-fn is_plain_http(url: &str) -> bool {
+pub(crate) fn is_plain_http(url: &str) -> bool {
     url.get(..7)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
 }
@@ -284,7 +284,7 @@ fn is_plain_http(url: &str) -> bool {
 /// even for `http://`: on Debian that is ~290 PEM files parsed, most of a cold `export`'s own
 /// time. Everything else is as in the default (connect and read timeouts, the runtime's sleep,
 /// HTTP_PROXY/NO_PROXY from the environment).
-fn plain_http_client() -> aws_sdk_sts::config::SharedHttpClient {
+pub(crate) fn plain_http_client() -> aws_sdk_sts::config::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::{Builder, ConnectorBuilder};
     Builder::new().build_with_connector_fn(|settings, components| {
@@ -570,7 +570,7 @@ fn status_kind(status: u16) -> StsErrorKind {
 }
 
 /// The error and its sources, joined, without Debug noise.
-fn chain_text(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain_text(error: &dyn std::error::Error) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(s) = source {

@@ -78,7 +78,7 @@ impl Engine {
         // A role session held by the running engine (obtained by it, or by another process that
         // gave it over), bound to the same files, source and roles.
         #[cfg(unix)]
-        let handover = match (&self.running, job.plan.roles.is_empty()) {
+        let handover = match (&self.running, !job.plan.is_session()) {
             (Some(running), false) => {
                 let entry = session_entry(name);
                 let bound = session_bound(snapshot, &job.plan, &request);

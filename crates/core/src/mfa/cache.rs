@@ -106,6 +106,11 @@ impl SessionCache {
         Self { store }
     }
 
+    /// The keychain it keeps sessions in.
+    pub(crate) fn store(&self) -> &Arc<dyn SecretStore> {
+        &self.store
+    }
+
     /// The session in `entry`, whatever its age, if it was obtained for `bound_to`.
     pub async fn read(&self, entry: &str, bound_to: &str) -> Option<Credentials> {
         let name = entry.to_owned();

@@ -60,6 +60,7 @@ pub(crate) fn base_credentials(
             what: format!("credential_source = {source}"),
         }),
         Base::WebIdentity { profile, .. } => Err(unsupported(profile, "web_identity_token_file")),
+        // Obtained by the caller (sign-in and the portal are async); not reached.
         Base::Sso { profile, .. } => Err(unsupported(profile, "IAM Identity Center (sso_*)")),
         Base::Process {
             profile, origin, ..

@@ -141,9 +141,25 @@ impl Obtainer<'_> {
         format!("rolekeeper-{seconds}")
     }
 
-    /// The keys a plan starts from: a keychain source's, or the base's own.
-    async fn start(&self, plan: &Plan) -> Result<Credentials> {
+    /// What the SSO code needs of this operation.
+    pub(crate) fn sso(&self) -> crate::sso::SsoDeps<'_> {
+        crate::sso::SsoDeps {
+            env: self.snapshot.env(),
+            fs: self.snapshot.fs(),
+            clock: self.snapshot.clock(),
+            store: self.cache.store(),
+            held: self.held,
+        }
+    }
+
+    /// The keys a plan starts from: a keychain source's, an IAM Identity Center role's (signing
+    /// in when `prompt` can and must), or the base's own.
+    async fn start(&self, plan: &Plan, prompt: &dyn MfaPrompt) -> Result<Credentials> {
         match &plan.base {
+            Base::Sso { role, .. } => {
+                let sign_in = prompt.sign_in();
+                crate::sso::keeper::role_credentials(&self.sso(), role, sign_in.as_ref()).await
+            }
             Base::KeychainSource { name, .. } => {
                 let source = self.sources.get(name).await?;
                 Ok(Credentials {
@@ -171,6 +187,14 @@ pub fn session_bound(snapshot: &Snapshot, plan: &Plan, request: &CredentialReque
                 .env()
                 .non_empty("AWS_ACCESS_KEY_ID")
                 .unwrap_or_default()
+        ),
+        Base::Sso { role, .. } => format!(
+            "sso:{}|{}|{}|{:?}",
+            role.session.label(),
+            role.account_id,
+            role.role_name,
+            crate::sso::service::SsoEndpoints::from_env(snapshot.env(), &role.session.region)
+                .portal
         ),
         _ => "other".to_owned(),
     };
@@ -225,7 +249,7 @@ pub(crate) async fn kept_role_session(
     request: &CredentialRequest,
     margin: Duration,
 ) -> Option<Credentials> {
-    if plan.roles.is_empty() {
+    if !plan.is_session() {
         return None;
     }
     let entry = session_entry(&plan.profile);
@@ -244,7 +268,7 @@ pub async fn obtain(o: &Obtainer<'_>, job: Job, prompt: &dyn MfaPrompt) -> Resul
         request,
         keep,
     } = job;
-    if plan.roles.is_empty() {
+    if !plan.is_session() {
         if let Base::KeychainSource { name, .. } = &plan.base {
             if !request.long_term_keys {
                 return source_session(o, name, &plan, &request, prompt)
@@ -252,7 +276,7 @@ pub async fn obtain(o: &Obtainer<'_>, job: Job, prompt: &dyn MfaPrompt) -> Resul
                     .map(Obtained::new);
             }
         }
-        return o.start(&plan).await.map(Obtained::new);
+        return o.start(&plan, prompt).await.map(Obtained::new);
     }
     let entry = session_entry(&plan.profile);
     let bound = session_bound(o.snapshot, &plan, &request);
@@ -266,9 +290,9 @@ pub async fn obtain(o: &Obtainer<'_>, job: Job, prompt: &dyn MfaPrompt) -> Resul
             return Ok(Obtained::kept(kept));
         }
     }
-    let mut current = o.start(&plan).await?;
+    let mut current = o.start(&plan, prompt).await?;
     let source = source_name(&plan).map(str::to_owned);
-    let last = plan.roles.len() - 1;
+    let last = plan.roles.len().saturating_sub(1);
     for (index, step) in plan.roles.iter().enumerate() {
         let duration = if index == last {
             request.duration.or(step.duration)

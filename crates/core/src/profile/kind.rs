@@ -11,7 +11,8 @@ use super::Profile;
 pub enum ProfileKind {
     /// Long-term keys (`aws_access_key_id`): nothing to renew.
     Static,
-    /// A role (`role_arn`): a session RoleKeeper can keep fresh.
+    /// A role (`role_arn`, or an IAM Identity Center role: `sso_account_id` / `sso_role_name`):
+    /// a session RoleKeeper can keep fresh.
     Role,
     /// Neither, e.g. a `[default]` with only a region: nothing to assume.
     Other,
@@ -20,7 +21,10 @@ pub enum ProfileKind {
 impl ProfileKind {
     /// A role wins over keys in the same profile: the AWS tools assume the role.
     pub fn of(profile: &Profile) -> Self {
-        if profile.text("role_arn").is_some() {
+        if profile.text("role_arn").is_some()
+            || profile.text("sso_account_id").is_some()
+            || profile.text("sso_role_name").is_some()
+        {
             ProfileKind::Role
         } else if profile.text("aws_access_key_id").is_some() {
             ProfileKind::Static

@@ -90,7 +90,8 @@ pub struct ProfileSet {
     pub config_path: PathBuf,
     pub credentials_path: PathBuf,
     profiles: BTreeMap<String, Profile>,
-    sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
+    /// `[sso-session NAME]` sections, each read as a profile of that name (values with origins).
+    sso_sessions: BTreeMap<String, Profile>,
     warnings: Vec<super::Quirk>,
 }
 
@@ -109,9 +110,29 @@ impl ProfileSet {
             .iter()
             .filter(|s| s.kind == SectionKind::SsoSession)
         {
-            let session = set.sso_sessions.entry(section.name.clone()).or_default();
+            let session = set
+                .sso_sessions
+                .entry(section.name.clone())
+                .or_insert_with(|| Profile {
+                    name: section.name.clone(),
+                    ..Profile::default()
+                });
+            session.defined_at.push(Origin {
+                path: config.path.clone(),
+                line: section.line,
+            });
             for property in &section.properties {
-                session.insert(property.key.clone(), property.value.clone());
+                session.values.insert(
+                    property.key.clone(),
+                    Value {
+                        text: property.value.clone(),
+                        origin: Origin {
+                            path: config.path.clone(),
+                            line: property.line,
+                        },
+                        adopted: property.adopted,
+                    },
+                );
             }
         }
         let has_prefixed_default = config
@@ -171,8 +192,13 @@ impl ProfileSet {
     }
 
     /// The settings of an `[sso-session NAME]` section of the config file.
-    pub fn sso_session(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+    pub fn sso_session(&self, name: &str) -> Option<&Profile> {
         self.sso_sessions.get(name)
+    }
+
+    /// Every `[sso-session]` section, by name.
+    pub fn sso_sessions(&self) -> impl Iterator<Item = &Profile> {
+        self.sso_sessions.values()
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
