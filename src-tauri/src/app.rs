@@ -122,6 +122,9 @@ impl EngineNotice {
             Event::Shadowed { name, .. } => ("shadowed", Some(name)),
             Event::Reloaded { .. } => ("reloaded", None),
             Event::Problem { .. } => ("problem", None),
+            Event::SsoSignedIn { session, .. } => ("sso_signed_in", Some(session)),
+            Event::SsoEnding { session, .. } => ("sso_ending", Some(session)),
+            Event::SsoSignInNeeded { session, .. } => ("sso_sign_in_needed", Some(session)),
             Event::Stopped => ("stopped", None),
         };
         Self {

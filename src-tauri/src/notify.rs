@@ -47,6 +47,11 @@ pub struct Notice {
     pub sticky: bool,
 }
 
+/// The notification key of an IAM Identity Center sign-in (apart from session names).
+pub fn sso_key(session: &str) -> String {
+    format!("sso:{session}")
+}
+
 /// What to do about an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -167,6 +172,29 @@ impl Notices {
             Event::Reloaded { .. } => match self.shown.remove(PROBLEM) {
                 Some(_) => Decision::Close {
                     session: PROBLEM.to_owned(),
+                },
+                None => Decision::Nothing,
+            },
+            Event::SsoEnding { session, at } => self.raise(
+                &sso_key(session),
+                Condition::Expiring,
+                format!(
+                    "{session}: SSO sign-in ends at {}",
+                    rolekeeper_core::mfa::plan::clock_time(*at)
+                ),
+                "It cannot be renewed by itself. Sign in to keep its sessions fresh.".to_owned(),
+                false,
+            ),
+            Event::SsoSignInNeeded { session, message } => self.raise(
+                &sso_key(session),
+                Condition::Failing,
+                format!("{session}: SSO sign-in needed"),
+                message.clone(),
+                false,
+            ),
+            Event::SsoSignedIn { session, .. } => match self.shown.remove(&sso_key(session)) {
+                Some(_) => Decision::Close {
+                    session: sso_key(session),
                 },
                 None => Decision::Nothing,
             },

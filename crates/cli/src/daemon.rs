@@ -98,6 +98,17 @@ fn log_event(event: &Event) {
             "shadowed: {by} wins over the credentials file for the AWS tools; `rolekeeper activate {name}` adopts it"
         ),
         Event::Conflict { name, message } => tracing::error!(session = %name, "{message}"),
+        Event::SsoSignedIn { session, until } => tracing::info!(
+            sso_session = %session,
+            until = %rolekeeper_core::credentials::isoformat(*until),
+            "SSO sign-in good, renewed by itself"
+        ),
+        Event::SsoEnding { session, at } => tracing::warn!(
+            sso_session = %session,
+            "SSO sign-in `{session}` ends at {}: sign in (`rolekeeper sso login {session}`) to keep its sessions fresh",
+            rolekeeper_core::credentials::isoformat(*at)
+        ),
+        Event::SsoSignInNeeded { message, .. } => tracing::warn!("{message}"),
         Event::Stopped => tracing::info!("engine stopped"),
     }
 }

@@ -72,6 +72,9 @@ pub enum Command {
     /// The state file changed (another process, or this one outside the loop: see `watch.rs`):
     /// follow it, reporting what changed.
     Follow,
+    /// An IAM Identity Center sign-in was made or ended here (the desktop's Sign in / Sign
+    /// out): look at every sign-in now.
+    SsoChanged,
     /// Stop the loop.
     Stop,
 }
@@ -123,6 +126,14 @@ pub enum Event {
     /// The session's section in the credentials file is someone else's, or was edited: it was
     /// left alone.
     Conflict { name: String, message: String },
+    /// An IAM Identity Center sign-in is good (again), its access token until `until` and
+    /// renewed by itself.
+    SsoSignedIn { session: String, until: SystemTime },
+    /// A sign-in that cannot be renewed (its portal session is over, or a legacy profile's)
+    /// ends at `at`: sign in before then to keep its sessions fresh.
+    SsoEnding { session: String, at: SystemTime },
+    /// A sign-in is needed: the sessions that use it wait for it.
+    SsoSignInNeeded { session: String, message: String },
     /// The loop has stopped.
     Stopped,
 }
@@ -300,6 +311,11 @@ impl EngineHandle {
         }
     }
 
+    /// Tell the loop a sign-in was made or ended here; returns at once.
+    pub fn sso_changed(&self) {
+        let _ = self.commands.try_send(Command::SsoChanged);
+    }
+
     /// Ask for a refresh of everything; returns at once.
     pub fn refresh_all(&self) {
         // A full queue already holds a refresh request; dropping this one loses nothing.
@@ -396,7 +412,13 @@ struct Loop {
     /// The state file as this loop's last batch left it: the change the watch then reports is
     /// its own, and is not read back.
     own_write: Option<FileStamp>,
+    /// The IAM Identity Center sign-ins the active sessions use.
+    sso: sso::SsoWatch,
+    /// Which sign-in each active session uses (`None`: none), worked out once per reload.
+    sso_of: BTreeMap<String, Option<crate::sso::SsoSession>>,
 }
+
+mod sso;
 
 /// An active session as the loop last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -423,6 +445,8 @@ async fn run(
         deferred: std::collections::VecDeque::new(),
         stopping: false,
         own_write: None,
+        sso: sso::SsoWatch::default(),
+        sso_of: BTreeMap::new(),
     };
     // A change another RoleKeeper was killed in the middle of is finished or undone first.
     match crate::delivery::recover(&engine.locations().credentials, &engine.state_store()) {
@@ -446,7 +470,10 @@ async fn run(
                 let wake = if paused {
                     None
                 } else {
-                    this.schedule.next_wake()
+                    match (this.schedule.next_wake(), this.sso.next_due()) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
                 };
                 tracing::debug!(?wake, sessions = this.schedule.len(), "sleeping");
                 tokio::select! {
@@ -472,7 +499,9 @@ async fn run(
                 tracing::info!("woke from sleep: checking every session");
                 this.reload();
                 this.schedule.retry_transient_now(engine.clock().now());
+                this.sso.all_due(engine.clock().now());
             }
+            Some(Command::SsoChanged) => this.sso.all_due(engine.clock().now()),
             Some(Command::SetPolicy(policy)) => this.schedule.set_policy(policy),
             Some(Command::Activate {
                 name,
@@ -547,10 +576,12 @@ impl Loop {
                 message: e.to_string(),
             });
         }
+        self.sso_of.clear();
         match snapshot.sessions() {
             Ok(sessions) => {
                 self.state_problem = None;
                 self.sync(&sessions);
+                self.sync_sso(snapshot);
                 self.publish(Overview {
                     profiles: summaries,
                     sessions: sessions.clone(),
@@ -599,6 +630,7 @@ impl Loop {
                     self.reload();
                 } else {
                     self.sync(&sessions);
+                    self.sync_sso(snapshot);
                     self.publish_sessions(sessions);
                 }
             }
@@ -767,7 +799,54 @@ impl Loop {
         }
         let due = self.schedule.due(now);
         if !due.is_empty() {
-            self.refresh(due, snapshot, commands).await;
+            self.refresh(due, Arc::clone(&snapshot), commands).await;
+        }
+        self.keep_sign_ins_fresh(&snapshot).await;
+    }
+
+    /// Watch the sign-ins the active sessions use. Which sign-in a session uses is worked out
+    /// once per reload (the profile files are read only for a session not seen before).
+    fn sync_sso(&mut self, snapshot: &Snapshot) {
+        let Some(known) = &self.known else {
+            return;
+        };
+        let names: Vec<String> = known.keys().cloned().collect();
+        self.sso_of.retain(|name, _| names.contains(name));
+        for name in names {
+            if let std::collections::btree_map::Entry::Vacant(entry) = self.sso_of.entry(name) {
+                let session = match snapshot.plan(entry.key()) {
+                    Ok(plan) => match plan.base {
+                        crate::resolve::Base::Sso { role, .. } => Some(role.session),
+                        _ => None,
+                    },
+                    Err(_) => None,
+                };
+                entry.insert(session);
+            }
+        }
+        let mut sessions: Vec<crate::sso::SsoSession> = Vec::new();
+        for session in self.sso_of.values().flatten() {
+            if !sessions.contains(session) {
+                sessions.push(session.clone());
+            }
+        }
+        self.sso.sync(sessions, self.engine.clock().now());
+    }
+
+    /// Refresh the access tokens that are due (one call each, a few a day), and tell what
+    /// changed. A sign-in good again retries the sessions that waited for it.
+    async fn keep_sign_ins_fresh(&mut self, snapshot: &Snapshot) {
+        let now = self.engine.clock().now();
+        for session in self.sso.due(now) {
+            let found = self.engine.sso_keep_fresh(snapshot, &session).await;
+            let now = self.engine.clock().now();
+            let (events, good_again) = self.sso.looked(&session, found, now);
+            for event in events {
+                self.emit(event);
+            }
+            if good_again {
+                self.schedule.retry_now(now);
+            }
         }
     }
 
@@ -1066,6 +1145,9 @@ fn track_health(map: &mut HealthMap, event: &Event) {
         ),
         Event::Reloaded { .. }
         | Event::Problem { .. }
+        | Event::SsoSignedIn { .. }
+        | Event::SsoEnding { .. }
+        | Event::SsoSignInNeeded { .. }
         | Event::Expiring { .. }
         | Event::Shadowed { .. }
         | Event::Changed { .. }
@@ -1088,6 +1170,7 @@ fn failure_kind(error: &Error) -> FailureKind {
         | Error::MfaCodeRejected { .. }
         | Error::MfaCodeReused { .. } => FailureKind::NeedsMfa,
         Error::Write { .. } => FailureKind::Transient,
+        Error::Sso { cause, .. } if cause.is_transient() => FailureKind::Transient,
         _ => FailureKind::NeedsUser,
     }
 }
