@@ -11,7 +11,7 @@ use crate::sso::{SsoSession, TokenState, REFRESH_WINDOW};
 
 /// How often a sign-in that is needed (or could not be checked) is looked at again: a sign-in
 /// made elsewhere (`rolekeeper sso login`, `aws sso login`) is noticed within this.
-const RECHECK: Duration = Duration::from_secs(60);
+const RECHECK: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Default)]
 pub(super) struct SsoWatch {

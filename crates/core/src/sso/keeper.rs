@@ -276,7 +276,7 @@ async fn refresh_locked(
                 start_url: Some(session.start_url.clone()),
                 region: Some(session.region.clone()),
                 access_token: new.access_token,
-                expires_at: now + new.expires_in,
+                expires_at: whole_seconds(now + new.expires_in),
                 client_id: Some(registration.client_id.clone()),
                 client_secret: None,
                 registration_expires_at: Some(registration.expires_at),
@@ -313,6 +313,11 @@ async fn refresh_locked(
     }
 }
 
+/// The token file holds whole seconds; what RoleKeeper reports matches it.
+fn whole_seconds(t: SystemTime) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(epoch_seconds(t))
+}
+
 fn write_token(deps: &SsoDeps<'_>, session: &SsoSession, token: &CachedToken) -> Result<()> {
     let dir = deps.cache_dir()?;
     cache::write_token(deps.fs, &dir, session, token).map_err(|cause| Error::Write {
@@ -334,7 +339,7 @@ pub(crate) async fn keep_sign_in(
         start_url: Some(session.start_url.clone()),
         region: Some(session.region.clone()),
         access_token: new.access_token,
-        expires_at: now + new.expires_in,
+        expires_at: whole_seconds(now + new.expires_in),
         client_id: Some(registration.client_id.clone()),
         client_secret: None,
         registration_expires_at: Some(registration.expires_at),
