@@ -47,9 +47,10 @@ impl World {
         let home = AwsHome::new(&config(), "");
         let fake = FakeIdentityCenter::start();
         let browser_log = home.home().join("browser.log");
+        let token_file = home.home().join(".aws/sso/cache").join(CORP_TOKEN);
         Self {
             _keychain: ForgetKeychainEntries(vec![
-                "sso:ee0bfd2552fbd840c02cc48b6e823320543c450f".to_owned(),
+                rolekeeper_core::sso::keeper::keychain_entry(&token_file),
                 "session:dev".to_owned(),
                 "session:ro".to_owned(),
             ]),
@@ -69,6 +70,15 @@ impl World {
             .env("BROWSER", browser_script())
             .env("ROLEKEEPER_TEST_BROWSER_MODE", mode)
             .env("ROLEKEEPER_TEST_BROWSER_LOG", &self.browser_log)
+            // `credential_process = rolekeeper credential-process ...` finds this build.
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    rolekeeper_tests::bin_dir().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
             .stdin(Stdio::null());
         cmd
     }
@@ -369,14 +379,18 @@ fn the_daemon_keeps_an_sso_role_fresh_then_one_sign_in_serves_twenty_callers() {
             ),
         ],
     );
-    world.wait_for(
-        "three token refreshes and a role renewal",
-        Duration::from_secs(60),
-        || {
-            world.fake.count("create_token:refresh_token") >= 3
-                && world.fake.count("get_role_credentials") >= 2
-        },
-    );
+    let start = Instant::now();
+    while world.fake.count("create_token:refresh_token") < 3
+        || world.fake.count("get_role_credentials") < 2
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "three token refreshes and a role renewal within 60 s; fake: {}; daemon: {}",
+            world.fake.stats(),
+            daemon.log.text_now()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     assert_eq!(
         world.fake.count("sign_ins"),
         1,
@@ -413,4 +427,53 @@ fn the_daemon_keeps_an_sso_role_fresh_then_one_sign_in_serves_twenty_callers() {
         .log
         .wait_for("SSO sign-in good", Duration::from_secs(90));
     assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn an_sso_profile_works_everywhere_a_profile_works() {
+    let world = World::new();
+    let chained = "[profile chained]\nrole_arn = arn:aws:iam::123456789012:role/FromSso\n\
+                   source_profile = dev\nregion = us-east-1\n";
+    let config = format!("{}{chained}", config());
+    std::fs::write(world.home.config_path(), &config).expect("config");
+    world.ok(&["sso", "login", "corp"]);
+
+    let export = world.ok(&["export", "dev"]);
+    assert!(export.contains("export AWS_ACCESS_KEY_ID=ASIA"), "{export}");
+    let exec = world.ok(&["exec", "dev", "--", "sh", "-c", "echo $AWS_SESSION_TOKEN"]);
+    assert!(!exec.trim().is_empty(), "{exec}");
+    // The source of a role chain: AssumeRole (moto) with the SSO role's keys.
+    let chained = world.ok(&["export", "chained"]);
+    assert!(chained.contains("export AWS_ACCESS_KEY_ID="), "{chained}");
+
+    // Activated by file: the SDKs read SSO before the credentials file, so the profile's sso_*
+    // lines are adopted (the AWS tools then use the keys RoleKeeper keeps fresh) ...
+    world.ok(&["activate", "dev"]);
+    let adopted = std::fs::read_to_string(world.home.config_path()).expect("config");
+    assert_ne!(adopted, config);
+    let credentials = std::fs::read_to_string(world.home.credentials_path()).expect("creds");
+    let key = credentials
+        .lines()
+        .find_map(|l| l.strip_prefix("aws_access_key_id = "))
+        .expect("key written")
+        .to_owned();
+    assert_eq!(botocore_key(&world, "dev"), key);
+    // ... and given back byte for byte.
+    world.ok(&["deactivate", "dev"]);
+    assert_eq!(
+        std::fs::read_to_string(world.home.config_path()).expect("config"),
+        config
+    );
+
+    // By process: the profile runs `rolekeeper credential-process` (its sso_* lines adopted
+    // likewise), and botocore gets the keys through it.
+    world.ok(&["activate", "ro", "--delivery", "process"]);
+    let adopted = std::fs::read_to_string(world.home.config_path()).expect("config");
+    assert!(adopted.contains("credential_process = "), "{adopted}");
+    assert!(botocore_key(&world, "ro").starts_with("ASIA"));
+    world.ok(&["deactivate", "ro"]);
+    assert_eq!(
+        std::fs::read_to_string(world.home.config_path()).expect("config"),
+        config
+    );
 }

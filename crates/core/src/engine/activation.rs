@@ -277,11 +277,17 @@ fn check_process_delivery(snapshot: &Snapshot, name: &str, options: ActivateOpti
     let set = snapshot.profiles()?;
     let why = match set.get(name) {
         None => None, // resolving it fails next, in the usual words
-        Some(profile) if profile.get("role_arn").is_none() => Some(
-            "it is not a role profile of the config file, and the AWS tools would read its \
+        Some(profile)
+            if profile.get("role_arn").is_none()
+                && profile.get("sso_account_id").is_none()
+                && profile.get("sso_role_name").is_none() =>
+        {
+            Some(
+                "it is not a role profile of the config file, and the AWS tools would read its \
              keys from the credentials file before running credential_process; deliver it \
              as a file",
-        ),
+            )
+        }
         Some(_) if !options.adopt => Some(
             "it needs the profile's role lines adopted (the AWS tools would otherwise assume \
              the role themselves); activate it without --no-adopt",

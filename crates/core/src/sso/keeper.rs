@@ -119,12 +119,23 @@ struct Renewal {
     refresh_token: String,
 }
 
-fn entry_name(session: &SsoSession) -> String {
-    format!("sso:{}", session.cache_key())
+/// The keychain entry of a sign-in's renewal: named after its token file (the keychain is one
+/// per user, the token file one per home), so two homes with a session of the same name never
+/// share a refresh token.
+pub fn keychain_entry(token_file: &std::path::Path) -> String {
+    format!(
+        "sso:{}",
+        super::config::sha1_hex(token_file.to_string_lossy().as_bytes())
+    )
+}
+
+fn entry_name(deps: &SsoDeps<'_>, session: &SsoSession) -> String {
+    let dir = deps.cache_dir().unwrap_or_default();
+    keychain_entry(&cache::token_path(&dir, session))
 }
 
 async fn read_renewal(deps: &SsoDeps<'_>, session: &SsoSession) -> Option<Renewal> {
-    let name = entry_name(session);
+    let name = entry_name(deps, session);
     match call(deps.store, KEYCHAIN_TIMEOUT, move |s| s.get(&name)).await {
         Ok(blob) => serde_json::from_str(blob.expose()).ok(),
         Err(KeychainError::NotFound { .. }) => None,
@@ -136,7 +147,7 @@ async fn read_renewal(deps: &SsoDeps<'_>, session: &SsoSession) -> Option<Renewa
 }
 
 async fn write_renewal(deps: &SsoDeps<'_>, session: &SsoSession, renewal: &Renewal) {
-    let name = entry_name(session);
+    let name = entry_name(deps, session);
     let Ok(text) = serde_json::to_string(renewal) else {
         return;
     };
@@ -147,7 +158,7 @@ async fn write_renewal(deps: &SsoDeps<'_>, session: &SsoSession, renewal: &Renew
 }
 
 pub(crate) async fn forget_renewal(deps: &SsoDeps<'_>, session: &SsoSession) {
-    let name = entry_name(session);
+    let name = entry_name(deps, session);
     match call(deps.store, KEYCHAIN_TIMEOUT, move |s| s.delete(&name)).await {
         Ok(()) | Err(KeychainError::NotFound { .. }) => {}
         Err(e) => {
