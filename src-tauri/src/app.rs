@@ -84,6 +84,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     external.answer(None);
                 }
             }
+            // Closing the sign-in dialog stops the sign-in it shows (nothing else would show its
+            // code again).
+            if window.label() == windows::SSO
+                && matches!(event, tauri::WindowEvent::CloseRequested { .. })
+            {
+                sso::cancel_shown(window.app_handle());
+            }
         })
         .build(tauri::generate_context!())
         .context(

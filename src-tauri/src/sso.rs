@@ -52,7 +52,9 @@ pub struct Prompt {
 #[derive(Debug, Default)]
 pub struct SsoDesk {
     standing: Mutex<BTreeMap<String, Standing>>,
-    running: Mutex<BTreeMap<String, tokio::task::AbortHandle>>,
+    /// The sign-ins running here, each with its number (a new sign-in replaces a running one).
+    running: Mutex<BTreeMap<String, (u64, tokio::task::AbortHandle)>>,
+    started: std::sync::atomic::AtomicU64,
     failed: Mutex<BTreeMap<String, String>>,
     prompt: Mutex<Option<Prompt>>,
 }
@@ -91,6 +93,19 @@ impl SsoDesk {
         self.running
             .lock()
             .is_ok_and(|running| running.contains_key(session))
+    }
+
+    /// Forget the running sign-in `number` of `session`; whether it was still the current one
+    /// (not replaced by a newer sign-in).
+    fn finished(&self, session: &str, number: u64) -> bool {
+        let Ok(mut running) = self.running.lock() else {
+            return false;
+        };
+        if running.get(session).is_some_and(|(n, _)| *n == number) {
+            running.remove(session);
+            return true;
+        }
+        false
     }
 
     fn set_failed(&self, session: &str, message: Option<String>) {
@@ -246,12 +261,15 @@ pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
             "RoleKeeper's state is broken",
         ));
     };
-    if running.contains_key(&label) {
-        return Err(IpcError::new(
-            IpcCode::InvalidInput,
-            format!("A sign-in to {label} is already waiting for you."),
-        ));
+    // Signing in again while one waits (its browser tab lost, its code mistyped): start over.
+    if let Some((_, earlier)) = running.remove(&label) {
+        tracing::info!(session = %label, "SSO sign-in started over");
+        earlier.abort();
     }
+    let number = desktop
+        .sso
+        .started
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     desktop.sso.set_failed(&label, None);
     let ui = DialogUi { app: app.clone() };
     let sign_in = tauri::async_runtime::spawn(async move {
@@ -263,7 +281,7 @@ pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
         };
         engine.sso_login(&snapshot, &session, &sign_in, true).await
     });
-    running.insert(label.clone(), sign_in.inner().abort_handle());
+    running.insert(label.clone(), (number, sign_in.inner().abort_handle()));
     drop(running);
     tracing::info!(session = %label, ?flow, "SSO sign-in started");
     notify_window(app, "sso_signing_in", &label);
@@ -272,12 +290,19 @@ pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
     tauri::async_runtime::spawn(async move {
         let ended = sign_in.await;
         let desktop = app.state::<Desktop>();
-        if let Ok(mut running) = desktop.sso.running.lock() {
-            running.remove(&label);
+        if !desktop.sso.finished(&label, number) {
+            // Replaced by a newer sign-in, which has the dialog and tells the rest.
+            return;
         }
         match ended {
-            Ok(Ok(SignInOutcome::SignedIn { .. } | SignInOutcome::Reused { .. })) => {
+            Ok(Ok(SignInOutcome::SignedIn { until } | SignInOutcome::Reused { until })) => {
                 tracing::info!(session = %label, "SSO sign-in done");
+                // Done here, so known here: the tray stops asking even if no active session
+                // uses this sign-in (the engine tells only of those it watches).
+                desktop.sso.on_event(&Event::SsoSignedIn {
+                    session: label.clone(),
+                    until,
+                });
             }
             Ok(Err(e)) => {
                 let message = e.to_string();
@@ -362,6 +387,12 @@ pub fn sso_open_page(app: AppHandle) -> IpcResult<()> {
 /// Stop the sign-in the dialog shows and close the dialog.
 #[tauri::command]
 pub fn sso_cancel(app: AppHandle) {
+    cancel_shown(&app);
+    windows::close(&app, windows::SSO);
+}
+
+/// Stop the sign-in the dialog shows (its Cancel, or the user closed the window).
+pub fn cancel_shown(app: &AppHandle) {
     let desktop = app.state::<Desktop>();
     let prompt = sso_prompt(app.state::<Desktop>());
     if let Some(prompt) = prompt {
@@ -371,12 +402,12 @@ pub fn sso_cancel(app: AppHandle) {
             .lock()
             .ok()
             .and_then(|running| running.get(&prompt.session).cloned());
-        if let Some(abort) = abort {
+        if let Some((_, abort)) = abort {
             abort.abort();
         }
         desktop.sso.clear_prompt_of(&prompt.session);
+        tracing::info!(session = %prompt.session, "SSO sign-in cancelled in the dialog");
     }
-    windows::close(&app, windows::SSO);
 }
 
 #[cfg(test)]

@@ -42,7 +42,9 @@ export function initSsoSection(doc: Document, invoke: InvokeFn, opts: SsoSection
       const name = cell(doc, tr, s.label, "name");
       const url = doc.createElement("div");
       url.className = "sub url";
-      url.textContent = s.start_url;
+      // Without its https://, so it fits the column; the whole URL in the tooltip.
+      url.textContent = s.start_url.replace(/^https:\/\//, "");
+      url.title = s.start_url;
       name.appendChild(url);
       cell(doc, tr, s.region);
       const st = standing(s, t);
@@ -61,11 +63,11 @@ export function initSsoSection(doc: Document, invoke: InvokeFn, opts: SsoSection
         rows.on(out, "click", () => void signOut(s.label, out));
         actions.appendChild(out);
       }
-      // Signed in but not renewed: signing in again gives it a new lease.
+      // Signed in but not renewed: signing in again gives it a new lease. While a sign-in
+      // waits, starting over replaces it (a browser tab closed, a code lost).
       if (!isSignedIn(s, t) || !s.renewable || s.signing_in) {
-        const label = isSignedIn(s, t) && !s.signing_in ? "Sign in again" : "Sign in";
+        const label = s.signing_in ? "Start over" : isSignedIn(s, t) ? "Sign in again" : "Sign in";
         const sign = button(doc, label, `Sign in to ${s.label}`, "small primary");
-        sign.disabled = s.signing_in;
         rows.on(sign, "click", () => void signIn(s.label, sign));
         actions.appendChild(sign);
       }

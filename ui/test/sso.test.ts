@@ -60,7 +60,9 @@ describe("sources tab: IAM Identity Center", () => {
     await section.load();
     const rows = document.querySelectorAll("#sso-body tr");
     expect(rows).toHaveLength(2);
-    expect(rows[0]!.textContent).toContain("https://d-1234567890.awsapps.com/start");
+    const url = rows[0]!.querySelector<HTMLElement>(".url")!;
+    expect(url.textContent).toBe("d-1234567890.awsapps.com/start");
+    expect(url.title).toBe("https://d-1234567890.awsapps.com/start");
     expect(rows[0]!.textContent).toContain("The sign-in to corp has ended.");
     expect([...rows[0]!.querySelectorAll("button")].map((b) => b.textContent)).toEqual(["Sign in"]);
     expect([...rows[1]!.querySelectorAll("button")].map((b) => b.textContent)).toEqual(["Sign out"]);
@@ -71,7 +73,7 @@ describe("sources tab: IAM Identity Center", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(callsTo(inv, "sso_sign_in")).toEqual([{ session: "corp", deviceCode: true }]);
     expect($("sso-status").textContent).toBe("Signing in to corp: confirm the code in the dialog.");
-    expect(document.querySelector<HTMLButtonElement>("#sso-body tr button")!.disabled).toBe(true);
+    expect(document.querySelector<HTMLButtonElement>("#sso-body tr button")!.textContent).toBe("Start over");
     // The sign-in ended (the engine's event re-lists): the row says how it stands now.
     started = false;
     await section.load();
