@@ -417,38 +417,25 @@ fn the_window_follows_a_tray_action_within_a_second() {
     assert!(out.status.success(), "{}", describe(&out));
 }
 
-/// One `[sso-session]` and the profile that uses it; the names are this suite's own (the refresh
-/// token is kept in the shared keyring by session).
-const SSO_CONFIG: &str = "\
-[sso-session wd-corp]
-sso_start_url = https://d-1234567890.awsapps.com/start
-sso_region = us-east-1
-sso_registration_scopes = sso:account:access
-
-[profile wd-dev]
-sso_session = wd-corp
-sso_account_id = 111111111111
-sso_role_name = Admin
-region = us-east-1
-";
-
 #[test]
 fn a_sign_in_from_the_sources_tab_with_a_device_code_then_in_the_browser() {
     require_desktop_session();
     // The refresh token goes to the keychain.
     let _keyring = rolekeeper_tests::keyring_use(false);
     let fake = rolekeeper_tests::fake_sso::FakeIdentityCenter::start();
-    let home = AwsHome::new(SSO_CONFIG, "");
+    let home = AwsHome::new(
+        &rolekeeper_tests::fake_sso::sso_config("wd-corp", "wd-dev"),
+        "",
+    );
     let browser_log = home.home().join("browser.log");
     let url = fake.url();
-    let browser = rolekeeper_tests::fake_sso::browser_script();
-    let vars = [
-        ("AWS_ENDPOINT_URL_SSO", url.as_str()),
-        ("AWS_ENDPOINT_URL_SSO_OIDC", url.as_str()),
-        ("BROWSER", browser.to_str().unwrap()),
-        ("ROLEKEEPER_TEST_BROWSER_MODE", "background"),
-        ("ROLEKEEPER_TEST_BROWSER_LOG", browser_log.to_str().unwrap()),
-    ];
+    let mut env = fake.client_env();
+    // The device code is read back from the URL the browser was sent to.
+    env.push((
+        "ROLEKEEPER_TEST_BROWSER_LOG",
+        browser_log.display().to_string(),
+    ));
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
     let result = in_manager_with(
         &home,
