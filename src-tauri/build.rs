@@ -19,6 +19,13 @@ fn main() {
         "get_settings",
         "set_settings",
         "diagnostics",
+        "sso_sessions",
+        "sso_sign_in",
+        "sso_sign_out",
+        "sso_prompt",
+        "sso_copy_code",
+        "sso_open_page",
+        "sso_cancel",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri-build: {e:#}"));

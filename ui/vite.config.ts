@@ -16,6 +16,7 @@ export default defineConfig({
       input: {
         index: resolve(root, "index.html"),
         mfa: resolve(root, "mfa.html"),
+        sso: resolve(root, "sso.html"),
       },
     },
   },

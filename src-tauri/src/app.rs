@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::desktop::Desktop;
 use crate::notify::Notifier;
-use crate::{commands, manager, tray, windows};
+use crate::{commands, manager, sso, tray, windows};
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
@@ -45,6 +45,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
             manager::get_settings,
             manager::set_settings,
             manager::diagnostics,
+            sso::sso_sessions,
+            sso::sso_sign_in,
+            sso::sso_sign_out,
+            sso::sso_prompt,
+            sso::sso_copy_code,
+            sso::sso_open_page,
+            sso::sso_cancel,
         ])
         .setup(|app| {
             let engine = Arc::new(Engine::system());
@@ -77,6 +84,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     external.answer(None);
                 }
             }
+            // Closing the sign-in dialog stops the sign-in it shows (nothing else would show its
+            // code again).
+            if window.label() == windows::SSO
+                && matches!(event, tauri::WindowEvent::CloseRequested { .. })
+            {
+                sso::cancel_shown(window.app_handle());
+            }
         })
         .build(tauri::generate_context!())
         .context(
@@ -102,12 +116,21 @@ pub fn run() -> anyhow::Result<ExitCode> {
 /// The window's event: the engine reported something about `name` (`None`: about everything);
 /// the window re-lists what it shows. Carries no secret and no state: the window asks for that.
 #[derive(Debug, Clone, serde::Serialize)]
-struct EngineNotice {
+pub struct EngineNotice {
     kind: &'static str,
     name: Option<String>,
 }
 
 impl EngineNotice {
+    /// A sign-in to `session` changed here (started, ended, signed out): the desktop's own
+    /// notice, since the engine hears of it only afterwards.
+    pub fn sso(kind: &'static str, session: &str) -> Self {
+        Self {
+            kind,
+            name: Some(session.to_owned()),
+        }
+    }
+
     fn of(event: &Event) -> Self {
         let (kind, name) = match event {
             Event::Refreshed { name, .. } => ("refreshed", Some(name)),
@@ -187,6 +210,7 @@ fn follow_engine(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Ev
                     Event::Deactivated { name } => desktop.drop_wanted_code(name),
                     _ => {}
                 }
+                desktop.sso.on_event(event);
                 desktop.notifier.on_event(&app, event);
                 let _ = app.emit_to(windows::MAIN, ENGINE_EVENT, EngineNotice::of(event));
             }

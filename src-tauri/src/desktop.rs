@@ -9,6 +9,7 @@ use rolekeeper_core::{Engine, EngineClient, EngineHandle, Health, HealthMap, Set
 
 use crate::ipc::External;
 use crate::notify::Notifier;
+use crate::sso::SsoDesk;
 
 /// What every part of the shell shares.
 pub struct Desktop {
@@ -25,6 +26,8 @@ pub struct Desktop {
     external: Mutex<Option<External>>,
     /// An activation or renewal the user started here that needs a code, shown next.
     wanted: Mutex<Option<WantedCode>>,
+    /// The IAM Identity Center sign-ins: how each stands, the ones running here, the dialog.
+    pub sso: SsoDesk,
 }
 
 /// A session waiting for an MFA code.
@@ -55,6 +58,7 @@ impl Desktop {
             paused: AtomicBool::new(false),
             external: Mutex::new(None),
             wanted: Mutex::new(None),
+            sso: SsoDesk::default(),
         }
     }
 
@@ -154,6 +158,12 @@ impl Desktop {
     /// Have the engine re-read the state file (this process renewed a session).
     pub fn reload(&self) {
         self.with_handle(EngineHandle::reload);
+    }
+
+    /// Tell the engine's loop a sign-in was made or ended here: it re-checks its sign-ins and
+    /// says how they stand in its events.
+    pub fn sso_changed(&self) {
+        self.with_handle(EngineHandle::sso_changed);
     }
 
     fn with_handle<T>(&self, f: impl FnOnce(&EngineHandle) -> T) -> Option<T> {

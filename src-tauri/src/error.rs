@@ -23,7 +23,7 @@ pub enum IpcCode {
     /// The credentials file holds a section RoleKeeper must not touch without `--force`.
     Conflict,
     /// What the window sent, or the profile it names, is not valid: a length, a delivery, a
-    /// source's fields, a profile's settings, a profile that is not there.
+    /// source's fields, a profile's settings, a profile or a sign-in that is not there.
     InvalidInput,
     /// The keychain failed, or holds no such source.
     Keychain,
@@ -70,7 +70,10 @@ impl IpcCode {
             | Error::PartialKeys { .. }
             | Error::AmbiguousSource { .. }
             | Error::RoleWithoutSource { .. }
-            | Error::UnsupportedBase { .. } => IpcCode::InvalidInput,
+            | Error::UnsupportedBase { .. }
+            | Error::SsoSettings { .. }
+            | Error::SsoSessionNotFound { .. }
+            | Error::SsoSessionIncomplete { .. } => IpcCode::InvalidInput,
             // STS, reading and writing files, the environment; and variants yet to come.
             _ => IpcCode::Engine,
         }
@@ -200,6 +203,20 @@ mod tests {
                     files: "~/.aws/config".to_owned(),
                 },
                 IpcCode::InvalidInput,
+            ),
+            (
+                Error::SsoSessionNotFound {
+                    name: "corp".to_owned(),
+                    path: PathBuf::from("/h/.aws/config"),
+                },
+                IpcCode::InvalidInput,
+            ),
+            (
+                Error::SsoSignInFailed {
+                    session: "corp".to_owned(),
+                    why: "the browser never came back".to_owned(),
+                },
+                IpcCode::Engine,
             ),
             (
                 Error::Sts {

@@ -11,6 +11,7 @@ mod error;
 mod ipc;
 mod manager;
 mod notify;
+mod sso;
 mod tray;
 mod windows;
 

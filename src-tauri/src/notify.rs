@@ -5,7 +5,8 @@
 //! session at a time (a new condition replaces the old one in place, never a stack), nothing for
 //! routine renewals, "fresh again" only after a notification about trouble. [`show`] draws them.
 //! A click on "Enter code" only opens the dialog: it is never taken as authentication, since any
-//! process on the session bus can send that signal.
+//! process on the session bus can send that signal. "Sign in" (on an IAM Identity Center
+//! sign-in's notice) starts a sign-in in the browser, where the user signs in.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,9 @@ const PROBLEM: &str = "";
 
 /// The action key of the "Enter code" button.
 pub const ENTER_CODE: &str = "enter-code";
+
+/// The action key of the "Sign in" button (an IAM Identity Center sign-in, in the browser).
+pub const SIGN_IN: &str = "sign-in";
 
 /// How many transient failures in a row before the user hears of them: a blip that the
 /// backoff fixes by itself is not worth an interruption.
@@ -43,6 +47,8 @@ pub struct Notice {
     pub body: String,
     /// The "Enter code" button.
     pub enter_code: bool,
+    /// The "Sign in" button: the IAM Identity Center sign-in it starts.
+    pub sign_in: Option<String>,
     /// Stays until dismissed (trouble), or goes by itself (good news).
     pub sticky: bool,
 }
@@ -146,6 +152,7 @@ impl Notices {
                         summary: format!("{name} is fresh again"),
                         body: "RoleKeeper renewed it.".to_owned(),
                         enter_code: false,
+                        sign_in: None,
                         sticky: false,
                     }),
                     None => Decision::Nothing,
@@ -175,22 +182,29 @@ impl Notices {
                 },
                 None => Decision::Nothing,
             },
-            Event::SsoEnding { session, at } => self.raise(
-                &sso_key(session),
-                Condition::Expiring,
-                format!(
-                    "{session}: SSO sign-in ends at {}",
-                    rolekeeper_core::mfa::plan::clock_time(*at)
+            Event::SsoEnding { session, at } => with_sign_in(
+                self.raise(
+                    &sso_key(session),
+                    Condition::Expiring,
+                    format!(
+                        "{session}: SSO sign-in ends at {}",
+                        rolekeeper_core::mfa::plan::clock_time(*at)
+                    ),
+                    "It cannot be renewed by itself. Sign in to keep its sessions fresh."
+                        .to_owned(),
+                    false,
                 ),
-                "It cannot be renewed by itself. Sign in to keep its sessions fresh.".to_owned(),
-                false,
+                session,
             ),
-            Event::SsoSignInNeeded { session, message } => self.raise(
-                &sso_key(session),
-                Condition::Failing,
-                format!("{session}: SSO sign-in needed"),
-                message.clone(),
-                false,
+            Event::SsoSignInNeeded { session, message } => with_sign_in(
+                self.raise(
+                    &sso_key(session),
+                    Condition::Failing,
+                    format!("{session}: SSO sign-in needed"),
+                    message.clone(),
+                    false,
+                ),
+                session,
             ),
             Event::SsoSignedIn { session, .. } => match self.shown.remove(&sso_key(session)) {
                 Some(_) => Decision::Close {
@@ -222,8 +236,20 @@ impl Notices {
             summary,
             body,
             enter_code,
+            sign_in: None,
             sticky: true,
         })
+    }
+}
+
+/// The notice, if any, with a "Sign in" button for the sign-in `session`.
+fn with_sign_in(decision: Decision, session: &str) -> Decision {
+    match decision {
+        Decision::Show(notice) => Decision::Show(Notice {
+            sign_in: Some(session.to_owned()),
+            ..notice
+        }),
+        other => other,
     }
 }
 
@@ -342,6 +368,9 @@ impl Notifier {
         if notice.enter_code {
             notification.action(ENTER_CODE, "Enter code");
         }
+        if notice.sign_in.is_some() {
+            notification.action(SIGN_IN, "Sign in");
+        }
         let handle = match notification.show_async().await {
             Ok(handle) => handle,
             Err(e) => {
@@ -356,7 +385,7 @@ impl Notifier {
         if let Ok(mut shown) = self.shown.lock() {
             shown.insert(notice.session.clone(), Arc::clone(&handle));
         }
-        if !notice.enter_code {
+        if !notice.enter_code && notice.sign_in.is_none() {
             return;
         }
         // notify-rust waits forever: bound it, so a notification nobody answers does not keep a
@@ -369,6 +398,12 @@ impl Notifier {
                     if key == ENTER_CODE {
                         tracing::info!(session = %notice.session, "notification: enter code");
                         windows::show(&app, windows::MFA);
+                    }
+                    // Starts a sign-in in the browser, where the user signs in: nothing is
+                    // taken on the signal's word.
+                    if let (SIGN_IN, Some(session)) = (key.as_str(), notice.sign_in.as_deref()) {
+                        tracing::info!(session, "notification: sign in");
+                        crate::tray::sign_in(&app, session);
                     }
                 }
             }),
@@ -442,6 +477,7 @@ mod tests {
                 summary: "prod is fresh again".to_owned(),
                 body: "RoleKeeper renewed it.".to_owned(),
                 enter_code: false,
+                sign_in: None,
                 sticky: false,
             })
         );
@@ -503,6 +539,36 @@ mod tests {
             summary(&notices.decide(&failed("b", false))),
             Some("b cannot refresh")
         );
+    }
+
+    #[test]
+    fn sso_notices_offer_to_sign_in_and_close_once_signed_in() {
+        let mut notices = Notices::default();
+        let Decision::Show(needed) = notices.decide(&Event::SsoSignInNeeded {
+            session: "corp".to_owned(),
+            message: "The sign-in to corp has ended.".to_owned(),
+        }) else {
+            panic!("a needed sign-in is shown");
+        };
+        assert_eq!(needed.summary, "corp: SSO sign-in needed");
+        assert_eq!(needed.sign_in.as_deref(), Some("corp"));
+        assert!(!needed.enter_code);
+        assert_eq!(
+            notices.decide(&Event::SsoSignedIn {
+                session: "corp".to_owned(),
+                until: at(3600),
+            }),
+            Decision::Close {
+                session: sso_key("corp")
+            }
+        );
+        let Decision::Show(ending) = notices.decide(&Event::SsoEnding {
+            session: "lab".to_owned(),
+            at: at(600),
+        }) else {
+            panic!("an ending sign-in is shown");
+        };
+        assert_eq!(ending.sign_in.as_deref(), Some("lab"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The tray icon and its menu. The menu is a pure [`MenuModel`] computed from the engine's state,
 //! then drawn; every engine event redraws it, so the tray always says what the engine knows.
 
+use std::collections::BTreeMap;
+
+use rolekeeper_core::sso::Flow;
 use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionState, SessionView};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
@@ -9,6 +12,7 @@ use tauri::{AppHandle, Manager, Wry};
 
 use crate::actions::TrayAction;
 use crate::desktop::Desktop;
+use crate::sso::Standing;
 use crate::windows;
 
 const TRAY_ID: &str = "main";
@@ -23,6 +27,8 @@ mod id {
     pub const PAUSE: &str = "pause";
     pub const QUIT: &str = "quit";
     const SESSION: &str = "session:";
+    /// "Sign in to corp…": `sso:<session>`.
+    pub const SIGN_IN: &str = "sso:";
 
     /// The id of `action` on session `name`.
     pub fn session(name: &str, action: TrayAction) -> String {
@@ -81,6 +87,9 @@ pub struct MenuModel {
     /// Profiles not listed (the menu stays short; the window lists all).
     pub more: usize,
     pub mfa_needed: bool,
+    /// The IAM Identity Center sign-ins that need the user (needed, or ending), by session:
+    /// each gets "Sign in to corp…".
+    pub sign_ins: Vec<String>,
     pub paused: bool,
     pub state: TrayState,
 }
@@ -156,9 +165,51 @@ impl MenuModel {
             sessions,
             more,
             mfa_needed,
+            sign_ins: Vec::new(),
             paused,
             state,
         }
+    }
+
+    /// The sign-ins the engine said need the user: the headline says so (unless a file cannot
+    /// be read, which is worse), each gets its "Sign in to …" item, and the icon asks for
+    /// attention.
+    pub fn sign_ins_wanted(&mut self, standing: &BTreeMap<String, Standing>) {
+        if standing.is_empty() {
+            return;
+        }
+        self.sign_ins = standing.keys().cloned().collect();
+        self.state = self.state.max(TrayState::Attention);
+        if self.state == TrayState::Failing && self.headline.starts_with("Problem:") {
+            return;
+        }
+        let needed: Vec<&str> = standing
+            .iter()
+            .filter(|(_, s)| matches!(s, Standing::Needed { .. }))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let first_end = standing
+            .iter()
+            .filter_map(|(name, s)| match s {
+                Standing::Ending { at } => Some((name, *at)),
+                Standing::Needed { .. } => None,
+            })
+            .min_by_key(|(_, at)| *at);
+        self.headline = match first_end {
+            Some((name, at)) if needed.is_empty() => {
+                let others = standing.len() - 1;
+                let more = if others > 0 {
+                    format!(" (+{others})")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "Sign-in ends at {}: {name}{more}",
+                    rolekeeper_core::mfa::plan::clock_time(at)
+                )
+            }
+            _ => shorten(&format!("Sign-in needed: {}", needed.join(", ")), 90),
+        };
     }
 
     /// Someone waits for an MFA code: "Enter MFA code…" is offered and the icon asks for
@@ -253,6 +304,7 @@ fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
     if desktop.pending_code().is_some() {
         model.ask_for_code();
     }
+    model.sign_ins_wanted(&desktop.sso.standing());
     model
 }
 
@@ -280,6 +332,10 @@ fn build_menu(app: &AppHandle, model: &MenuModel) -> tauri::Result<Menu<Wry>> {
         menu.append(&item(app, "more", &more, false)?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    for session in &model.sign_ins {
+        let id = format!("{}{session}", id::SIGN_IN);
+        menu.append(&item(app, &id, &format!("Sign in to {session}…"), true)?)?;
+    }
     menu.append(&item(app, id::REFRESH_ALL, "Refresh all now", true)?)?;
     menu.append(&item(
         app,
@@ -308,10 +364,24 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         }
         id::QUIT => app.exit(0),
         other => {
-            if let Some((name, action)) = id::parse_session(other) {
+            if let Some(session) = other.strip_prefix(id::SIGN_IN) {
+                sign_in(app, session);
+            } else if let Some((name, action)) = id::parse_session(other) {
                 crate::actions::run(app, name.to_owned(), action);
             }
         }
+    }
+}
+
+/// "Sign in to corp…": in the browser, which opens by itself; a failure is told in a
+/// notification (a menu click has nobody else to tell).
+pub fn sign_in(app: &AppHandle, session: &str) {
+    if let Err(e) = crate::sso::start_sign_in(app, session, Flow::Browser) {
+        tracing::warn!(session, "{}", e.message());
+        app.state::<Desktop>().notifier.tell(
+            format!("Could not sign in to {session}"),
+            e.message().to_owned(),
+        );
     }
 }
 
@@ -561,5 +631,36 @@ mod tests {
         let model = MenuModel::new(&[], Some(&long), false);
         assert_eq!(model.headline.chars().count(), "Problem: ".len() + 90);
         assert!(model.headline.ends_with('…'));
+    }
+
+    #[test]
+    fn sign_ins_that_need_the_user_are_said_and_offered() {
+        let mut model = MenuModel::new(&[view("dev", fresh(47), true)], None, false);
+        model.sign_ins_wanted(&BTreeMap::new());
+        assert_eq!(model.headline, "1 profile · 1 active");
+        assert!(model.sign_ins.is_empty());
+
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let mut standing = BTreeMap::from([("lab".to_owned(), Standing::Ending { at })]);
+        model.sign_ins_wanted(&standing);
+        assert_eq!(model.headline, "Sign-in ends at 08:00 UTC: lab");
+        assert_eq!(model.sign_ins, ["lab"]);
+        assert_eq!(model.state, TrayState::Attention);
+
+        standing.insert(
+            "corp".to_owned(),
+            Standing::Needed {
+                message: "sign in".to_owned(),
+            },
+        );
+        model.sign_ins_wanted(&standing);
+        assert_eq!(model.headline, "Sign-in needed: corp");
+        assert_eq!(model.sign_ins, ["corp", "lab"]);
+
+        // A file the engine cannot read is said first.
+        let mut broken = MenuModel::new(&[], Some("cannot read"), false);
+        broken.sign_ins_wanted(&standing);
+        assert_eq!(broken.headline, "Problem: cannot read");
+        assert_eq!(broken.sign_ins, ["corp", "lab"]);
     }
 }

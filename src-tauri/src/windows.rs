@@ -17,6 +17,8 @@ use tauri::{AppHandle, Manager, WebviewWindow, WebviewWindowBuilder, WindowEvent
 pub const MAIN: &str = "main";
 /// The MFA code dialog.
 pub const MFA: &str = "mfa";
+/// The IAM Identity Center sign-in dialog (a device code, or a page to open).
+pub const SSO: &str = "sso";
 
 /// Show the window `label`, creating it (and its web view) if it does not exist yet. Failures
 /// are logged: a menu click has nobody else to tell.

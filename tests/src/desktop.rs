@@ -277,3 +277,48 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
     check()
 }
+
+/// The id the notification server gave the `Notify` call whose summary is `summary`, read from
+/// the session's `dbus-monitor` log: the call's serial, then the reply to that serial.
+pub fn notification_id(summary: &str) -> Option<u32> {
+    let log = std::fs::read_to_string(crate::require_env("WDS_NOTIFY_LOG")).ok()?;
+    let lines: Vec<&str> = log.lines().collect();
+    // The latest such call: the session bus (and its log) is shared by the suite's tests.
+    let (at, call) = lines.iter().enumerate().rev().find_map(|(i, line)| {
+        let is_notify = line.starts_with("method call") && line.contains("member=Notify");
+        let ours = lines[i + 1..]
+            .iter()
+            .take_while(|l| l.starts_with(' '))
+            .any(|l| l.contains(&format!("\"{summary}\"")));
+        if is_notify && ours {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("serial="))
+                .map(|serial| (i, serial.to_owned()))
+        } else {
+            None
+        }
+    })?;
+    let reply = at
+        + lines[at..].iter().position(|l| {
+            l.starts_with("method return") && l.contains(&format!("reply_serial={call}"))
+        })?;
+    lines
+        .get(reply + 1)?
+        .trim()
+        .strip_prefix("uint32 ")?
+        .parse()
+        .ok()
+}
+
+/// Whether the notification server was asked (on the bus) to close notification `id`.
+pub fn closed_on_bus(id: u32) -> bool {
+    let log = std::fs::read_to_string(crate::require_env("WDS_NOTIFY_LOG")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines.iter().enumerate().any(|(i, line)| {
+        line.starts_with("method call")
+            && line.contains("member=CloseNotification")
+            && lines
+                .get(i + 1)
+                .is_some_and(|l| l.trim() == format!("uint32 {id}"))
+    })
+}

@@ -111,6 +111,38 @@ impl Drop for FakeIdentityCenter {
     }
 }
 
+/// A config with one `[sso-session]` (`session`, its start URL the fake's) and one profile that
+/// uses it (`profile`: account 111111111111, role Admin, both known to the fake). Each suite
+/// names its own: the refresh token is kept in the shared keyring by session.
+pub fn sso_config(session: &str, profile: &str) -> String {
+    format!(
+        "[sso-session {session}]\n\
+         sso_start_url = https://d-1234567890.awsapps.com/start\n\
+         sso_region = us-east-1\n\
+         sso_registration_scopes = sso:account:access\n\
+         \n\
+         [profile {profile}]\n\
+         sso_session = {session}\n\
+         sso_account_id = 111111111111\n\
+         sso_role_name = Admin\n\
+         region = us-east-1\n"
+    )
+}
+
+impl FakeIdentityCenter {
+    /// The environment of a RoleKeeper that signs in at this fake, its browser
+    /// `support/sso_browser.py` in the background (it follows the sign-in's redirect back by
+    /// itself, after RoleKeeper has started it).
+    pub fn client_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_SSO", self.url()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", self.url()),
+            ("BROWSER", browser_script().display().to_string()),
+            ("ROLEKEEPER_TEST_BROWSER_MODE", "background".to_owned()),
+        ]
+    }
+}
+
 /// `support/sso_browser.py`, for `BROWSER`: records each URL in `ROLEKEEPER_TEST_BROWSER_LOG`
 /// and GETs it (`ROLEKEEPER_TEST_BROWSER_MODE=record-only`: records only).
 pub fn browser_script() -> PathBuf {

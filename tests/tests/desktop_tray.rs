@@ -1,5 +1,6 @@
 //! The tray app as a tray host and a person meet it: its menu read and clicked over D-Bus, no web
-//! view until a window is opened, one instance at a time, Quit exits 0.
+//! view until a window is opened, one instance at a time, Quit exits 0; an IAM Identity Center
+//! sign-in that is needed, said in the menu and made from it or from its notification.
 //!
 //! Runs inside scripts/with-desktop-session.sh (Xvfb, private D-Bus, StatusNotifierWatcher). The
 //! tests share that bus and the single-instance name on it, so .config/nextest.toml runs this
@@ -8,7 +9,9 @@
 
 use std::time::Duration;
 
-use rolekeeper_tests::desktop::{eventually, screenshot, windows_titled, DesktopApp, MenuItem};
+use rolekeeper_tests::desktop::{
+    closed_on_bus, eventually, notification_id, screenshot, windows_titled, DesktopApp, MenuItem,
+};
 use rolekeeper_tests::AwsHome;
 
 const CONFIG: &str = "\
@@ -344,4 +347,136 @@ fn an_unreadable_state_file_shows_in_the_tray() {
     );
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
+/// A HOME whose profile `tray-dev` is active on an IAM Identity Center sign-in (`tray-corp`, at
+/// the fake) that has since been signed out of, and the environment that points RoleKeeper at
+/// the fake and its browser at `sso_browser.py` (following the redirect back by itself).
+struct SsoSignedOut {
+    fake: rolekeeper_tests::fake_sso::FakeIdentityCenter,
+    home: AwsHome,
+    vars: Vec<(&'static str, String)>,
+}
+
+impl SsoSignedOut {
+    fn new() -> Self {
+        let fake = rolekeeper_tests::fake_sso::FakeIdentityCenter::start();
+        let home = AwsHome::new(
+            &rolekeeper_tests::fake_sso::sso_config("tray-corp", "tray-dev"),
+            "",
+        );
+        let vars = fake.client_env();
+        let this = Self { fake, home, vars };
+        this.rolekeeper(&["sso", "login", "tray-corp"]);
+        this.rolekeeper(&["activate", "tray-dev"]);
+        this.rolekeeper(&["sso", "logout", "tray-corp"]);
+        this
+    }
+
+    fn vars(&self) -> Vec<(&str, &str)> {
+        self.vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
+    fn rolekeeper(&self, args: &[&str]) {
+        let out = self
+            .home
+            .command(rolekeeper_tests::bin("rolekeeper"))
+            .envs(self.vars())
+            .args(args)
+            .output()
+            .expect("run rolekeeper");
+        assert!(
+            out.status.success(),
+            "rolekeeper {args:?}: {}",
+            rolekeeper_tests::describe(&out)
+        );
+    }
+
+    /// The tray app, once its menu asks for the sign-in (the engine found it gone).
+    fn start_app(&self) -> DesktopApp {
+        let mut app = DesktopApp::start_with(&self.home, &self.vars());
+        let menu = app.wait_for_menu("the tray to ask for the sign-in", |m| {
+            m.iter().any(|i| i.label == "Sign-in needed: tray-corp")
+        });
+        assert!(item(&menu, "Sign in to tray-corp…").enabled, "{menu:?}");
+        app
+    }
+
+    /// Signed in again from the desktop: the tray is back to normal (from the engine's events),
+    /// the fake saw one more sign-in, and the app quits.
+    fn signed_in_again(&self, mut app: DesktopApp, sign_ins_before: u64) {
+        let menu = app.wait_for_menu("the tray to be back to normal", |m| {
+            m.iter().any(|i| i.label == "1 profile · 1 active")
+        });
+        assert!(
+            !labels(&menu).contains(&"Sign in to tray-corp…"),
+            "{menu:?}"
+        );
+        assert_eq!(
+            self.fake.count("sign_ins"),
+            sign_ins_before + 1,
+            "{}",
+            self.fake.stats()
+        );
+        assert!(app.log().contains("SSO sign-in done"), "{}", app.log());
+        app.click("Quit");
+        assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+        self.rolekeeper(&["deactivate", "tray-dev"]);
+    }
+}
+
+/// An active session whose IAM Identity Center sign-in is gone: the tray says a sign-in is
+/// needed and offers it; "Sign in to …" signs in in the browser, and the tray is back to normal
+/// from the engine's events alone.
+#[test]
+fn a_needed_sso_sign_in_is_said_in_the_tray_and_made_from_it() {
+    // The refresh token goes to the keychain.
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let sso = SsoSignedOut::new();
+    let app = sso.start_app();
+    let sign_ins = sso.fake.count("sign_ins");
+    app.click("Sign in to tray-corp…");
+    sso.signed_in_again(app, sign_ins);
+}
+
+/// The same, from the notification's "Sign in" button (invoked on the bus as a notification
+/// server does); the notification is withdrawn once signed in.
+#[test]
+fn a_needed_sso_sign_in_is_made_from_its_notification() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let sso = SsoSignedOut::new();
+    let app = sso.start_app();
+    let mut id = None;
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            id = notification_id("tray-corp: SSO sign-in needed");
+            id.is_some()
+        }),
+        "no notification on the bus\n{}",
+        app.log()
+    );
+    let id = id.unwrap();
+    let monitor = std::fs::read_to_string(rolekeeper_tests::require_env("WDS_NOTIFY_LOG")).unwrap();
+    assert!(
+        monitor.contains("\"sign-in\""),
+        "the notification has a Sign in button"
+    );
+    let sign_ins = sso.fake.count("sign_ins");
+    // notify-rust listens for the button only once the notification is up.
+    std::thread::sleep(Duration::from_millis(800));
+    let click = std::process::Command::new("wds-notify-invoke")
+        .args([&id.to_string(), "sign-in"])
+        .output()
+        .expect("wds-notify-invoke (from with-desktop-session.sh)");
+    assert!(
+        click.status.success(),
+        "{}",
+        rolekeeper_tests::describe(&click)
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || closed_on_bus(id)),
+        "the notification {id} is withdrawn once signed in\n{}",
+        app.log()
+    );
+    sso.signed_in_again(app, sign_ins);
 }

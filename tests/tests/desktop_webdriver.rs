@@ -4,7 +4,9 @@
 //!   not): a wrong code is rejected and the dialog says why in STS's words, then the right code
 //!   renews the session and botocore reads it from the credentials file;
 //! - the manager's Diagnostics tab: each line of the files an AWS reader refuses is shown once,
-//!   as a failed check naming its line.
+//!   as a failed check naming its line;
+//! - the Sources tab's IAM Identity Center section, against the fake Identity Center: a sign-in
+//!   with a device code shown in the dialog, a sign-out, and a sign-in in the browser.
 //!
 //! Runs inside scripts/with-desktop-session.sh, one test at a time with the other desktop suites.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -210,7 +212,17 @@ region = eu-west-1
 /// Open the manager window from the tray as a person does, and run the selenium client
 /// `tests/support/SCRIPT SHOT_DIR ARGS...` on it; its JSON result.
 fn in_manager(home: &AwsHome, script: &str, args: &[&std::ffi::OsStr]) -> Value {
-    let (driver, port) = start_tauri_driver(home, &[]);
+    in_manager_with(home, &[], script, args)
+}
+
+/// [`in_manager`], the app started with `vars` besides `home`'s environment.
+fn in_manager_with(
+    home: &AwsHome,
+    vars: &[(&str, &str)],
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> Value {
+    let (driver, port) = start_tauri_driver(home, vars);
     let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
     let shots = shots_dir();
     let mut all = vec![shots.as_os_str()];
@@ -403,4 +415,77 @@ fn the_window_follows_a_tray_action_within_a_second() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn a_sign_in_from_the_sources_tab_with_a_device_code_then_in_the_browser() {
+    require_desktop_session();
+    // The refresh token goes to the keychain.
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let fake = rolekeeper_tests::fake_sso::FakeIdentityCenter::start();
+    let home = AwsHome::new(
+        &rolekeeper_tests::fake_sso::sso_config("wd-corp", "wd-dev"),
+        "",
+    );
+    let browser_log = home.home().join("browser.log");
+    let url = fake.url();
+    let mut env = fake.client_env();
+    // The device code is read back from the URL the browser was sent to.
+    env.push((
+        "ROLEKEEPER_TEST_BROWSER_LOG",
+        browser_log.display().to_string(),
+    ));
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let result = in_manager_with(
+        &home,
+        &vars,
+        "webdriver_sso.py",
+        &[url.as_ref(), browser_log.as_os_str(), "wd-corp".as_ref()],
+    );
+
+    assert_eq!(result["before"]["state"], "not signed in", "{result:#}");
+    assert_eq!(result["before"]["buttons"], serde_json::json!(["Sign in"]));
+    let row = result["before"]["row"].as_str().unwrap();
+    assert!(
+        row.contains("d-1234567890.awsapps.com/start")
+            && row.contains("us-east-1")
+            && row.contains("wd-dev"),
+        "{row}"
+    );
+    assert_eq!(result["dialog_opened"], true, "{result:#}");
+    assert!(result["user_code"].is_string(), "{result:#}");
+    assert_eq!(result["signing_in"], "signing in…");
+    assert_eq!(
+        result["after_device"]["state"], "signed in · renewed by itself",
+        "{result:#}"
+    );
+    assert_eq!(
+        result["after_device"]["buttons"],
+        serde_json::json!(["Sign out"])
+    );
+    assert_eq!(
+        result["dialog_closed"], true,
+        "the dialog closes itself once signed in"
+    );
+    assert_eq!(result["after_sign_out"], "not signed in");
+    assert_eq!(
+        result["after_browser"], "signed in · renewed by itself",
+        "{result:#}"
+    );
+    assert_eq!(
+        fake.count("start_device_authorization"),
+        1,
+        "{}",
+        fake.stats()
+    );
+    assert_eq!(fake.count("authorize"), 1, "{}", fake.stats());
+    assert_eq!(fake.count("sign_ins"), 2, "{}", fake.stats());
+    // The token file as the AWS tools read it.
+    let cache = home.home().join(".aws/sso/cache");
+    assert!(
+        std::fs::read_dir(&cache).is_ok_and(|mut d| d.next().is_some()),
+        "a token file in {}",
+        cache.display()
+    );
 }

@@ -4,6 +4,7 @@ import { callWith, type InvokeFn } from "./ipc";
 import { initSessionsTab } from "./sessions-tab";
 import { initSettingsTab } from "./settings-tab";
 import { initSourcesTab } from "./sources-tab";
+import { initSsoSection } from "./sso-section";
 import { initTabs, isTabId, type TabId } from "./tabs";
 
 export interface ManagerPage {
@@ -51,6 +52,7 @@ export function initManagerPage(
 
   const sessions = initSessionsTab(doc, invoke);
   const sources = initSourcesTab(doc, invoke, { confirmMs: opts.confirmMs });
+  const sso = initSsoSection(doc, invoke);
   const settings = initSettingsTab(doc, invoke);
   const diagnostics = initDiagnosticsTab(doc, invoke);
 
@@ -59,7 +61,7 @@ export function initManagerPage(
       case "sessions":
         return sessions.reload();
       case "sources":
-        return sources.load();
+        return Promise.all([sources.load(), sso.load()]).then(() => undefined);
       case "settings":
         return settings.load();
       case "diagnostics":
@@ -102,6 +104,7 @@ export function initManagerPage(
   // Keep the Sessions tab's states current while it is shown.
   const reloadIfShown = (): void => {
     if (tabs.current() === "sessions") void sessions.reload();
+    if (tabs.current() === "sources") void sso.load();
   };
   listeners.on(win, "focus", reloadIfShown);
   const poll = pollMs > 0 ? win.setInterval(reloadIfShown, pollMs) : undefined;
@@ -146,6 +149,7 @@ export function initManagerPage(
       tabs.dispose();
       sessions.dispose();
       sources.dispose();
+      sso.dispose();
       settings.dispose();
       diagnostics.dispose();
     },

@@ -169,6 +169,8 @@ describe("manager page: tabs", () => {
           return [];
         case "importable_profiles":
           return [];
+        case "sso_sessions":
+          return [];
         case "get_settings":
           return { refresh_before_minutes: 10, warn_before_minutes: 5, notifications: true, start_at_login: false };
         default:
@@ -191,7 +193,9 @@ describe("manager page: tabs", () => {
 
     inv.mockClear();
     ($("tab-sources") as HTMLButtonElement).click();
-    await vi.waitFor(() => expect(cmds(inv)).toEqual(["list_sources", "importable_profiles"]));
+    await vi.waitFor(() =>
+      expect(cmds(inv)).toEqual(["list_sources", "importable_profiles", "sso_sessions"]),
+    );
     expect($("panel-sources").hidden).toBe(false);
     expect($("panel-sessions").hidden).toBe(true);
 
