@@ -377,6 +377,7 @@ fn the_daemon_keeps_an_sso_role_fresh_then_one_sign_in_serves_twenty_callers() {
                 "ROLEKEEPER_TEST_BROWSER_LOG",
                 world.browser_log.to_str().expect("utf8"),
             ),
+            ("ROLEKEEPER_LOG", "debug"),
         ],
     );
     let start = Instant::now();
@@ -427,6 +428,27 @@ fn the_daemon_keeps_an_sso_role_fresh_then_one_sign_in_serves_twenty_callers() {
         .log
         .wait_for("SSO sign-in good", Duration::from_secs(90));
     assert_eq!(daemon.stop(), Some(0));
+    // No token, refresh token or client secret in the daemon's debug log.
+    let log = daemon.log.text();
+    assert_no_sso_secret(&log);
+    assert!(
+        !log.contains(world.token()["accessToken"].as_str().expect("token")),
+        "the access token is in the log"
+    );
+}
+
+/// The fake's access tokens, refresh tokens and client secrets (`at-…`, `rt-…`, `cs-…`) never
+/// appear in `text` in full (a log may name a token by its first few characters).
+fn assert_no_sso_secret(text: &str) {
+    for prefix in ["at-", "rt-", "cs-"] {
+        for (at, _) in text.match_indices(prefix) {
+            let tail: String = text[at + 3..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            assert!(tail.len() < 8, "a secret in the log: {prefix}{tail}");
+        }
+    }
 }
 
 #[test]
