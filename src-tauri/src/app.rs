@@ -148,6 +148,7 @@ impl EngineNotice {
             Event::SsoSignedIn { session, .. } => ("sso_signed_in", Some(session)),
             Event::SsoEnding { session, .. } => ("sso_ending", Some(session)),
             Event::SsoSignInNeeded { session, .. } => ("sso_sign_in_needed", Some(session)),
+            Event::SsoIdle { session } => ("sso_idle", Some(session)),
             Event::Stopped => ("stopped", None),
         };
         Self {

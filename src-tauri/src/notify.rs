@@ -206,12 +206,14 @@ impl Notices {
                 ),
                 session,
             ),
-            Event::SsoSignedIn { session, .. } => match self.shown.remove(&sso_key(session)) {
-                Some(_) => Decision::Close {
-                    session: sso_key(session),
-                },
-                None => Decision::Nothing,
-            },
+            Event::SsoSignedIn { session, .. } | Event::SsoIdle { session } => {
+                match self.shown.remove(&sso_key(session)) {
+                    Some(_) => Decision::Close {
+                        session: sso_key(session),
+                    },
+                    None => Decision::Nothing,
+                }
+            }
             Event::Shadowed { .. }
             | Event::Activated { .. }
             | Event::Changed { .. }

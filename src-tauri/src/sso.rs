@@ -77,7 +77,8 @@ impl SsoDesk {
             Event::SsoEnding { session, at } => {
                 standing.insert(session.clone(), Standing::Ending { at: *at });
             }
-            Event::SsoSignedIn { session, .. } => {
+            // Good again, or no longer used by any active session: nothing to ask for.
+            Event::SsoSignedIn { session, .. } | Event::SsoIdle { session } => {
                 standing.remove(session);
             }
             _ => {}

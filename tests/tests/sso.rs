@@ -284,6 +284,17 @@ fn device_code_sign_in_waits_through_pending_and_slow_down() {
 fn logout_ends_the_portal_session_and_leaves_nothing_to_use() {
     let world = World::new();
     world.ok(&["sso", "login", "corp"]);
+    // A running engine holds what credential-process obtains (and serves it to the next).
+    let mut daemon = Daemon::start(
+        &world.home,
+        &[
+            ("AWS_ENDPOINT_URL_SSO", world.fake.url().as_str()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", world.fake.url().as_str()),
+        ],
+    );
+    daemon
+        .log
+        .wait_for("daemon started", Duration::from_secs(10));
     world.ok(&["credential-process", "dev"]);
     let out = world.ok(&["sso", "logout", "corp"]);
     assert!(out.contains("corp: signed out"), "{out}");
@@ -306,6 +317,7 @@ fn logout_ends_the_portal_session_and_leaves_nothing_to_use() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("rolekeeper sso login corp"), "{err}");
     assert_eq!(world.browser_opens(), 1);
+    assert_eq!(daemon.stop(), Some(0));
 }
 
 #[test]

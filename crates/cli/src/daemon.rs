@@ -109,6 +109,9 @@ fn log_event(event: &Event) {
             rolekeeper_core::credentials::isoformat(*at)
         ),
         Event::SsoSignInNeeded { message, .. } => tracing::warn!("{message}"),
+        Event::SsoIdle { session } => {
+            tracing::info!(sso_session = %session, "no active session uses this SSO sign-in now")
+        }
         Event::Stopped => tracing::info!("engine stopped"),
     }
 }

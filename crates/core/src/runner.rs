@@ -134,6 +134,8 @@ pub enum Event {
     SsoEnding { session: String, at: SystemTime },
     /// A sign-in is needed: the sessions that use it wait for it.
     SsoSignInNeeded { session: String, message: String },
+    /// No active session uses this sign-in any more: whatever was asked about it is void.
+    SsoIdle { session: String },
     /// The loop has stopped.
     Stopped,
 }
@@ -830,7 +832,9 @@ impl Loop {
                 sessions.push(session.clone());
             }
         }
-        self.sso.sync(sessions, self.engine.clock().now());
+        for session in self.sso.sync(sessions, self.engine.clock().now()) {
+            self.emit(Event::SsoIdle { session });
+        }
     }
 
     /// Refresh the access tokens that are due (one call each, a few a day), and tell what
@@ -1148,6 +1152,7 @@ fn track_health(map: &mut HealthMap, event: &Event) {
         | Event::SsoSignedIn { .. }
         | Event::SsoEnding { .. }
         | Event::SsoSignInNeeded { .. }
+        | Event::SsoIdle { .. }
         | Event::Expiring { .. }
         | Event::Shadowed { .. }
         | Event::Changed { .. }

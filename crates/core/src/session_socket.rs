@@ -9,6 +9,8 @@
 //! <- {}                                                    not held
 //! -> {"version":1,"op":"keep","entry":"session:prod","bound":"…","session":{…}}
 //! <- {}
+//! -> {"version":1,"op":"forget","entry":"session:prod","bound":""}  (signed out)
+//! <- {}
 //! ```
 //!
 //! A `credential-process` asks here before the keychain: a session another process obtained a
@@ -145,6 +147,18 @@ impl EngineSessions {
         reply.session.map(WireSession::credentials)
     }
 
+    /// Tell the engine to drop the session `entry` (signed out: it must not be served again).
+    pub fn forget(&self, entry: &str) {
+        let _ = self.ask(&Request {
+            version: VERSION,
+            op: "forget".to_owned(),
+            entry: entry.to_owned(),
+            bound: String::new(),
+            min_left: 0,
+            session: None,
+        });
+    }
+
     /// Give the engine a session this process obtained, to hold for the next caller.
     pub fn keep(&self, entry: &str, bound: &str, credentials: &Credentials) {
         let Some(session) = WireSession::of(credentials) else {
@@ -238,6 +252,7 @@ async fn answer(
                     .as_ref()
                     .and_then(WireSession::of);
             }
+            (VERSION, "forget") => held.forget(&request.entry),
             (VERSION, "keep") => {
                 if let Some(session) = request.session {
                     held.put(&request.entry, &request.bound, &session.credentials());

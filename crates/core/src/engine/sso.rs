@@ -155,6 +155,13 @@ impl Engine {
                     let entry = session_entry(&profile.name);
                     self.held().forget(&entry);
                     obtainer.cache.forget(&entry).await;
+                    // And the running tray app or daemon, which other processes hand theirs.
+                    #[cfg(unix)]
+                    if let Some(running) =
+                        crate::session_socket::EngineSessions::from_env(snapshot.env())
+                    {
+                        running.forget(&entry);
+                    }
                 }
             }
         }

@@ -39,7 +39,8 @@ enum Standing {
 
 impl SsoWatch {
     /// Watch exactly `sessions` (those of the active sessions); a new one is looked at now.
-    pub(super) fn sync(&mut self, sessions: Vec<SsoSession>, now: SystemTime) {
+    /// Returns the sign-ins no longer watched that had been looked at.
+    pub(super) fn sync(&mut self, sessions: Vec<SsoSession>, now: SystemTime) -> Vec<String> {
         let mut next: BTreeMap<String, Watched> = BTreeMap::new();
         for session in sessions {
             let label = session.label().to_owned();
@@ -50,7 +51,11 @@ impl SsoWatch {
             });
             next.insert(label, Watched { session, ..watched });
         }
-        self.watched = next;
+        let gone = std::mem::replace(&mut self.watched, next);
+        gone.into_iter()
+            .filter(|(_, w)| w.standing != Standing::Unknown)
+            .map(|(label, _)| label)
+            .collect()
     }
 
     pub(super) fn next_due(&self) -> Option<SystemTime> {
@@ -131,5 +136,95 @@ impl SsoWatch {
         let good_again = w.standing == Standing::Fresh
             && matches!(before, Standing::Needed | Standing::Ending(_));
         (events, good_again)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use crate::profile::Origin;
+    use crate::secret::Secret;
+    use crate::sso::cache::CachedToken;
+
+    fn corp() -> SsoSession {
+        SsoSession {
+            name: Some("corp".into()),
+            start_url: "https://d-1234567890.awsapps.com/start".into(),
+            region: "us-east-1".into(),
+            scopes: Vec::new(),
+            origin: Origin {
+                path: "/c".into(),
+                line: 1,
+            },
+        }
+    }
+
+    fn token(expires: u64) -> CachedToken {
+        CachedToken {
+            start_url: None,
+            region: None,
+            access_token: Secret::new("at"),
+            expires_at: UNIX_EPOCH + Duration::from_secs(expires),
+            client_id: None,
+            client_secret: None,
+            registration_expires_at: None,
+            refresh_token: None,
+        }
+    }
+
+    fn kind(events: &[Event]) -> Vec<&'static str> {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::SsoSignedIn { .. } => "signed in",
+                Event::SsoEnding { .. } => "ending",
+                Event::SsoSignInNeeded { .. } => "needed",
+                _ => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_change_is_told_once_and_a_good_sign_in_again_retries_the_waiting() {
+        let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
+        let mut watch = SsoWatch::default();
+        assert!(watch.sync(vec![corp()], at(0)).is_empty());
+        assert_eq!(watch.due(at(0)).len(), 1, "a new sign-in is looked at now");
+        // (what the look found, events, good again, next look)
+        let looks: Vec<(TokenState, Vec<&str>, bool, u64)> = vec![
+            (
+                TokenState::Fresh(token(3600)),
+                vec!["signed in"],
+                false,
+                2701,
+            ),
+            (TokenState::Fresh(token(7200)), vec![], false, 6301),
+            (TokenState::Ending(token(7500)), vec!["ending"], false, 30),
+            (TokenState::Ending(token(7500)), vec![], false, 30),
+            (
+                TokenState::Missing { why: "x".into() },
+                vec!["needed"],
+                false,
+                30,
+            ),
+            (TokenState::Missing { why: "x".into() }, vec![], false, 30),
+            (
+                TokenState::Fresh(token(3600)),
+                vec!["signed in"],
+                true,
+                2701,
+            ),
+        ];
+        for (found, events, good_again, next) in looks {
+            let (told, again) = watch.looked(&corp(), Ok(found), at(0));
+            assert_eq!(kind(&told), events);
+            assert_eq!(again, good_again);
+            assert_eq!(watch.next_due(), Some(at(next)));
+        }
+        // No active session uses it any more: said, so a pending request can be withdrawn.
+        assert_eq!(watch.sync(Vec::new(), at(0)), vec!["corp".to_owned()]);
+        assert_eq!(watch.next_due(), None);
     }
 }
