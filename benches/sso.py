@@ -4,7 +4,8 @@
 assume-role session, and, for context, a non-active SSO profile served from the keychain (kept)
 and through the portal (first time).
 
-  sso.py --bin RK [--runs 500] [--rounds 4] [--kept-runs 100] [--first-runs 60] [--strace] [--json OUT] [--keep]
+  sso.py --bin RK [--runs 500] [--rounds 4] [--interleaved 2000] [--kept-runs 100]
+         [--first-runs 60] [--strace] [--json OUT] [--keep]
 
 Run with the venv's python (scripts/start-sts.sh python) inside scripts/with-desktop-session.sh
 (gnome-keyring on a private bus: an SSO sign-in keeps its refresh token there); `scripts/bench.sh
@@ -24,6 +25,12 @@ What it does, in a throw-away HOME:
   * active: --rounds hyperfine -N invocations (--warmup 3 --runs N) of `credential-process dev`
     and `credential-process role-p` side by side, their order swapped each round; the fake's and
     moto's calls counted across them (they must be 0);
+  * interleaved: --interleaved rounds of the same two and the assume-role one again (a control:
+    the method's own noise), each round in a shuffled order, spawned and reaped here (wall time,
+    and CPU from the child's rusage): hyperfine times each command in a block of its own, so a
+    change in load between blocks reads as a difference; here each round pairs them. Reported:
+    the median per-round difference, SSO - assume-role and again - assume-role, with a
+    bootstrap 95% interval;
   * kept: `credential-process dev-kept` once (one GetRoleCredentials, kept in the keychain), then
     hyperfine of it (0 portal calls expected);
   * first: hyperfine --runs --first-runs of it with `--prepare "secret-tool clear ... username
@@ -35,12 +42,14 @@ What it does, in a throw-away HOME:
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -78,6 +87,7 @@ CASES = {
     "active SSO role (dev)": "dev",
     "active assume-role (role-p)": "role-p",
 }
+CONTROL = "active assume-role again (role-p)"  # the interleaved runs' noise floor
 KEPT = "non-active SSO, kept (dev-kept)"
 FIRST = "non-active SSO, first time (dev-kept)"
 
@@ -128,6 +138,45 @@ def hyperfine(label, commands, env, workdir, runs, warmup=3, prepare=None):
         return {r["command"]: r for r in json.load(f)["results"]}
 
 
+def interleaved(arms, env, rounds, warmup=20, seed=12):
+    """Every arm once a round, in an order shuffled each round, so drift in the machine's load
+    falls on all alike: posix_spawn (stdin, stdout and stderr on /dev/null), reaped with wait4;
+    wall time from before the spawn to the reap, CPU time from the child's rusage.
+    {name: {"wall": [s, ...], "cpu": [s, ...]}}, index i of every arm from the same round."""
+    rng = random.Random(seed)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    files = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
+    out = {name: {"wall": [], "cpu": []} for name in arms}
+    names = list(arms)
+    try:
+        for i in range(warmup + rounds):
+            rng.shuffle(names)
+            for name in names:
+                argv = arms[name]
+                start = time.perf_counter()
+                pid = os.posix_spawn(argv[0], argv, env, file_actions=files)
+                _, status, usage = os.wait4(pid, 0)
+                wall = time.perf_counter() - start
+                if status != 0:
+                    raise RuntimeError(f"{' '.join(argv)} failed (wait status {status})")
+                if i >= warmup:
+                    out[name]["wall"].append(wall)
+                    out[name]["cpu"].append(usage.ru_utime + usage.ru_stime)
+    finally:
+        os.close(devnull)
+    return out
+
+
+def paired(a, b, seed=12, resamples=2000):
+    """The median of the per-round differences a[i] - b[i] in ms, with a bootstrap 95% interval."""
+    diffs = [(x - y) * 1000 for x, y in zip(a, b)]
+    rng = random.Random(seed)
+    medians = sorted(statistics.median(rng.choices(diffs, k=len(diffs)))
+                     for _ in range(resamples))
+    return {"median_diff_ms": statistics.median(diffs),
+            "ci95_ms": [medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]]}
+
+
 STRACE_LINE = re.compile(r"^(\w+)\((.*?)(?:\)\s+=\s+(-?\d+|\?)|\s*<unfinished \.\.\.>)")
 
 
@@ -171,6 +220,9 @@ def main():
     ap.add_argument("--runs", type=int, default=500, help="runs per active case per round")
     ap.add_argument("--rounds", type=int, default=4,
                     help="hyperfine invocations of the active pair, order swapped each time")
+    ap.add_argument("--interleaved", type=int, default=2000,
+                    help="rounds of the active cases run one after the other in a shuffled "
+                         "order, timed here (0: none)")
     ap.add_argument("--kept-runs", type=int, default=100)
     ap.add_argument("--first-runs", type=int, default=60)
     ap.add_argument("--strace", action="store_true", help="one traced run of each case")
@@ -245,6 +297,24 @@ def main():
             doc = json.loads(run([rk, "credential-process", profile], env).stdout)
             result["active"][name]["same_key_as_before"] = doc["AccessKeyId"] == keys[name]
 
+        # The same two, interleaved run by run, with the assume-role case twice (a control).
+        if args.interleaved:
+            fake_before, moto_before = fake.stats(), moto.calls()
+            arms = {name: [rk, "credential-process", p] for name, p in CASES.items()}
+            arms[CONTROL] = arms["active assume-role (role-p)"]
+            load = loadavg()
+            runs = interleaved(arms, env, args.interleaved)
+            sso, role = CASES
+            result["interleaved"] = {
+                "rounds": args.interleaved, "load": load,
+                **{name: dict(summary(r["wall"], 0, 0), cpu_ms=statistics.fmean(r["cpu"]) * 1000)
+                   for name, r in runs.items()},
+                "sso_minus_role": paired(runs[sso]["wall"], runs[role]["wall"]),
+                "control_minus_role": paired(runs[CONTROL]["wall"], runs[role]["wall"]),
+                "calls": {"fake": delta(fake.stats(), fake_before),
+                          "moto": moto.calls_since(moto_before)}}
+            log(f"interleaved: {result['interleaved']['sso_minus_role']}")
+
         # Kept: obtained once, then from the keychain.
         before = fake.stats()
         kept_key = json.loads(run([rk, "credential-process", "dev-kept"], env).stdout)
@@ -310,6 +380,21 @@ def report(result, args):
     sso, role = (result["active"][n] for n in CASES)
     print(f"active SSO / active assume-role: median {sso['median_ms'] / role['median_ms']:.3f}x, "
           f"p95 {sso['p95_ms'] / role['p95_ms']:.3f}x, CPU {sso['cpu_ms'] / role['cpu_ms']:.3f}x")
+    inter = result.get("interleaved")
+    if inter:
+        print(f"interleaved, {inter['rounds']} rounds (load {inter['load']}), timed here "
+              "(posix_spawn .. wait4):")
+        for name in list(CASES) + [CONTROL]:
+            t = inter[name]
+            print(f"  {name} | median {t['median_ms']:.2f} | p95 {t['p95_ms']:.2f} | min "
+                  f"{t['min_ms']:.2f} | max {t['max_ms']:.2f} | CPU {t['cpu_ms']:.2f} ms")
+        for label, key in (("SSO - assume-role", "sso_minus_role"),
+                           ("assume-role again - assume-role", "control_minus_role")):
+            d = inter[key]
+            print(f"  {label}, per round: median {d['median_diff_ms']:+.3f} ms "
+                  f"(95% interval {d['ci95_ms'][0]:+.3f} .. {d['ci95_ms'][1]:+.3f})")
+        print(f"  calls during them: fake {inter['calls']['fake'] or 'none'}, "
+              f"moto {inter['calls']['moto'] or 'none'}")
     print(f"calls during the active runs: fake {result['active_calls']['fake'] or 'none'}, "
           f"moto {result['active_calls']['moto'] or 'none'}")
     print(f"kept: warm-up {result['kept_warm_up_calls']}, runs {result['kept']['calls'] or 'none'}"
