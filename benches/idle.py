@@ -37,7 +37,6 @@ import datetime
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
@@ -50,7 +49,7 @@ FAKE_LOGIND = os.path.join(os.path.dirname(HERE), "tests", "support", "fake_logi
 sys.path.insert(0, HERE)
 from procstat import CLK_TCK, loadavg, process_ticks, thread_delta, threads  # noqa: E402
 from rkdaemon import (ACCOUNT, Moto, daemon_env, log, need_session_bus,  # noqa: E402
-                      write_static_source)
+                      leave_workdir, write_json, write_static_source)
 
 
 def make_home(workdir, scenario, n, mfa):
@@ -242,13 +241,8 @@ def main():
         moto.stop()
         if logind:
             logind.stop()
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"binary": rk, "results": results}, f, indent=1)
+        leave_workdir(workdir, args.keep)
+    write_json(args.json, {"binary": rk, "results": results})
 
     print(f"\nrolekeeper daemon idle, {args.sessions} active sessions, keychain {args.keychain}"
           f"{', MFA plan' if args.mfa else ''}{', logind on a system bus' if args.logind else ''}"

@@ -37,13 +37,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from procstat import CLK_TCK, loadavg, process_ticks  # noqa: E402
-from rkdaemon import ACCOUNT, Moto, daemon_env, log, need_session_bus  # noqa: E402
-from rkdaemon import write_static_source  # noqa: E402
+from rkdaemon import ACCOUNT, Announcing, Moto, daemon_env, log, need_session_bus  # noqa: E402
+from rkdaemon import leave_workdir, write_json, write_static_source  # noqa: E402
 
 # An endpoint rule set with the parameters of STS's own (2011-06-15) and one rule: this URL.
 RULE_SET_PARAMETERS = {
@@ -58,33 +57,14 @@ RULE_SET_PARAMETERS = {
 }
 
 
-class Proxy:
+class Proxy(Announcing):
     """tests' rk-sts-proxy in front of `upstream`, with its control API."""
 
     def __init__(self, binary, upstream, workdir):
-        self.log_path = os.path.join(workdir, "proxy.log")
-        with open(self.log_path, "w") as logf:
-            self.proc = subprocess.Popen([binary, upstream], stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=logf, text=True)
-        line = self.proc.stdout.readline().split()
-        if len(line) != 2 or line[0] != "LISTENING":
-            self.stop()
-            raise RuntimeError(f"rk-sts-proxy printed {line!r}, not LISTENING <port>")
-        self.url = f"http://127.0.0.1:{line[1]}"
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def control(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        with self.opener.open(req, timeout=5) as r:
-            return json.load(r)
+        super().__init__([binary, upstream], os.path.join(workdir, "proxy.log"), "LISTENING")
 
     def calls(self, action):
         return self.control("GET", "/__calls")["calls"].get(action, 0)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 def make_home(workdir, name, proxy_url):
@@ -227,13 +207,8 @@ def main():
         if proxy:
             proxy.stop()
         moto.stop()
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        leave_workdir(workdir, args.keep)
+    write_json(args.json, result)
 
     print(f"\ncredential-process of a role obtained {args.age:.0f} s earlier by another process, "
           f"STS +{args.delay_ms} ms (keychain: {args.keychain}; {args.runs} runs each)")

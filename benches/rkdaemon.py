@@ -2,6 +2,7 @@
 throw-away HOME's environment, and a log line now and then."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -79,6 +80,49 @@ class Moto:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class Announcing:
+    """A loopback test service that prints `WORD <port>` once it listens (tests' rk-sts-proxy,
+    the fake Identity Center), its stderr logged to `log_path`; JSON controls over plain HTTP."""
+
+    def __init__(self, argv, log_path, word):
+        self.log_path = log_path
+        with open(log_path, "w") as logf:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=logf, text=True)
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != word:
+            self.stop()
+            raise RuntimeError(f"{os.path.basename(argv[0])} printed {line!r}, "
+                               f"not {word} <port>")
+        self.url = f"http://127.0.0.1:{line[1]}"
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        with self.opener.open(req, timeout=5) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def leave_workdir(workdir, keep):
+    """A benchmark's temp dir removed at its end, or kept (--keep) and named."""
+    if keep:
+        log(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def write_json(path, result):
+    """Every number of a run, to the file --json names (none: nothing written)."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=1)
 
 
 def write_static_source(home):

@@ -23,6 +23,13 @@
 #   scripts/bench.sh idle [none|session|both] [benches/idle.py options]
 #                               the idle daemon: CPU time and wake-ups per minute, per thread,
 #                               right after start and after a refresh (benches/daemon.sh)
+#   scripts/bench.sh sso [benches/sso.py options]
+#                               credential-process of an active IAM Identity Center role beside an
+#                               active assume-role session (median, p95, CPU, portal and STS calls),
+#                               and of a non-active SSO profile kept and first time, against the
+#                               fake Identity Center on loopback, inside
+#                               scripts/with-desktop-session.sh (gnome-keyring, no X); e.g.
+#                               `scripts/bench.sh sso --runs 300 --strace --json out.json`
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/rolekeeper/target}
@@ -53,5 +60,14 @@ case "$mode" in
   reuse)
     "$ROOT/benches/reuse.sh" "$@"
     ;;
-  *) echo "usage: $0 credfile | cli | desktop [options] | refresh|idle|reuse [none|session|both] [options]" >&2; exit 2 ;;
+  sso)
+    command -v hyperfine >/dev/null || { echo "hyperfine not found: scripts/install-deps.sh test" >&2; exit 1; }
+    "$ROOT/scripts/start-sts.sh" install >&2   # moto and the fake Identity Center's python
+    PYTHON=$("$ROOT/scripts/start-sts.sh" python)
+    [ -n "${ROLEKEEPER_BENCH_BIN:-}" ] ||
+      (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper) >&2
+    WDS_NO_X=1 WDS_NO_SNI=1 "$ROOT/scripts/with-desktop-session.sh" "$PYTHON" "$ROOT/benches/sso.py" \
+      --bin "${ROLEKEEPER_BENCH_BIN:-$CARGO_TARGET_DIR/release/rolekeeper}" "$@"
+    ;;
+  *) echo "usage: $0 credfile | cli | desktop [options] | refresh|idle|reuse [none|session|both] [options] | sso [options]" >&2; exit 2 ;;
 esac
