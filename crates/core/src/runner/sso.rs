@@ -144,22 +144,9 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::profile::Origin;
     use crate::secret::Secret;
     use crate::sso::cache::CachedToken;
-
-    fn corp() -> SsoSession {
-        SsoSession {
-            name: Some("corp".into()),
-            start_url: "https://d-1234567890.awsapps.com/start".into(),
-            region: "us-east-1".into(),
-            scopes: Vec::new(),
-            origin: Origin {
-                path: "/c".into(),
-                line: 1,
-            },
-        }
-    }
+    use crate::sso::config::corp;
 
     fn token(expires: u64) -> CachedToken {
         CachedToken {

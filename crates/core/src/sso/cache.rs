@@ -291,20 +291,7 @@ pub(crate) fn epoch_seconds(t: SystemTime) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Origin;
-
-    fn corp() -> SsoSession {
-        SsoSession {
-            name: Some("corp".into()),
-            start_url: "https://d-1234567890.awsapps.com/start".into(),
-            region: "us-east-1".into(),
-            scopes: vec!["sso:account:access".into()],
-            origin: Origin {
-                path: "/c".into(),
-                line: 1,
-            },
-        }
-    }
+    use crate::sso::config::corp;
 
     #[test]
     fn the_registration_file_has_the_name_the_aws_cli_gives_it() {

@@ -229,6 +229,21 @@ fn parse_scopes(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `[sso-session corp]` with the reference's start URL and `sso:account:access`, for tests.
+#[cfg(test)]
+pub(crate) fn corp() -> SsoSession {
+    SsoSession {
+        name: Some("corp".into()),
+        start_url: "https://d-1234567890.awsapps.com/start".into(),
+        region: "us-east-1".into(),
+        scopes: vec!["sso:account:access".into()],
+        origin: Origin {
+            path: "/c".into(),
+            line: 1,
+        },
+    }
+}
+
 /// Lower-case hex SHA-1, as the AWS tools name their cache files.
 pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
     use sha1::Digest;
