@@ -511,3 +511,68 @@ fn an_sso_profile_works_everywhere_a_profile_works() {
         config
     );
 }
+
+#[test]
+fn sync_writes_a_profile_per_account_and_role_and_never_touches_the_users() {
+    let world = World::new();
+    // 300 accounts (the first with two roles), pages of 50, and Identity Center throttling.
+    let accounts: Vec<Value> = (0..300u64)
+        .map(|i| {
+            json!({
+                "accountId": format!("{:012}", 100_000_000_000 + i),
+                "accountName": format!("Team {i}"),
+                "emailAddress": format!("team{i}@example.com"),
+                "roles": if i == 0 { vec!["Admin", "ReadOnly"] } else { vec!["ReadOnly"] },
+            })
+        })
+        .collect();
+    world
+        .fake
+        .config(json!({"accounts": accounts.clone(), "page_size": 50, "throttle_next": 3}));
+    let users = std::fs::read_to_string(world.home.config_path()).expect("config");
+    world.ok(&["sso", "login", "corp"]);
+
+    let dry = world.ok(&["sso", "sync", "corp", "--dry-run", "--region", "eu-west-1"]);
+    assert!(dry.contains("+ [profile team-0-admin]"), "{dry}");
+    assert!(dry.contains("301 accounts and roles"), "{dry}");
+    assert_eq!(
+        std::fs::read_to_string(world.home.config_path()).expect("config"),
+        users,
+        "a dry run writes nothing"
+    );
+    assert!(world.fake.count("throttled") >= 3, "{}", world.fake.stats());
+
+    let out = world.ok(&["sso", "sync", "corp", "--region", "eu-west-1"]);
+    assert!(out.contains("301 added"), "{out}");
+    let synced = std::fs::read_to_string(world.home.config_path()).expect("config");
+    assert!(
+        synced.starts_with(&users),
+        "the user's profiles keep every byte"
+    );
+    assert!(botocore_key(&world, "team-7-readonly").starts_with("ASIA"));
+
+    // Again, asking Identity Center afresh: nothing changes.
+    let again = world.ok(&["sso", "sync", "corp", "--refresh", "--region", "eu-west-1"]);
+    assert!(again.contains("0 added, 0 updated, 0 removed"), "{again}");
+    assert_eq!(
+        std::fs::read_to_string(world.home.config_path()).expect("config"),
+        synced
+    );
+
+    // A profile edited by hand is left alone; vanished ones go only with --prune.
+    let edited = synced.replacen(
+        "sso_role_name = ReadOnly\nregion = eu-west-1\n",
+        "sso_role_name = ReadOnly\nregion = eu-west-1\noutput = json\n",
+        1,
+    );
+    std::fs::write(world.home.config_path(), &edited).expect("edit");
+    world.fake.config(json!({"accounts": accounts[..10]}));
+    let stale = world.ok(&["sso", "sync", "corp", "--refresh", "--region", "eu-west-1"]);
+    assert!(stale.contains("--prune removes them"), "{stale}");
+    let pruned = world.ok(&["sso", "sync", "corp", "--prune", "--region", "eu-west-1"]);
+    assert!(pruned.contains("290 removed"), "{pruned}");
+    let after = std::fs::read_to_string(world.home.config_path()).expect("config");
+    assert!(after.starts_with(&users), "{after}");
+    assert!(after.contains("output = json"), "the edited profile stays");
+    assert!(!after.contains("[profile team-200-readonly]"), "{after}");
+}

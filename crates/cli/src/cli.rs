@@ -84,7 +84,7 @@ pub enum Command {
     #[command(
         subcommand,
         after_help = "Example:\n  rolekeeper sso login corp\n  rolekeeper sso login dev --device-code\n  \
-                      rolekeeper sso list\n  rolekeeper sso logout corp"
+                      rolekeeper sso list\n  rolekeeper sso sync corp --dry-run\n  rolekeeper sso logout corp"
     )]
     Sso(SsoCommand),
     /// Print a shell completion script.
@@ -172,6 +172,32 @@ pub enum SsoCommand {
     Logout(SsoLogoutArgs),
     /// List the sign-ins the config file names and how each stands.
     List(SsoListArgs),
+    /// Write one profile per account and role the sign-in can use into ~/.aws/config (marked as
+    /// RoleKeeper's; the user's own profiles are never touched, nor ones edited since).
+    Sync(SsoSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoSyncArgs {
+    /// The [sso-session] name (default: the only sign-in the files name).
+    pub name: Option<String>,
+    /// The profile names: {account_name}, {account_id} and {role_name}, lower-cased and made
+    /// safe; a name already taken gets the account id, then a number.
+    #[arg(long, default_value = rolekeeper_core::sso::sync::DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// `region = REGION` in each profile.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Remove RoleKeeper's profiles whose account or role the sign-in can no longer use.
+    #[arg(long)]
+    pub prune: bool,
+    /// Print the change as a diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Ask Identity Center for the accounts and roles again (else the list fetched last is
+    /// used).
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Args)]

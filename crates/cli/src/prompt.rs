@@ -31,7 +31,7 @@ impl MfaPrompt for Interactive {
 /// started, or a program's credential process when a browser can be opened here (the steps on
 /// stderr, which the AWS tools pass on). Without a browser, nobody could finish it: the error
 /// says to run `rolekeeper sso login`, which can use a device code.
-fn browser_sign_in() -> Option<SignIn<'static>> {
+pub fn browser_sign_in() -> Option<SignIn<'static>> {
     browser_available(&ProcessEnv).then_some(SignIn {
         flow: Flow::Browser,
         open_browser: true,

@@ -9,7 +9,7 @@ use rolekeeper_core::snapshot::Snapshot;
 use rolekeeper_core::sso::{Flow, SignIn, SignInUi, SsoSession, Step, SIGN_IN_TIMEOUT};
 use rolekeeper_core::{human_duration, Engine};
 
-use crate::cli::{SsoCommand, SsoListArgs, SsoLoginArgs, SsoLogoutArgs};
+use crate::cli::{SsoCommand, SsoListArgs, SsoLoginArgs, SsoLogoutArgs, SsoSyncArgs};
 
 pub fn run(command: SsoCommand) -> anyhow::Result<()> {
     let engine = Engine::system();
@@ -21,6 +21,7 @@ pub fn run(command: SsoCommand) -> anyhow::Result<()> {
             SsoCommand::Login(args) => login(&engine, &snapshot, args).await,
             SsoCommand::Logout(args) => logout(&engine, &snapshot, args).await,
             SsoCommand::List(args) => list(&engine, &snapshot, args).await,
+            SsoCommand::Sync(args) => sync(&engine, &snapshot, args).await,
         }
     });
     runtime.shutdown_background();
@@ -175,5 +176,65 @@ async fn list(engine: &Engine, snapshot: &Snapshot, args: SsoListArgs) -> anyhow
             view.profiles.join(", ")
         )?;
     }
+    Ok(())
+}
+
+async fn sync(engine: &Engine, snapshot: &Snapshot, args: SsoSyncArgs) -> anyhow::Result<()> {
+    let session = session(engine, snapshot, args.name.as_deref())?;
+    let options = rolekeeper_core::sso::sync::SyncOptions {
+        template: args.template,
+        region: args.region,
+        prune: args.prune,
+    };
+    let sign_in = crate::prompt::browser_sign_in();
+    let report = engine
+        .sso_sync(
+            snapshot,
+            &session,
+            &options,
+            args.refresh,
+            args.dry_run,
+            sign_in.as_ref(),
+        )
+        .await?;
+    let mut out = std::io::stdout().lock();
+    if args.dry_run {
+        write!(out, "{}", report.plan.diff)?;
+    }
+    let plan = &report.plan;
+    let listed = if report.from_cache {
+        format!(
+            "the list fetched {} (--refresh asks again)",
+            rolekeeper_core::credentials::isoformat(report.listed_at)
+        )
+    } else {
+        "fetched now".to_owned()
+    };
+    writeln!(
+        out,
+        "{}: {} accounts and roles ({listed}); {} {} added, {} updated, {} removed{}{}",
+        session.label(),
+        report.assignments,
+        if args.dry_run { "would be" } else { "profiles" },
+        plan.added.len(),
+        plan.updated.len(),
+        plan.removed.len(),
+        if plan.kept_edited.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; edited by hand, left alone: {}",
+                plan.kept_edited.join(", ")
+            )
+        },
+        if plan.stale.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; no longer assigned (--prune removes them): {}",
+                plan.stale.join(", ")
+            )
+        },
+    )?;
     Ok(())
 }

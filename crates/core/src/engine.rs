@@ -32,7 +32,7 @@ mod outlook;
 mod served;
 /// IAM Identity Center sign-ins: listing, signing in and out, keeping them fresh.
 mod sso;
-pub use sso::{SignInOutcome, SsoSessionView};
+pub use sso::{SignInOutcome, SsoSessionView, SyncReport};
 
 pub use crate::request::{CredentialRequest, GivenCode, MfaPrompt, NoMfaPrompt};
 pub use crate::snapshot::{ProfileSummary, SessionStatus};

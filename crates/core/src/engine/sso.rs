@@ -179,3 +179,124 @@ impl Engine {
         keeper::current(&obtainer.sso(), session, None).await
     }
 }
+
+/// What [`Engine::sso_sync`] did.
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    pub plan: crate::sso::sync::SyncPlan,
+    /// How many accounts and roles the sign-in can use.
+    pub assignments: usize,
+    /// When that list was fetched from Identity Center (the cached list is used unless a
+    /// refresh is asked for).
+    pub listed_at: std::time::SystemTime,
+    pub from_cache: bool,
+    /// The config file was changed (not a dry run, and something to change).
+    pub written: bool,
+}
+
+/// The list of a sign-in's accounts and roles, as last fetched.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Listed {
+    /// Unix seconds.
+    fetched_at: u64,
+    assignments: Vec<crate::sso::sync::Assignment>,
+}
+
+impl Engine {
+    /// Write one profile per account and role `session` can use into the config file (see
+    /// `sso::sync`). The list is fetched when there is none yet or `refresh` asks for it (signing
+    /// in through `sign_in` if needed), else the one fetched last is used.
+    pub async fn sso_sync(
+        &self,
+        snapshot: &Snapshot,
+        session: &SsoSession,
+        options: &crate::sso::sync::SyncOptions,
+        refresh: bool,
+        dry_run: bool,
+        sign_in: Option<&SignIn<'_>>,
+    ) -> Result<SyncReport> {
+        let Some(name) = session.name.clone() else {
+            return Err(Error::SsoSignInFailed {
+                session: session.label().to_owned(),
+                why: "profiles can only be synced from an [sso-session] section (they name it \
+                      with sso_session); move sso_start_url and sso_region into one"
+                    .to_owned(),
+            });
+        };
+        let cache = self
+            .state_store()
+            .dir()
+            .join(format!("sso-{}-accounts.json", session.cache_key()));
+        let fs = snapshot.fs();
+        let cached: Option<Listed> = fs
+            .read(&cache)
+            .ok()
+            .flatten()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let (listed, from_cache) = match cached {
+            Some(listed) if !refresh => (listed, true),
+            _ => {
+                let obtainer = self.obtainer(snapshot);
+                let deps = obtainer.sso();
+                let token = match keeper::current(&deps, session, None).await? {
+                    TokenState::Fresh(t) | TokenState::Ending(t) => t,
+                    TokenState::Missing { why } => match sign_in {
+                        Some(sign_in) => sign_in.once(&deps, session, None).await?,
+                        None => {
+                            return Err(Error::SsoSignInNeeded {
+                                session: session.label().to_owned(),
+                                why,
+                            })
+                        }
+                    },
+                };
+                let assignments = crate::sso::service::list_assignments(
+                    &deps.endpoints(session),
+                    &token.access_token,
+                )
+                .await
+                .map_err(|cause| Error::Sso {
+                    session: session.label().to_owned(),
+                    cause,
+                })?;
+                let listed = Listed {
+                    fetched_at: crate::sso::cache::epoch_seconds(snapshot.clock().now()),
+                    assignments,
+                };
+                if let Ok(bytes) = serde_json::to_vec(&listed) {
+                    if let Err(e) = fs.write_private(&cache, &bytes) {
+                        tracing::warn!(error = %e, "cannot keep the list of accounts and roles");
+                    }
+                }
+                (listed, false)
+            }
+        };
+        let config = snapshot.locations().config.clone();
+        let apply = |doc: &mut crate::credfile::Document| {
+            crate::sso::sync::apply(doc, &name, &listed.assignments, options)
+        };
+        let (plan, written) = if dry_run {
+            let bytes = fs.read(&config).ok().flatten().unwrap_or_default();
+            let mut doc = crate::credfile::Document::parse(&bytes);
+            (apply(&mut doc), false)
+        } else {
+            let updated = crate::credfile::write::update(
+                &config,
+                |doc| Ok::<_, std::io::Error>(apply(doc)),
+                |_, _| Ok(()),
+            )
+            .map_err(|cause| Error::Write {
+                path: config.clone(),
+                cause,
+            })?;
+            (updated.value, updated.written)
+        };
+        Ok(SyncReport {
+            plan,
+            assignments: listed.assignments.len(),
+            listed_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(listed.fetched_at),
+            from_cache,
+            written,
+        })
+    }
+}

@@ -11,6 +11,7 @@ pub mod config;
 pub mod keeper;
 pub mod login;
 pub mod service;
+pub mod sync;
 
 pub use config::{sso_role_of, sso_session_named, sso_sessions, SsoRole, SsoSession};
 pub use keeper::{SsoDeps, TokenState, REFRESH_WINDOW};

@@ -371,6 +371,92 @@ pub async fn get_role_credentials(
     })
 }
 
+/// Every account and role `access_token` can use: ListAccounts, then ListAccountRoles for each
+/// account, four accounts at a time (Identity Center throttles around 20 requests a second);
+/// a 429 is retried with the SDK's backoff, up to eight attempts a call.
+pub async fn list_assignments(
+    endpoints: &SsoEndpoints,
+    access_token: &Secret,
+) -> Result<Vec<super::sync::Assignment>, SsoError> {
+    let client = portal_with_retries(endpoints);
+    let mut accounts = Vec::new();
+    let mut pages = client
+        .list_accounts()
+        .access_token(access_token.expose())
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(e, "ListAccounts"))?;
+        for account in page.account_list() {
+            if let Some(id) = account.account_id() {
+                accounts.push((
+                    id.to_owned(),
+                    account.account_name().unwrap_or(id).to_owned(),
+                ));
+            }
+        }
+    }
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
+    let mut calls = tokio::task::JoinSet::new();
+    for (id, name) in accounts {
+        let client = client.clone();
+        let token = access_token.clone();
+        let permits = std::sync::Arc::clone(&permits);
+        calls.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let action = format!("ListAccountRoles {id}");
+            let mut roles = Vec::new();
+            let mut pages = client
+                .list_account_roles()
+                .access_token(token.expose())
+                .account_id(&id)
+                .max_results(100)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| classify(e, &action))?;
+                for role in page.role_list() {
+                    if let Some(role_name) = role.role_name() {
+                        roles.push(super::sync::Assignment {
+                            account_id: id.clone(),
+                            account_name: name.clone(),
+                            role_name: role_name.to_owned(),
+                        });
+                    }
+                }
+            }
+            Ok::<_, SsoError>(roles)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = calls.join_next().await {
+        match joined {
+            Ok(Ok(roles)) => all.extend(roles),
+            Ok(Err(e)) => return Err(e),
+            Err(e) => {
+                return Err(SsoError::new(
+                    SsoErrorKind::Other,
+                    e.to_string(),
+                    "ListAccountRoles",
+                ))
+            }
+        }
+    }
+    all.sort();
+    Ok(all)
+}
+
+fn portal_with_retries(endpoints: &SsoEndpoints) -> aws_sdk_sso::Client {
+    let retries = aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(8);
+    let config = portal(endpoints)
+        .config()
+        .to_builder()
+        .retry_config(retries)
+        .build();
+    aws_sdk_sso::Client::from_conf(config)
+}
+
 /// Logout: ends the portal session of `access_token`. Errors are the caller's to ignore (the
 /// AWS CLI ignores them too: the local sign-in is removed either way).
 pub async fn logout(endpoints: &SsoEndpoints, access_token: &Secret) -> Result<(), SsoError> {
