@@ -456,3 +456,37 @@ fn doctor_says_the_keyring_is_locked_when_it_is() {
         "{stdout}"
     );
 }
+
+/// A `credential_process` line that runs RoleKeeper must find it on PATH (the AWS CLI runs it
+/// without a shell): doctor fails naming the profile and line, and passes once it is found.
+#[test]
+fn a_credential_process_line_that_cannot_find_rolekeeper_fails() {
+    let config = format!(
+        "{CONFIG}\n[profile served]\ncredential_process = rolekeeper credential-process admin\n"
+    );
+    let home = AwsHome::new(&config, CREDENTIALS);
+    let run = |path: &str| {
+        home.command(bin("rolekeeper"))
+            .arg("doctor")
+            .env("PATH", path)
+            .output()
+            .expect("doctor")
+    };
+    let missing = run("/usr/bin:/bin");
+    let text = String::from_utf8_lossy(&missing.stdout).into_owned();
+    assert_eq!(missing.status.code(), Some(1), "{}", describe(&missing));
+    assert!(
+        text.contains("profile `served`")
+            && text.contains("line 10")
+            && text.contains("not on PATH"),
+        "{text}"
+    );
+    let bin_dir = rolekeeper_tests::bin_dir();
+    let found = run(&format!("{}:/usr/bin:/bin", bin_dir.display()));
+    let text = String::from_utf8_lossy(&found.stdout).into_owned();
+    assert!(
+        text.contains("1 profile(s) run rolekeeper, and it is found"),
+        "{}",
+        describe(&found)
+    );
+}

@@ -7,6 +7,7 @@
 //! ([`notification_check`]) and the clock against STS ([`clock_check`]).
 
 mod clock;
+mod commands;
 mod notifications;
 
 pub use clock::{clock_check, skew_check, CLOCK_OK, CLOCK_REFUSED};
@@ -86,6 +87,9 @@ pub fn checks(engine: &Engine) -> Vec<Check> {
     let mut checks = Vec::new();
     for report in engine.check_files() {
         file_checks(&report, &mut checks);
+    }
+    if let Ok(set) = engine.load_profiles() {
+        checks.extend(commands::command_checks(&set, engine.env()));
     }
     checks.push(state_check(engine));
     checks.extend(renewal_checks(engine));
