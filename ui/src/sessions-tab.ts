@@ -6,8 +6,11 @@ import {
   DURATIONS,
   durationLabel,
   EMPTY_MESSAGE,
+  filterCount,
+  filterSessions,
   formatRow,
   hasChoices,
+  noMatchMessage,
   sessionActions,
   sessionErrorHint,
   type Delivery,
@@ -44,6 +47,9 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
   const errorBox = el<HTMLElement>(doc, "session-error", page);
   const errorMessage = el<HTMLElement>(doc, "session-error-message", page);
   const errorHint = el<HTMLElement>(doc, "session-error-hint", page);
+  const filterBar = el<HTMLElement>(doc, "session-filter-bar", page);
+  const filter = el<HTMLInputElement>(doc, "session-filter", page);
+  const filterCountNode = el<HTMLElement>(doc, "session-filter-count", page);
   const listeners = new Listeners();
   const busy = new Set<string>();
   /** Choices made on an inactive row, kept across re-renders until Activate uses them. */
@@ -66,7 +72,11 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     errorBox.hidden = false;
   }
 
+  /** The last list from `list_sessions`, re-shown as the filter changes. */
+  let all: SessionView[] = [];
+
   function render(list: SessionView[]): void {
+    all = list;
     // A re-render replaces the buttons: remember which one had the focus.
     const focused = doc.activeElement;
     const keep =
@@ -75,15 +85,24 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
         : null;
 
     tbody.replaceChildren();
+    filterBar.hidden = list.length === 0;
     if (list.length === 0) {
       table.hidden = true;
       empty.hidden = false;
       empty.textContent = EMPTY_MESSAGE;
       return;
     }
+    const shown = filterSessions(list, filter.value);
+    filterCountNode.textContent = filterCount(shown.length, list.length);
+    if (shown.length === 0) {
+      table.hidden = true;
+      empty.hidden = false;
+      empty.textContent = noMatchMessage(filter.value);
+      return;
+    }
     empty.hidden = true;
     table.hidden = false;
-    for (const s of list) {
+    for (const s of shown) {
       const row = formatRow(s);
       const tr = doc.createElement("tr");
       tr.dataset.name = s.name;
@@ -236,6 +255,16 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     const b = (ev.target as HTMLElement | null)?.closest?.("button");
     if (!b || !b.dataset.name || !b.dataset.command) return;
     void run(b.dataset.name, b.dataset.command as SessionAction["command"]);
+  });
+
+  // The filter narrows the rows as one types; Escape empties it.
+  listeners.on(filter, "input", () => render(all));
+  listeners.on(filter, "keydown", (ev: KeyboardEvent) => {
+    if (ev.key !== "Escape" || filter.value === "") return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    filter.value = "";
+    render(all);
   });
 
   /** Events after which whatever went wrong with a session no longer holds. */

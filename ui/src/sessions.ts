@@ -174,3 +174,54 @@ export function sessionErrorHint(code: ErrorCode): string | null {
       return null;
   }
 }
+
+/** The account id and role name in a role ARN (`arn:aws:iam::123456789012:role/path/Name`),
+ * each null when the ARN does not have it. */
+export function arnParts(arn: string | null): { account: string | null; role: string | null } {
+  if (!arn) return { account: null, role: null };
+  const parts = arn.split(":");
+  const account = parts.length >= 6 && /^\d{12}$/.test(parts[4]) ? parts[4] : null;
+  const resource = parts.length >= 6 ? parts.slice(5).join(":") : "";
+  const role = resource.startsWith("role/") ? resource.slice(resource.lastIndexOf("/") + 1) || null : null;
+  return { account, role };
+}
+
+/** What the Sessions filter looks in: the profile name, and the account id and role name of its
+ * role ARN. The list carries no account or role of an IAM Identity Center profile: those match
+ * on their name only (`sso sync` names them `{account_name}-{role_name}` by default). */
+export function filterFields(s: Pick<SessionView, "name" | "role_arn">): string[] {
+  const { account, role } = arnParts(s.role_arn);
+  return [s.name, account, role].filter((f): f is string => !!f).map((f) => f.toLowerCase());
+}
+
+/** The words of a filter query, lower-cased; none for a blank one. */
+export function filterWords(query: string): string[] {
+  return query.toLowerCase().split(/\s+/).filter((w) => w !== "");
+}
+
+/** Whether a session matches a filter query: every word is part of one of its fields. */
+export function matchesFilter(s: Pick<SessionView, "name" | "role_arn">, query: string): boolean {
+  const words = filterWords(query);
+  if (words.length === 0) return true;
+  const fields = filterFields(s);
+  return words.every((w) => fields.some((f) => f.includes(w)));
+}
+
+/** The sessions a filter query leaves, in the list's order: `list_sessions` puts the active ones
+ * first (`session_views` in crates/core/src/words.rs), and so they stay. */
+export function filterSessions<T extends Pick<SessionView, "name" | "role_arn">>(
+  list: readonly T[],
+  query: string,
+): T[] {
+  return list.filter((s) => matchesFilter(s, query));
+}
+
+/** The count beside the filter: "12 of 300 profiles". */
+export function filterCount(shown: number, total: number): string {
+  return `${shown} of ${total} ${total === 1 ? "profile" : "profiles"}`;
+}
+
+/** Said in place of the table when the filter leaves no row. */
+export function noMatchMessage(query: string): string {
+  return `No profile matches “${query.trim()}”. Press Escape to clear the filter.`;
+}

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import indexHtml from "../index.html?raw";
 import { initSessionsTab, type SessionsTab } from "../src/sessions-tab";
 import type { Condition, SessionView } from "../src/sessions";
-import { callsTo, fakeInvoke, loadBody } from "./dom";
+import { callsTo, fakeInvoke, loadBody, typeValue } from "./dom";
+import { FILTER_CASES, manyProfiles } from "./many-profiles";
 
 const view = (
   name: string,
@@ -242,5 +243,75 @@ describe("sessions tab", () => {
     await running;
     expect(callsTo(inv, "refresh_session")).toHaveLength(1);
     expect(rowButtons("prod").every((b) => !b.disabled)).toBe(true);
+  });
+
+  describe("filter", () => {
+    const box = () => $<HTMLInputElement>("session-filter");
+    const shownRows = () =>
+      [...document.querySelectorAll<HTMLTableRowElement>("#sessions-body tr")].map((r) => r.dataset.name);
+    const escape = () =>
+      box().dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+
+    async function withMany(): Promise<ReturnType<typeof fakeInvoke>> {
+      const inv = fakeInvoke({ list_sessions: () => manyProfiles(), activate_session: () => null });
+      tab = initSessionsTab(document, inv);
+      await tab.reload();
+      return inv;
+    }
+
+    it("is a labelled box above the table, with the count", async () => {
+      await withMany();
+      const label = document.querySelector<HTMLLabelElement>('label[for="session-filter"]')!;
+      expect(label.textContent).toBe("Filter profiles");
+      expect(box().type).toBe("search");
+      expect(box().getAttribute("aria-describedby")).toBe("session-filter-count");
+      expect($("session-filter-bar").hidden).toBe(false);
+      expect($("session-filter-bar").compareDocumentPosition($("sessions")) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+      expect($("session-filter-count").textContent).toBe("300 of 300 profiles");
+      expect(shownRows()).toHaveLength(300);
+    });
+
+    it.each(FILTER_CASES)("typing $query ($why) shows $count rows", async ({ query, count, first }) => {
+      await withMany();
+      typeValue(box(), query);
+      const rows = shownRows();
+      expect(rows).toHaveLength(count);
+      expect(rows.slice(0, first.length)).toEqual(first);
+      expect($("session-filter-count").textContent).toBe(`${count} of 300 profiles`);
+      expect($("sessions").hidden).toBe(count === 0);
+      expect($("empty").hidden).toBe(count > 0);
+      if (count === 0) expect($("empty").textContent).toBe(`No profile matches “${query.trim()}”. Press Escape to clear the filter.`);
+    });
+
+    it("Escape clears it and shows every row again, keeping the focus in the box", async () => {
+      await withMany();
+      box().focus();
+      typeValue(box(), "admin 100000000003");
+      expect(shownRows()).toEqual(["ops-030", "ops-037"]);
+      escape();
+      expect(box().value).toBe("");
+      expect(shownRows()).toHaveLength(300);
+      expect($("session-filter-count").textContent).toBe("300 of 300 profiles");
+      expect(document.activeElement).toBe(box());
+    });
+
+    it("stays applied across a re-list, and a filtered row's action works", async () => {
+      const inv = await withMany();
+      typeValue(box(), "acct25 deploy");
+      await tab!.reload();
+      expect(shownRows()).toEqual(["acct25-deploy"]);
+      inv.mockClear();
+      rowButtons("acct25-deploy").find((b) => b.textContent === "Activate")!.click();
+      await vi.waitFor(() => expect(callsTo(inv, "list_sessions")).toHaveLength(1));
+      expect(callsTo(inv, "activate_session")).toEqual([{ name: "acct25-deploy", delivery: "file", durationSeconds: 0 }]);
+      expect(shownRows()).toEqual(["acct25-deploy"]);
+    });
+
+    it("is hidden while there are no profiles at all", async () => {
+      tab = initSessionsTab(document, fakeInvoke({ list_sessions: () => [] }));
+      await tab.reload();
+      expect($("session-filter-bar").hidden).toBe(true);
+      expect($("empty").hidden).toBe(false);
+    });
   });
 });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  arnParts,
   choicesOf,
+  filterCount,
+  filterSessions,
+  matchesFilter,
   durationLabel,
   formatRow,
   roleText,
@@ -9,6 +13,7 @@ import {
   stateTone,
   type SessionView,
 } from "../src/sessions";
+import { FILTER_CASES, manyProfiles } from "./many-profiles";
 
 const base: SessionView = {
   name: "dev",
@@ -101,5 +106,44 @@ describe("choices", () => {
     [10800, "3 h"],
   ])("%i s reads %j", (seconds, words) => {
     expect(durationLabel(seconds)).toBe(words);
+  });
+});
+
+describe("the sessions filter", () => {
+  it.each([
+    ["arn:aws:iam::123456789012:role/Admin", "123456789012", "Admin"],
+    ["arn:aws:iam::123456789012:role/team/ci/Deploy", "123456789012", "Deploy"],
+    ["arn:aws-us-gov:iam::123456789012:role/Ops", "123456789012", "Ops"],
+    ["arn:aws:iam::123456789012:user/alice", "123456789012", null],
+    ["arn:aws:iam::12345:role/Short", null, "Short"],
+    ["not an arn", null, null],
+    [null, null, null],
+  ] as const)("arnParts(%j) → account %j, role %j", (arn, account, role) => {
+    expect(arnParts(arn)).toEqual({ account, role });
+  });
+
+  const profiles = manyProfiles();
+  it.each(FILTER_CASES)("$query ($why) → $count rows", ({ query, count, first }) => {
+    const shown = filterSessions(profiles, query).map((s) => s.name);
+    expect(shown).toHaveLength(count);
+    expect(shown.slice(0, first.length)).toEqual(first);
+    // Active ones first, each part in name order.
+    const active = shown.filter((n) => profiles.find((p) => p.name === n)!.active);
+    expect(shown.slice(0, active.length)).toEqual(active);
+    expect(shown.slice(active.length)).toEqual([...shown.slice(active.length)].sort());
+  });
+
+  it("matches one profile without building the list", () => {
+    const p = { name: "prod", role_arn: "arn:aws:iam::123456789012:role/Admin" };
+    expect(matchesFilter(p, "PROD 1234 adm")).toBe(true);
+    expect(matchesFilter(p, "prod dev")).toBe(false);
+  });
+
+  it.each([
+    [0, 300, "0 of 300 profiles"],
+    [12, 300, "12 of 300 profiles"],
+    [1, 1, "1 of 1 profile"],
+  ])("count %i of %i reads %j", (shown, total, text) => {
+    expect(filterCount(shown, total)).toBe(text);
   });
 });
