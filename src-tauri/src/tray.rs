@@ -396,6 +396,8 @@ mod tests {
             role_arn: None,
             source_profile: None,
             mfa_serial: None,
+            sso_account_id: None,
+            sso_role_name: None,
             state,
             active,
             plan: None,

@@ -6,6 +6,9 @@ export interface SessionView {
   /** `ProfileKind` in crates/core/src/profile/kind.rs. */
   kind: "static" | "role" | "other";
   role_arn: string | null;
+  /** An IAM Identity Center profile's account and role. */
+  sso_account_id?: string | null;
+  sso_role_name?: string | null;
   source_profile: string | null;
   mfa_serial: string | null;
   /** The state in words, to show: "fresh · 47 min", "needs MFA code", "off". */
@@ -120,8 +123,13 @@ export function stateTone(condition: Condition): StateTone {
   }
 }
 
-export function roleText(s: Pick<SessionView, "kind" | "role_arn">): string {
+export function roleText(
+  s: Pick<SessionView, "kind" | "role_arn" | "sso_account_id" | "sso_role_name">,
+): string {
   if (s.role_arn) return s.role_arn;
+  if (s.sso_role_name && s.sso_account_id) {
+    return `${s.sso_role_name} in ${s.sso_account_id} (IAM Identity Center)`;
+  }
   if (s.kind === "static") return "static keys";
   return "—";
 }
@@ -186,12 +194,16 @@ export function arnParts(arn: string | null): { account: string | null; role: st
   return { account, role };
 }
 
+/** The fields the Sessions filter reads. */
+type Filterable = Pick<SessionView, "name" | "role_arn" | "sso_account_id" | "sso_role_name">;
+
 /** What the Sessions filter looks in: the profile name, and the account id and role name of its
- * role ARN. The list carries no account or role of an IAM Identity Center profile: those match
- * on their name only (`sso sync` names them `{account_name}-{role_name}` by default). */
-export function filterFields(s: Pick<SessionView, "name" | "role_arn">): string[] {
+ * role ARN or of its IAM Identity Center role. */
+export function filterFields(s: Filterable): string[] {
   const { account, role } = arnParts(s.role_arn);
-  return [s.name, account, role].filter((f): f is string => !!f).map((f) => f.toLowerCase());
+  return [s.name, account, role, s.sso_account_id, s.sso_role_name]
+    .filter((f): f is string => !!f)
+    .map((f) => f.toLowerCase());
 }
 
 /** The words of a filter query, lower-cased; none for a blank one. */
@@ -200,7 +212,7 @@ export function filterWords(query: string): string[] {
 }
 
 /** Whether a session matches a filter query: every word is part of one of its fields. */
-export function matchesFilter(s: Pick<SessionView, "name" | "role_arn">, query: string): boolean {
+export function matchesFilter(s: Filterable, query: string): boolean {
   const words = filterWords(query);
   if (words.length === 0) return true;
   const fields = filterFields(s);
@@ -209,7 +221,7 @@ export function matchesFilter(s: Pick<SessionView, "name" | "role_arn">, query: 
 
 /** The sessions a filter query leaves, in the list's order: `list_sessions` puts the active ones
  * first (`session_views` in crates/core/src/words.rs), and so they stay. */
-export function filterSessions<T extends Pick<SessionView, "name" | "role_arn">>(
+export function filterSessions<T extends Filterable>(
   list: readonly T[],
   query: string,
 ): T[] {

@@ -20,7 +20,7 @@ export const accountId = (i: number) => `1000000000${String(i).padStart(2, "0")}
  * Profile k is role `ROLES[k % 10]` in account `k / 10`. Accounts 0–19 are assume-role
  * profiles named `ops-000`…`ops-199` whose role ARN holds the account id and role (Deploy under
  * a path, `role/ci/Deploy`); accounts 20–29 are IAM Identity Center profiles named
- * `acct20-admin`…`acct29-viewonly`, with no ARN. Every 50th profile (all of them Admin) is
+ * `acct20-admin`…`acct29-viewonly`, with no ARN but their `sso_account_id` and `sso_role_name`. Every 50th profile (all of them Admin) is
  * active. In `list_sessions`' order: active first, then by name.
  */
 export function manyProfiles(): SessionView[] {
@@ -34,6 +34,8 @@ export function manyProfiles(): SessionView[] {
       name: sso ? `acct${account}-${role.toLowerCase()}` : `ops-${String(k).padStart(3, "0")}`,
       kind: "role",
       role_arn: sso ? null : `arn:aws:iam::${accountId(account)}:role/${role === "Deploy" ? "ci/" : ""}${role}`,
+      sso_account_id: sso ? accountId(account) : null,
+      sso_role_name: sso ? role : null,
       source_profile: sso ? null : "jump",
       mfa_serial: null,
       state: active ? "fresh · 47 min" : "off",
@@ -85,7 +87,8 @@ export const FILTER_CASES: ReadonlyArray<{
   { query: "deploy", why: "a role under a path (role/ci/Deploy)", count: 30, first: ["acct20-deploy"] },
   { query: "acct25", why: "an SSO profile by its name", count: 10, first: ["acct25-admin", "acct25-audit"] },
   { query: "acct25 deploy", why: "an SSO profile by account and role name", count: 1, first: ["acct25-deploy"] },
-  { query: "100000000025", why: "an SSO profile's account id is not in the list: no match", count: 0, first: [] },
+  { query: "100000000025", why: "an SSO profile's account id", count: 10, first: ["acct25-admin", "acct25-audit"] },
+  { query: "100000000025 deploy", why: "an SSO profile by account id and role", count: 1, first: ["acct25-deploy"] },
   { query: "arn", why: "the rest of the ARN is not searched", count: 0, first: [] },
   { query: ":role/", why: "nor its punctuation", count: 0, first: [] },
   { query: "jump", why: "nor the source profile", count: 0, first: [] },

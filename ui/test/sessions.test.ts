@@ -35,6 +35,12 @@ describe("roleText", () => {
   ] as const)("kind %s, role_arn %j → %j", (kind, role_arn, expected) => {
     expect(roleText({ kind, role_arn })).toBe(expected);
   });
+
+  it("names an IAM Identity Center role with its account", () => {
+    expect(
+      roleText({ kind: "role", role_arn: null, sso_account_id: "111111111111", sso_role_name: "Admin" }),
+    ).toBe("Admin in 111111111111 (IAM Identity Center)");
+  });
 });
 
 describe("sourceText", () => {

@@ -64,6 +64,9 @@ pub struct ProfileSummary {
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
+    /// An IAM Identity Center profile's account and role (`sso_account_id`, `sso_role_name`).
+    pub sso_account_id: Option<String>,
+    pub sso_role_name: Option<String>,
     /// RoleKeeper keeps this profile's role definition (adopted from `~/.aws/config`).
     pub adopted: bool,
 }
@@ -325,6 +328,8 @@ impl Snapshot {
                 role_arn: p.text("role_arn").map(str::to_owned),
                 source_profile: p.text("source_profile").map(str::to_owned),
                 mfa_serial: p.text("mfa_serial").map(str::to_owned),
+                sso_account_id: p.text("sso_account_id").map(str::to_owned),
+                sso_role_name: p.text("sso_role_name").map(str::to_owned),
                 adopted: p.get("role_arn").is_some_and(|v| v.adopted),
             })
             .collect())

@@ -146,6 +146,9 @@ pub struct SessionView {
     pub role_arn: Option<String>,
     pub source_profile: Option<String>,
     pub mfa_serial: Option<String>,
+    /// An IAM Identity Center profile's account and role.
+    pub sso_account_id: Option<String>,
+    pub sso_role_name: Option<String>,
     /// Serialized as two fields: `state` in words (`fresh · 47 min`, `expired`, `off`) and
     /// `condition` (`fresh`, `expired`, `off`, ...).
     #[serde(flatten)]
@@ -186,6 +189,8 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 role_arn: p.role_arn.clone(),
                 source_profile: p.source_profile.clone(),
                 mfa_serial: p.mfa_serial.clone(),
+                sso_account_id: p.sso_account_id.clone(),
+                sso_role_name: p.sso_role_name.clone(),
                 // Plain keys have nothing to renew: never "off", never activated.
                 state: match session {
                     Some(s) => s.state(),
@@ -210,6 +215,8 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 role_arn: None,
                 source_profile: None,
                 mfa_serial: None,
+                sso_account_id: None,
+                sso_role_name: None,
                 state: s.state(),
                 active: true,
                 plan: None,
@@ -281,6 +288,8 @@ mod tests {
             role_arn: None,
             source_profile: None,
             mfa_serial: None,
+            sso_account_id: None,
+            sso_role_name: None,
             adopted: false,
         }
     }
