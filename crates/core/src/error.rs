@@ -179,6 +179,9 @@ pub enum Error {
 
     #[error("IAM Identity Center sign-in `{session}` did not finish: {why}")]
     SsoSignInFailed { session: String, why: String },
+
+    #[error("cannot sync profiles from `{session}`: {why}")]
+    SsoSyncRefused { session: String, why: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

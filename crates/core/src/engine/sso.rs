@@ -216,7 +216,7 @@ impl Engine {
         sign_in: Option<&SignIn<'_>>,
     ) -> Result<SyncReport> {
         let Some(name) = session.name.clone() else {
-            return Err(Error::SsoSignInFailed {
+            return Err(Error::SsoSyncRefused {
                 session: session.label().to_owned(),
                 why: "profiles can only be synced from an [sso-session] section (they name it \
                       with sso_session); move sso_start_url and sso_region into one"
