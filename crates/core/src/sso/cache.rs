@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use super::config::{sha1_hex, SsoSession};
-use crate::credentials::parse_isoformat;
+use crate::credentials::{isoformat, parse_isoformat};
 use crate::env::{Env, Fs};
 use crate::secret::Secret;
 
@@ -253,16 +253,12 @@ fn python_string(text: &str) -> String {
 
 /// botocore's `%Y-%m-%dT%H:%M:%SZ`.
 pub(crate) fn utc(t: SystemTime) -> String {
-    let dt = time::OffsetDateTime::from(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
+    isoformat(whole_seconds(t)).replace("+00:00", "Z")
+}
+
+/// `t` without its fraction of a second: what the token file can hold.
+pub(crate) fn whole_seconds(t: SystemTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(epoch_seconds(t))
 }
 
 /// RFC 3339 with or without fractions of a second, `Z` or an offset (the Rust SDK writes

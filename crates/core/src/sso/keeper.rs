@@ -282,17 +282,13 @@ async fn refresh_locked(
     .await
     {
         Ok(new) => {
-            let now = deps.now();
-            let token = CachedToken {
-                start_url: Some(session.start_url.clone()),
-                region: Some(session.region.clone()),
-                access_token: new.access_token,
-                expires_at: whole_seconds(now + new.expires_in),
-                client_id: Some(registration.client_id.clone()),
-                client_secret: None,
-                registration_expires_at: Some(registration.expires_at),
-                refresh_token: None,
-            };
+            let token = issued(
+                session,
+                &registration,
+                new.access_token,
+                new.expires_in,
+                deps.now(),
+            );
             let renewal = Renewal {
                 refresh_token: new
                     .refresh_token
@@ -324,9 +320,25 @@ async fn refresh_locked(
     }
 }
 
-/// The token file holds whole seconds; what RoleKeeper reports matches it.
-fn whole_seconds(t: SystemTime) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(epoch_seconds(t))
+/// A token just issued, as RoleKeeper writes it to the token file (no refresh token or client
+/// secret there: those stay in the keychain), expiring in whole seconds as the file holds it.
+fn issued(
+    session: &SsoSession,
+    registration: &Registration,
+    access_token: Secret,
+    expires_in: Duration,
+    now: SystemTime,
+) -> CachedToken {
+    CachedToken {
+        start_url: Some(session.start_url.clone()),
+        region: Some(session.region.clone()),
+        access_token,
+        expires_at: cache::whole_seconds(now + expires_in),
+        client_id: Some(registration.client_id.clone()),
+        client_secret: None,
+        registration_expires_at: Some(registration.expires_at),
+        refresh_token: None,
+    }
 }
 
 fn write_token(deps: &SsoDeps<'_>, session: &SsoSession, token: &CachedToken) -> Result<()> {
@@ -345,17 +357,13 @@ pub(crate) async fn keep_sign_in(
     registration: &Registration,
     new: service::NewToken,
 ) -> Result<CachedToken> {
-    let now = deps.now();
-    let token = CachedToken {
-        start_url: Some(session.start_url.clone()),
-        region: Some(session.region.clone()),
-        access_token: new.access_token,
-        expires_at: whole_seconds(now + new.expires_in),
-        client_id: Some(registration.client_id.clone()),
-        client_secret: None,
-        registration_expires_at: Some(registration.expires_at),
-        refresh_token: None,
-    };
+    let token = issued(
+        session,
+        registration,
+        new.access_token,
+        new.expires_in,
+        deps.now(),
+    );
     match new.refresh_token {
         Some(refresh) => {
             write_renewal(

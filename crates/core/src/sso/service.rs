@@ -8,7 +8,7 @@
 //! module owns every Identity Center call.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sdk_ssooidc::config::{BehaviorVersion, Region};
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
@@ -528,11 +528,6 @@ where
         detail,
         action: action.to_owned(),
     }
-}
-
-/// When a token given `expires_in` at `now` expires.
-pub fn expiry(now: SystemTime, expires_in: Duration) -> SystemTime {
-    now + expires_in
 }
 
 #[cfg(test)]
