@@ -322,3 +322,17 @@ pub fn closed_on_bus(id: u32) -> bool {
                 .is_some_and(|l| l.trim() == format!("uint32 {id}"))
     })
 }
+
+/// Type `code` into the open MFA dialog as a person would: real X key events (the dialog submits
+/// itself at six digits).
+pub fn type_in_mfa_dialog(code: &str) {
+    let window = windows_titled("Enter MFA code").remove(0);
+    let _ = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &window])
+        .status();
+    let typed = Command::new("xdotool")
+        .args(["type", "--delay", "60", code])
+        .status()
+        .expect("xdotool");
+    assert!(typed.success());
+}

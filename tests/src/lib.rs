@@ -432,6 +432,63 @@ impl Daemon {
     }
 }
 
+/// Every test that runs the daemon checks, when the daemon is dropped, the engine's promise that
+/// no session is renewed twice within 10 s whatever the settings (issue "the defects a user meets
+/// in the first ten minutes"): the `refreshed` lines of its log, by their timestamps. Half a
+/// second of slack absorbs the moment between a renewal's delivery and its log line.
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let text = self.log.text_now();
+        if let Some((name, gap)) = renewed_twice_within(&text, 9.5) {
+            panic!("the daemon renewed `{name}` twice within {gap:.1} s:\n{text}");
+        }
+    }
+}
+
+/// The first session renewed twice less than `seconds` apart in a daemon's log, with the gap.
+pub fn renewed_twice_within(log: &str, seconds: f64) -> Option<(String, f64)> {
+    let mut last: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    for line in log.lines() {
+        let Some(rest) = line.split(": refreshed session=").nth(1) else {
+            continue;
+        };
+        let name = rest.split_whitespace().next().unwrap_or_default();
+        let Some(at) = line.split_whitespace().next().and_then(log_seconds) else {
+            continue;
+        };
+        if let Some(before) = last.insert(name, at) {
+            if at - before < seconds {
+                return Some((name.to_owned(), at - before));
+            }
+        }
+    }
+    None
+}
+
+/// Seconds since the epoch of a log line's RFC 3339 UTC timestamp (`2026-12-04T20:50:01.25Z`).
+fn log_seconds(stamp: &str) -> Option<f64> {
+    let (date, time) = stamp.trim_end_matches('Z').split_once('T')?;
+    let mut ymd = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let mut hms = time.split(':');
+    let (h, min) = (
+        hms.next()?.parse::<f64>().ok()?,
+        hms.next()?.parse::<f64>().ok()?,
+    );
+    let sec = hms.next()?.parse::<f64>().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + sec)
+}
+
 /// Forgets RoleKeeper's keychain entries a test made (`session:NAME`, `mfa:SOURCE:SERIAL`), even
 /// when it fails: the keyring is the whole desktop session's.
 #[derive(Debug)]
@@ -444,5 +501,24 @@ impl Drop for ForgetKeychainEntries {
                 .args(["clear", "service", "rolekeeper", "username", entry])
                 .output();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renewed_twice_within;
+
+    const LOG: &str = "\
+2026-12-04T23:59:55.000000Z  INFO rolekeeper::daemon: refreshed session=a expires=x
+2026-12-04T23:59:58.000000Z  INFO rolekeeper::daemon: refreshed session=b expires=x
+2026-12-05T00:00:05.100000Z  INFO rolekeeper::daemon: refreshed session=a expires=x
+2026-12-05T00:00:06.000000Z  INFO rolekeeper::daemon: activated session=b expires=x";
+
+    #[test]
+    fn renewals_are_compared_per_session_across_midnight() {
+        assert_eq!(renewed_twice_within(LOG, 9.5), None);
+        let (name, gap) = renewed_twice_within(LOG, 10.5).unwrap();
+        assert_eq!(name, "a");
+        assert!((gap - 10.1).abs() < 1e-6, "{gap}");
     }
 }

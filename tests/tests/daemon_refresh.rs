@@ -72,6 +72,14 @@ fn the_daemon_renews_a_session_before_it_expires_again_and_again() {
 
     assert_eq!(daemon.stop(), Some(0));
     let log = daemon.log.text();
+    // The guard every daemon test runs when its daemon is dropped (no session renewed twice
+    // within 10 s) reads these very lines: it sees the renewals, about 10 s apart.
+    let (_, gap) = rolekeeper_tests::renewed_twice_within(&log, 1e9)
+        .expect("the guard finds the daemon's renewals in its log");
+    assert!(
+        (9.5..20.0).contains(&gap),
+        "renewed {gap:.1} s apart\n{log}"
+    );
 
     // Secrets never reach logs, even at debug level.
     secrets_seen.push(SOURCE_SECRET.to_owned());

@@ -50,20 +50,7 @@ fn type_in_dialog(app: &DesktopApp, code: &str) {
         app.log()
     );
     std::thread::sleep(Duration::from_secs(2));
-    type_code(code);
-}
-
-/// Type `code` into the open MFA dialog as a person would: real X key events.
-fn type_code(code: &str) {
-    let window = windows_titled("Enter MFA code").remove(0);
-    let _ = Command::new("xdotool")
-        .args(["windowfocus", "--sync", &window])
-        .status();
-    let typed = Command::new("xdotool")
-        .args(["type", "--delay", "60", code])
-        .status()
-        .expect("xdotool");
-    assert!(typed.success());
+    rolekeeper_tests::desktop::type_in_mfa_dialog(code);
 }
 
 /// Activate on a role that needs a code, from the tray: the dialog opens by itself ("Enter MFA
@@ -230,7 +217,7 @@ fn a_session_needing_a_code_is_renewed_from_the_notification_and_the_dialog() {
     screenshot("mfa-dialog");
 
     // Type a code as a person would; it submits itself at six digits.
-    type_code(CODE);
+    rolekeeper_tests::desktop::type_in_mfa_dialog(CODE);
 
     app.wait_for_menu("the tray to say live is fresh", |m| {
         m.iter().any(|i| i.label.starts_with("live — fresh"))

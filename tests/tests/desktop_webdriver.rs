@@ -294,19 +294,37 @@ fn the_diagnostics_tab_shows_each_refused_line_once_as_a_check_with_its_line() {
     );
 }
 
+/// A HOME with one role `t<pid>-<tag>` (`role/<role>`, `extra` lines added to its profile) whose
+/// source `dev` has the long-term key `key`; the profile's name, the HOME and its two files.
+fn one_role(tag: &str, role: &str, extra: &str, key: &str) -> (String, AwsHome, String, String) {
+    let name = format!("t{}-{tag}", std::process::id());
+    let config = format!(
+        "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/{role}\nsource_profile = \
+         dev\n{extra}region = us-east-1\n"
+    );
+    let credentials =
+        format!("[dev]\naws_access_key_id = {key}\naws_secret_access_key = {role}Secret\n");
+    let home = AwsHome::new(&config, &credentials);
+    (name, home, config, credentials)
+}
+
+/// `rolekeeper deactivate NAME` in `home`, which must succeed.
+fn deactivate(home: &AwsHome, name: &str) {
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["deactivate", name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
 #[test]
 fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     require_desktop_session();
     // Process delivery keeps the session in the keychain.
     let _keyring = rolekeeper_tests::keyring_use(false);
-    let name = format!("t{}-wd-deliver", std::process::id());
-    let config = format!(
-        "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/Deliver\nsource_profile = \
-         dev\nregion = us-east-1\n"
-    );
-    let credentials =
-        "[dev]\naws_access_key_id = AKIAWEBDRIVERDELIV01\naws_secret_access_key = wdDeliverSecret\n";
-    let home = AwsHome::new(&config, credentials);
+    let (name, home, config, credentials) =
+        one_role("wd-deliver", "Deliver", "", "AKIAWEBDRIVERDELIV01");
 
     let result = in_manager(&home, "webdriver_sessions.py", &[name.as_ref()]);
 
@@ -343,13 +361,116 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     assert_eq!(session["name"], name.as_str(), "{status:#}");
     assert_eq!(session["delivery"], "process");
     assert_eq!(session["duration_seconds"], 7200);
+    deactivate(&home, &name);
+    assert_eq!(std::fs::read_to_string(home.config_path()).unwrap(), config);
+}
+
+/// The window's Deactivate sticks while the engine renews the session every 10 s: the row says
+/// off and the credentials file stays as it was before the activation for 30 s while the app runs
+/// (a renewal in flight is discarded, not written).
+#[test]
+fn a_deactivate_from_the_window_sticks_while_its_engine_renews() {
+    require_desktop_session();
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let (name, home, _, _) = one_role(
+        "wd-off",
+        "Off",
+        "duration_seconds = 900\n",
+        "AKIAWEBDRIVEROFF0001",
+    );
+    let original = home.home().join("credentials.before");
+    std::fs::copy(home.credentials_path(), &original).unwrap();
     let out = home
         .command(bin("rolekeeper"))
-        .args(["deactivate", &name])
+        .args(["activate", &name])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", describe(&out));
-    assert_eq!(std::fs::read_to_string(home.config_path()).unwrap(), config);
+    assert!(out.status.success(), "activate: {}", describe(&out));
+
+    let result = in_manager_with(
+        &home,
+        &[("ROLEKEEPER_REFRESH_BEFORE", "890s")],
+        "webdriver_deactivate.py",
+        &[
+            name.as_ref(),
+            home.credentials_path().as_os_str(),
+            original.as_os_str(),
+            "30".as_ref(),
+        ],
+    );
+    assert_eq!(result["state"], "off", "{result:#}");
+    assert!(
+        result["came_back_after"].is_null(),
+        "the section came back while the app's engine ran: {result:#}"
+    );
+    assert!(result["watched"].as_f64().unwrap() >= 30.0, "{result:#}");
+    assert_eq!(
+        std::fs::read(home.credentials_path()).unwrap(),
+        std::fs::read(&original).unwrap()
+    );
+}
+
+/// Activate, in the window, on a role that needs an MFA code: the MFA dialog opens by itself, the
+/// code typed there (real X key events) reaches STS, and the window's row turns fresh; no message
+/// tells the user to go to a terminal.
+#[test]
+fn an_mfa_role_is_activated_from_the_window_with_a_code_typed_in_the_dialog() {
+    require_desktop_session();
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let (name, home, _, _) = one_role(
+        "wd-mfa",
+        "WdMfa",
+        "mfa_serial = arn:aws:iam::123456789012:mfa/wd-window\n",
+        "AKIAWEBDRIVERMFAWIN1",
+    );
+    let _forget = rolekeeper_tests::ForgetKeychainEntries(vec![
+        format!("session:{name}"),
+        "mfa:dev:arn:aws:iam::123456789012:mfa/wd-window".to_owned(),
+    ]);
+    let proxy = StsProxy::start();
+    proxy.expect_mfa_code(RIGHT);
+    let typist = std::thread::spawn(|| {
+        let open = eventually(Duration::from_secs(90), || {
+            !rolekeeper_tests::desktop::windows_titled("Enter MFA code").is_empty()
+        });
+        if open {
+            std::thread::sleep(Duration::from_secs(2));
+            rolekeeper_tests::desktop::type_in_mfa_dialog(RIGHT);
+        }
+        open
+    });
+
+    let result = in_manager_with(
+        &home,
+        &[("AWS_ENDPOINT_URL_STS", proxy.url().as_str())],
+        "webdriver_activate_mfa.py",
+        &[name.as_ref()],
+    );
+    assert!(
+        typist.join().unwrap(),
+        "the MFA dialog never opened: {result:#}"
+    );
+    assert!(
+        result["state"].as_str().unwrap().starts_with("fresh"),
+        "{result:#}"
+    );
+    let page = result["page"].as_str().unwrap();
+    assert!(
+        !page.contains("terminal") && !page.contains("NAME"),
+        "no advice to use a terminal, no placeholder: {page}"
+    );
+    assert_eq!(
+        proxy.calls()["token_codes"][RIGHT],
+        1,
+        "the typed code went to STS once"
+    );
+    assert!(
+        botocore_view(&home, &[name.as_str()])["keys"][name.as_str()]
+            .as_str()
+            .unwrap()
+            .starts_with("ASIA")
+    );
+    deactivate(&home, &name);
 }
 
 /// The tray activates a session while the manager window is open: the window says so within a
@@ -358,14 +479,7 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
 fn the_window_follows_a_tray_action_within_a_second() {
     require_desktop_session();
     require_env("ROLEKEEPER_TEST_STS_URL");
-    let name = format!("t{}-wd-follow", std::process::id());
-    let config = format!(
-        "[profile {name}]\nrole_arn = arn:aws:iam::123456789012:role/Follow\nsource_profile = \
-         dev\nregion = us-east-1\n"
-    );
-    let credentials =
-        "[dev]\naws_access_key_id = AKIAWEBDRIVERFOLLOW1\naws_secret_access_key = wdFollowSecret\n";
-    let home = AwsHome::new(&config, credentials);
+    let (name, home, _, _) = one_role("wd-follow", "Follow", "", "AKIAWEBDRIVERFOLLOW1");
     let marker = home.home().join("window-ready");
 
     let (driver, port) = start_tauri_driver(&home, &[]);
@@ -409,12 +523,7 @@ fn the_window_follows_a_tray_action_within_a_second() {
         lag < 1.0,
         "the window followed the tray {lag:.3} s late (it must follow the engine's events): {result}"
     );
-    let out = home
-        .command(bin("rolekeeper"))
-        .args(["deactivate", &name])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", describe(&out));
+    deactivate(&home, &name);
 }
 
 #[test]
