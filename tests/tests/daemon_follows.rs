@@ -118,8 +118,7 @@ fn a_lead_that_leaves_no_room_renews_at_half_the_length_not_in_a_storm() {
             .expect("doctor");
         let doctor_text = String::from_utf8_lossy(&doctor.stdout);
         assert!(
-            doctor_text.contains(&format!("renewal of {name}"))
-                && doctor_text.contains("renews at half its length"),
+            doctor_text.contains(&format!("renewal of {name}: renews at half its length")),
             "{name}: doctor says so:\n{}",
             describe(&doctor)
         );

@@ -136,7 +136,7 @@ fn renewal_checks(engine: &Engine) -> Vec<Check> {
                 Check::new(
                     format!("renewal of {}", s.name),
                     Outcome::Warn,
-                    format!("{}: {words}", s.name),
+                    words,
                 )
                 .fix(format!(
                     "lower the refresh lead in the settings (or ROLEKEEPER_REFRESH_BEFORE), or \
