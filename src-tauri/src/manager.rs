@@ -246,12 +246,13 @@ pub async fn diagnostics(app: AppHandle) -> Diagnostics {
     let locations = engine.locations();
     let mut checks = doctor::checks(&engine);
     // The same checks as `rolekeeper doctor`, asked side by side.
-    let (keychain, notifications, clock) = tokio::join!(
+    let (keychain, notifications, tray, clock) = tokio::join!(
         doctor::keychain_check(&engine),
         doctor::notification_check(),
+        doctor::tray_host_check(),
         doctor::clock_check(&engine)
     );
-    checks.extend([keychain, notifications, clock]);
+    checks.extend([keychain, notifications, tray, clock]);
     Diagnostics {
         config_file: locations.config.display().to_string(),
         credentials_file: locations.credentials.display().to_string(),

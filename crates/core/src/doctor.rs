@@ -9,9 +9,11 @@
 mod clock;
 mod commands;
 mod notifications;
+mod tray_host;
 
 pub use clock::{clock_check, skew_check, CLOCK_OK, CLOCK_REFUSED};
 pub use notifications::{notification_check, server_check, ServerInfo};
+pub use tray_host::{tray_host, tray_host_check, tray_host_check_of, TrayHost, TRAY_HOST_FIX};
 
 use std::fmt;
 use std::path::Path;
@@ -133,12 +135,7 @@ fn renewal_checks(engine: &Engine) -> Vec<Check> {
         .filter_map(|s| {
             let words = crate::words::renewal_in_words(lead, s.length)?;
             Some(
-                Check::new(
-                    format!("renewal of {}", s.name),
-                    Outcome::Warn,
-                    words,
-                )
-                .fix(format!(
+                Check::new(format!("renewal of {}", s.name), Outcome::Warn, words).fix(format!(
                     "lower the refresh lead in the settings (or ROLEKEEPER_REFRESH_BEFORE), or \
                      choose a longer session (`rolekeeper activate {} --duration 1h`)",
                     s.name
