@@ -154,9 +154,23 @@ impl Engine {
         })
     }
 
+    /// Whether [`Engine::open_console`] has a browser to open for `target`: checked before
+    /// anything is asked of AWS.
+    pub fn console_browser_ready(&self, target: &ConsoleTarget) -> Result<()> {
+        if target.browser.is_some() || crate::sso::login::browser_available(self.env()) {
+            Ok(())
+        } else {
+            Err(Error::NoBrowser {
+                profile: target.profile.clone(),
+                why: "BROWSER is not set and there is no display".to_owned(),
+            })
+        }
+    }
+
     /// Open the login URL in the profile's `rolekeeper_console_browser`, else the desktop's
     /// browser (`$BROWSER`, then `xdg-open` or `open`), as the IAM Identity Center sign-in does.
     pub fn open_console(&self, target: &ConsoleTarget, url: &Secret) -> Result<()> {
+        self.console_browser_ready(target)?;
         let no_browser = |why: String| Error::NoBrowser {
             profile: target.profile.clone(),
             why,
@@ -170,11 +184,6 @@ impl Engine {
                     console::BROWSER_KEY
                 )))
             };
-        }
-        if !crate::sso::login::browser_available(self.env()) {
-            return Err(no_browser(
-                "BROWSER is not set and there is no display".to_owned(),
-            ));
         }
         if crate::sso::login::open_browser(self.env(), url.expose()) {
             Ok(())
