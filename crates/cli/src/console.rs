@@ -10,6 +10,13 @@ use crate::cli::ConsoleArgs;
 use crate::tty::TtyPrompt;
 
 pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
+    // Diagnostics on stderr when asked for (`ROLEKEEPER_LOG=debug`): never the URL or a key.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("ROLEKEEPER_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     // An active session, or one the running engine holds, is used as it is: no AssumeRole.
     let engine = Engine::system().asking_running_engine();
     let snapshot = engine.snapshot();

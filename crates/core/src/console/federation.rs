@@ -36,6 +36,8 @@ pub enum FederationErrorKind {
     /// An answer other than 200 (AWS says 400 "Invalid credentials parameter" for a session it
     /// refuses).
     Refused,
+    /// The endpoint had a problem (5xx).
+    ServerError,
     /// A 200 without a sign-in token.
     BadAnswer,
 }
@@ -50,6 +52,7 @@ impl fmt::Display for FederationError {
                 "the session may have expired or been revoked: run `rolekeeper login` for the \
                  profile and try again"
             }
+            FederationErrorKind::ServerError => "AWS sign-in had a problem; try again shortly",
             FederationErrorKind::BadAnswer => {
                 "is ROLEKEEPER_SIGNIN_ENDPOINT (if set) AWS's federation endpoint?"
             }
@@ -99,8 +102,13 @@ pub(crate) async fn signin_token(request: &Secret) -> Result<Secret, FederationE
     if status != 200 {
         let text = String::from_utf8_lossy(&body);
         let text: String = text.trim().chars().take(200).collect();
+        let kind = if status >= 500 {
+            FederationErrorKind::ServerError
+        } else {
+            FederationErrorKind::Refused
+        };
         return Err(fail(
-            FederationErrorKind::Refused,
+            kind,
             if text.is_empty() {
                 format!("HTTP {status}")
             } else {
