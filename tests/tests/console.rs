@@ -220,12 +220,7 @@ fn a_role_session_is_signed_in_with_a_length_only_when_not_chained() {
     // the user is told why the length asked for is not used.
     fake.config(serde_json::json!({ "refuse_session_duration": true }));
     let chained = format!("{tag}-chained");
-    let out = console(
-        home,
-        fake,
-        &[&chained, "--print", "--duration", "2h"],
-        &[],
-    );
+    let out = console(home, fake, &[&chained, "--print", "--duration", "2h"], &[]);
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(last_token_request(fake).1, None);
     assert!(
