@@ -177,8 +177,8 @@ pub struct ConsoleTarget {
     pub profile: String,
     pub kind: ConsoleKind,
     pub partition: Partition,
-    /// The console's region: the profile's, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the
-    /// partition's first.
+    /// The console's region: the profile's, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else an
+    /// IAM Identity Center sign-in's, else the partition's first.
     pub region: String,
     /// The profile's `rolekeeper_console_browser`, if set.
     pub browser: Option<String>,
@@ -216,12 +216,17 @@ pub fn partition_of(plan: &Plan, region: &str) -> Partition {
         .unwrap_or_else(|| Partition::of_region(region))
 }
 
-/// The console's region for `plan` (see [`ConsoleTarget::region`]).
+/// The console's region for `plan` (see [`ConsoleTarget::region`]); for an IAM Identity Center
+/// role that names none anywhere, its sign-in's region (at least in the right partition).
 pub fn region_of(plan: &Plan, env: &dyn Env) -> Option<String> {
     plan.region
         .clone()
         .or_else(|| env.non_empty("AWS_REGION"))
         .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
+        .or_else(|| match &plan.base {
+            Base::Sso { role, .. } => Some(role.session.region.clone()),
+            _ => None,
+        })
 }
 
 /// What the user asked of the console session.

@@ -70,6 +70,11 @@ role_arn = arn:aws:iam::123456789012:role/FromSso
 source_profile = sso
 [profile process]
 credential_process = /bin/false
+[profile sso-cn]
+sso_start_url = https://d-2.awsapps.cn/start
+sso_region = cn-north-1
+sso_account_id = 111111111111
+sso_role_name = Admin
 ";
 
 fn plan(name: &str) -> Plan {
@@ -128,6 +133,11 @@ fn the_region_is_the_profiles_then_the_environments() {
     let env = env.with("AWS_REGION", "sa-east-1");
     assert_eq!(region_of(&plan("keys"), &env).as_deref(), Some("sa-east-1"));
     assert_eq!(region_of(&plan("keys"), &MapEnv::default()), None);
+    // An Identity Center role with no region anywhere: its sign-in's.
+    let sso = plan("sso-cn");
+    let region = region_of(&sso, &MapEnv::default());
+    assert_eq!(region.as_deref(), Some("cn-north-1"));
+    assert_eq!(partition_of(&sso, "cn-north-1"), Partition::AwsCn);
 }
 
 #[test]
