@@ -43,6 +43,24 @@ impl FakeFederation {
         self.stats()["counts"][what].as_u64().unwrap_or(0)
     }
 
+    /// The environment of a RoleKeeper that signs in here and whose browser
+    /// (`support/sso_browser.py`, recording only) writes each URL it is asked to open as a line
+    /// of `browser_log`.
+    pub fn client_env(&self, browser_log: &std::path::Path) -> Vec<(&'static str, String)> {
+        vec![
+            ("ROLEKEEPER_SIGNIN_ENDPOINT", self.url()),
+            (
+                "BROWSER",
+                crate::fake_sso::browser_script().display().to_string(),
+            ),
+            ("ROLEKEEPER_TEST_BROWSER_MODE", "record-only".to_owned()),
+            (
+                "ROLEKEEPER_TEST_BROWSER_LOG",
+                browser_log.display().to_string(),
+            ),
+        ]
+    }
+
     /// The fake's request log so far (paths only, never a query).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()

@@ -504,6 +504,7 @@ fn bad_input_is_refused_in_words_naming_the_profile() {
     let temp = format!("{tag}-temp");
     let unknown = format!("{tag}-nope");
     let unreachable = [("ROLEKEEPER_SIGNIN_ENDPOINT", "http://127.0.0.1:1")];
+    let not_a_url = [("ROLEKEEPER_SIGNIN_ENDPOINT", "signin.example")];
     // (arguments, extra variables, what stderr says)
     let table: Vec<Case<'_>> = vec![
         (
@@ -527,6 +528,14 @@ fn bad_input_is_refused_in_words_naming_the_profile() {
                 format!("cannot open the AWS console for profile `{role}`"),
                 "http://127.0.0.1:1/federation".to_owned(),
                 "check the network".to_owned(),
+            ],
+        ),
+        (
+            vec![&role, "--print"],
+            &not_a_url,
+            vec![
+                format!("cannot open the AWS console for profile `{role}`"),
+                "set ROLEKEEPER_SIGNIN_ENDPOINT to an http:// or https:// URL".to_owned(),
             ],
         ),
         (

@@ -246,19 +246,9 @@ fn open_console_opens_the_browser_signed_in() {
     let home = AwsHome::new(CONFIG, CREDENTIALS);
     let fake = rolekeeper_tests::fake_federation::FakeFederation::start();
     let browser_log = home.home().join("browser.log");
-    let browser = rolekeeper_tests::fake_sso::browser_script();
-    let mut app = DesktopApp::start_with(
-        &home,
-        &[
-            ("ROLEKEEPER_SIGNIN_ENDPOINT", &fake.url()),
-            ("BROWSER", &browser.display().to_string()),
-            ("ROLEKEEPER_TEST_BROWSER_MODE", "record-only"),
-            (
-                "ROLEKEEPER_TEST_BROWSER_LOG",
-                &browser_log.display().to_string(),
-            ),
-        ],
-    );
+    let env = fake.client_env(&browser_log);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut app = DesktopApp::start_with(&home, &vars);
     app.wait_for_menu("the tray menu", engine_loaded);
     let opened = |n: usize| {
         let mut urls = Vec::new();

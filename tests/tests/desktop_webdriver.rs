@@ -311,21 +311,9 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     // Open console: the fake federation endpoint, a browser that records what it opens.
     let fake = rolekeeper_tests::fake_federation::FakeFederation::start();
     let browser_log = home.home().join("browser.log");
-    let browser = rolekeeper_tests::fake_sso::browser_script();
-    let result = in_manager_with(
-        &home,
-        &[
-            ("ROLEKEEPER_SIGNIN_ENDPOINT", &fake.url()),
-            ("BROWSER", &browser.display().to_string()),
-            ("ROLEKEEPER_TEST_BROWSER_MODE", "record-only"),
-            (
-                "ROLEKEEPER_TEST_BROWSER_LOG",
-                &browser_log.display().to_string(),
-            ),
-        ],
-        "webdriver_sessions.py",
-        &[name.as_ref()],
-    );
+    let env = fake.client_env(&browser_log);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let result = in_manager_with(&home, &vars, "webdriver_sessions.py", &[name.as_ref()]);
 
     assert_eq!(result["before"]["state"], "off", "{result:#}");
     assert_eq!(result["before"]["delivery"], "File");

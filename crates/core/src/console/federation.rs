@@ -40,6 +40,19 @@ pub enum FederationErrorKind {
     ServerError,
     /// A 200 without a sign-in token.
     BadAnswer,
+    /// The endpoint is not a URL (`ROLEKEEPER_SIGNIN_ENDPOINT`).
+    BadEndpoint,
+}
+
+impl FederationError {
+    /// `endpoint` cannot be asked: `detail` says why.
+    pub fn bad_endpoint(endpoint: &str, detail: String) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            kind: FederationErrorKind::BadEndpoint,
+            detail,
+        }
+    }
 }
 
 impl fmt::Display for FederationError {
@@ -55,6 +68,9 @@ impl fmt::Display for FederationError {
             FederationErrorKind::ServerError => "AWS sign-in had a problem; try again shortly",
             FederationErrorKind::BadAnswer => {
                 "is ROLEKEEPER_SIGNIN_ENDPOINT (if set) AWS's federation endpoint?"
+            }
+            FederationErrorKind::BadEndpoint => {
+                "set ROLEKEEPER_SIGNIN_ENDPOINT to an http:// or https:// URL, or unset it"
             }
         };
         write!(
@@ -76,7 +92,7 @@ pub(crate) async fn signin_token(request: &Secret) -> Result<Secret, FederationE
         detail: scrub(&detail, url),
     };
     let http = HttpRequest::get(url)
-        .map_err(|e| fail(FederationErrorKind::BadAnswer, format!("not a URL ({e})")))?;
+        .map_err(|e| fail(FederationErrorKind::BadEndpoint, format!("not a URL ({e})")))?;
     let connector = connector(url);
     let sent = tokio::time::timeout(TIMEOUT, async {
         let answer = connector

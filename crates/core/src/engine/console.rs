@@ -4,8 +4,8 @@
 
 use super::{CredentialRequest, Engine, MfaPrompt};
 use crate::console::{
-    self, ConsoleKind, ConsoleRequest, ConsoleSignIn, ConsoleTarget, ALLOW_ALL_POLICY,
-    DEFAULT_FEDERATION_DURATION, NO_MFA_CONTEXT_NOTE,
+    self, ConsoleKind, ConsoleRequest, ConsoleSignIn, ConsoleTarget, FederationError,
+    ALLOW_ALL_POLICY, DEFAULT_FEDERATION_DURATION, NO_MFA_CONTEXT_NOTE,
 };
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -125,15 +125,21 @@ impl Engine {
                 &federated
             }
         };
+        if session.session_token.is_none() {
+            return Err(Error::ConsoleRefused {
+                profile: profile.clone(),
+                why: "its credentials are long-term keys, not a session".to_owned(),
+            });
+        }
         let (session_duration, note) = console::session_duration(target.kind, request.duration);
         notes.extend(note);
         let endpoint = console::federation_endpoint(self.env(), target.partition);
-        let refused = |why: String| Error::ConsoleRefused {
+        let bad_endpoint = |why: String| Error::Federation {
             profile: profile.clone(),
-            why,
+            cause: FederationError::bad_endpoint(&endpoint, why),
         };
         let token_request = console::token_request_url(&endpoint, session, session_duration)
-            .map_err(|why| refused(format!("the sign-in endpoint {endpoint}: {why}")))?;
+            .map_err(bad_endpoint)?;
         tracing::debug!(profile = %profile, kind = ?target.kind, partition = ?target.partition, session_duration = ?session_duration, "asking for a console sign-in token");
         let token: Secret = console::federation::signin_token(&token_request)
             .await
@@ -144,8 +150,7 @@ impl Engine {
         let destination = request
             .destination
             .resolve(target.partition, &target.region);
-        let url = console::login_url(&endpoint, &destination, &token)
-            .map_err(|why| refused(format!("the sign-in endpoint {endpoint}: {why}")))?;
+        let url = console::login_url(&endpoint, &destination, &token).map_err(bad_endpoint)?;
         Ok(ConsoleSignIn {
             url,
             kind: target.kind,
