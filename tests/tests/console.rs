@@ -1,6 +1,7 @@
 //! `rolekeeper console` end to end: the real binary, moto as STS (AssumeRole, GetFederationToken),
-//! the fake federation endpoint (`support/fake_federation.py`) and a browser that records what it
-//! is asked to open (`support/sso_browser.py`).
+//! the fake IAM Identity Center for an SSO role, the fake federation endpoint
+//! (`support/fake_federation.py`) and a browser that records what it is asked to open
+//! (`support/sso_browser.py`).
 //!
 //! Every test uses its own profile names: the role sessions RoleKeeper obtains are kept in the
 //! desktop session's keyring, which the tests share.
@@ -664,4 +665,78 @@ fn values_of(text: &str, key: &str) -> Vec<String> {
         .map(|rest| rest.trim_start_matches([' ', '=']).trim().to_owned())
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+/// An IAM Identity Center role signs in as it is, with the length asked for; a role assumed from
+/// it is chained and is sent none.
+#[test]
+fn an_identity_center_role_signs_in_and_a_role_from_it_is_chained() {
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let _keyring = keyring_use(false);
+    let tag = format!("c{}i", std::process::id());
+    let session = format!("{tag}-corp");
+    let profile = format!("{tag}-sso");
+    let chained = format!("{tag}-from-sso");
+    let idc = rolekeeper_tests::fake_sso::FakeIdentityCenter::start();
+    let home = AwsHome::new(
+        &format!(
+            "{}[profile {chained}]\nrole_arn = arn:aws:iam::123456789012:role/FromSso\n\
+             source_profile = {profile}\n",
+            rolekeeper_tests::fake_sso::sso_config(&session, &profile)
+        ),
+        "",
+    );
+    let _forget = ForgetKeychainEntries(vec![
+        format!("session:{profile}"),
+        format!("session:{chained}"),
+    ]);
+    let idc_env = idc.client_env();
+    let out = home
+        .command(bin("rolekeeper"))
+        .args(["sso", "login", &session])
+        .envs(idc_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .output()
+        .expect("sso login");
+    assert!(out.status.success(), "{}", describe(&out));
+    // The refresh token the sign-in keeps in the keyring goes with the test.
+    let cache = home.home().join(".aws/sso/cache");
+    let _forget_sign_in = ForgetKeychainEntries(
+        std::fs::read_dir(&cache)
+            .expect("sso cache")
+            .flatten()
+            .map(|e| rolekeeper_core::sso::keeper::keychain_entry(&e.path()))
+            .collect(),
+    );
+
+    let fake = FakeFederation::start();
+    let sso_env: Vec<(&str, &str)> = idc_env
+        .iter()
+        .filter(|(k, _)| k.starts_with("AWS_ENDPOINT_URL_SSO"))
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let out = console(
+        &home,
+        &fake,
+        &[&profile, "--print", "--duration", "1h"],
+        &sso_env,
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let pairs = login_query(&stdout(&out), &fake);
+    assert_eq!(
+        first(&pairs, "Destination"),
+        "https://console.aws.amazon.com/console/home?region=us-east-1"
+    );
+    assert_eq!(last_token_request(&fake).1, Some(3600));
+    assert_eq!(idc.count("get_role_credentials"), 1, "{}", idc.stats());
+
+    let out = console(
+        &home,
+        &fake,
+        &[&chained, "--print", "--duration", "1h"],
+        &sso_env,
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(last_token_request(&fake).1, None);
+    assert!(stderr(&out).contains("--duration is not sent"));
 }
