@@ -103,6 +103,20 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `rolekeeper console ARGS` that must succeed and print a login URL of `fake`: its output and
+/// the URL's query.
+fn signed_in(
+    home: &AwsHome,
+    fake: &FakeFederation,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (Output, Vec<(String, String)>) {
+    let out = console(home, fake, args, vars);
+    assert!(out.status.success(), "{args:?}: {}", describe(&out));
+    let pairs = login_query(&stdout(&out), fake);
+    (out, pairs)
+}
+
 /// The query of a printed login URL, decoded, checked to be the fake's `Action=login`.
 fn login_query(url: &str, fake: &FakeFederation) -> Vec<(String, String)> {
     let url = url.trim();
@@ -190,9 +204,7 @@ fn a_role_session_is_signed_in_with_a_length_only_when_not_chained() {
     let (home, fake, tag) = (&suite.home, &suite.fake, &suite.tag);
 
     let role = format!("{tag}-role");
-    let out = console(home, fake, &[&role, "--print", "--duration", "2h"], &[]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let pairs = login_query(&stdout(&out), fake);
+    let (out, pairs) = signed_in(home, fake, &[&role, "--print", "--duration", "2h"], &[]);
     assert_eq!(
         first(&pairs, "Destination"),
         "https://console.aws.amazon.com/console/home?region=eu-west-1"
@@ -302,9 +314,7 @@ fn an_iam_users_keys_sign_in_through_a_federation_token_without_mfa_context() {
     let suite = Suite::new("c", |_| String::new());
     let (home, fake, tag) = (&suite.home, &suite.fake, &suite.tag);
     let dev = format!("{tag}-dev");
-    let out = console(home, fake, &[&dev, "--print", "--duration", "20h"], &[]);
-    assert!(out.status.success(), "{}", describe(&out));
-    login_query(&stdout(&out), fake);
+    let (out, _) = signed_in(home, fake, &[&dev, "--print", "--duration", "20h"], &[]);
     let (session_id, duration) = last_token_request(fake);
     // moto's federation token, not the user's own key (which the console refuses).
     assert_ne!(session_id, DEV_KEY_ID);
@@ -357,9 +367,7 @@ fn a_keychain_source_signs_in_as_its_iam_user() {
     }
     let _remove = Remove(home, source.clone());
 
-    let out = console(home, fake, &[&source, "--print"], &[]);
-    assert!(out.status.success(), "{}", describe(&out));
-    login_query(&stdout(&out), fake);
+    let (out, _) = signed_in(home, fake, &[&source, "--print"], &[]);
     let (session_id, duration) = last_token_request(fake);
     assert_ne!(session_id, "AKIACONSOLEVAULTKEY1");
     assert_eq!(duration, None);

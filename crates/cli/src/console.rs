@@ -4,7 +4,6 @@ use std::io::Write;
 
 use anyhow::Context;
 use rolekeeper_core::console::ConsoleKind;
-use rolekeeper_core::Engine;
 
 use crate::cli::ConsoleArgs;
 use crate::tty::TtyPrompt;
@@ -18,13 +17,7 @@ pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
             .init();
     }
     // An active session, or one the running engine holds, is used as it is: no AssumeRole.
-    let engine = Engine::system().asking_running_engine();
-    let snapshot = engine.snapshot();
-    crate::warn_about_files(&snapshot);
-    let profile = args
-        .profile
-        .clone()
-        .unwrap_or_else(|| engine.default_profile());
+    let (engine, snapshot, profile) = crate::serve::for_profile(args.profile.as_deref());
     let request = args.request();
     let target = engine.console_target(&snapshot, &profile, &request)?;
     if !args.print {
