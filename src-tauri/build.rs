@@ -11,6 +11,7 @@ fn main() {
         "activate_session",
         "deactivate_session",
         "refresh_session",
+        "open_console",
         "list_sources",
         "add_source",
         "remove_source",

@@ -1,4 +1,5 @@
-//! What the tray's per-session items do: activate, deactivate, refresh now, copy `export` lines.
+//! What the tray's per-session items do: activate, deactivate, refresh now, copy `export` lines,
+//! open the AWS console.
 //! Each runs off the menu thread; a failure is told in a notification (a menu click has nobody
 //! else to tell) and the tray is redrawn either way.
 
@@ -18,14 +19,17 @@ pub enum TrayAction {
     Deactivate,
     /// Copy the `export` lines of the session's credentials.
     Copy,
+    /// Open the AWS console signed in as the profile.
+    Console,
 }
 
 impl TrayAction {
-    const ALL: [TrayAction; 4] = [
+    const ALL: [TrayAction; 5] = [
         TrayAction::Activate,
         TrayAction::Refresh,
         TrayAction::Deactivate,
         TrayAction::Copy,
+        TrayAction::Console,
     ];
 
     /// Its word in the menu item's id (`session:<name>:<word>`), which Tauri hands back.
@@ -35,6 +39,7 @@ impl TrayAction {
             TrayAction::Refresh => "refresh",
             TrayAction::Deactivate => "deactivate",
             TrayAction::Copy => "copy",
+            TrayAction::Console => "console",
         }
     }
 
@@ -50,6 +55,7 @@ impl TrayAction {
             TrayAction::Refresh => "Refresh now",
             TrayAction::Deactivate => "Deactivate",
             TrayAction::Copy => "Copy export lines",
+            TrayAction::Console => "Open console",
         }
     }
 
@@ -60,6 +66,7 @@ impl TrayAction {
             TrayAction::Refresh => "refresh",
             TrayAction::Deactivate => "deactivate",
             TrayAction::Copy => "copy the export lines of",
+            TrayAction::Console => "open the AWS console of",
         }
     }
 }
@@ -83,6 +90,18 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
             TrayAction::Copy => copy_export_lines(&app, &name)
                 .await
                 .map(|()| ActionOutcome::Done),
+            TrayAction::Console => crate::console::open_console(app.clone(), name.clone())
+                .await
+                .map(|notes| {
+                    // What the user should know (no MFA context) is said where they look.
+                    for note in notes {
+                        app.state::<Desktop>()
+                            .notifier
+                            .tell(format!("AWS console for {name}"), note);
+                    }
+                    ActionOutcome::Done
+                })
+                .map_err(|e| e.message().to_owned()),
         };
         let word = action.id_word();
         match result {

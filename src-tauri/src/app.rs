@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::desktop::Desktop;
 use crate::notify::Notifier;
-use crate::{commands, manager, sso, tray, windows};
+use crate::{commands, console, manager, sso, tray, windows};
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
@@ -37,6 +37,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             manager::activate_session,
             manager::deactivate_session,
             manager::refresh_session,
+            console::open_console,
             manager::list_sources,
             manager::add_source,
             manager::remove_source,

@@ -71,6 +71,8 @@ impl IpcCode {
             | Error::AmbiguousSource { .. }
             | Error::RoleWithoutSource { .. }
             | Error::UnsupportedBase { .. }
+            | Error::ConsoleRefused { .. }
+            | Error::NoBrowser { .. }
             | Error::SsoSettings { .. }
             | Error::SsoSessionNotFound { .. }
             | Error::SsoSessionIncomplete { .. } => IpcCode::InvalidInput,

@@ -6,6 +6,7 @@
 mod actions;
 mod app;
 mod commands;
+mod console;
 mod desktop;
 mod error;
 mod ipc;

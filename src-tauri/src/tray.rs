@@ -104,11 +104,15 @@ pub struct SessionRow {
     /// keys have nothing to renew, and a profile with only settings, like a `[default]` with a
     /// region, has nothing to assume).
     pub renewable: bool,
+    /// Whether the AWS console can be opened as it: a role, an IAM Identity Center role, or
+    /// an IAM user's keys (the engine says why not for what it cannot federate).
+    pub console: bool,
 }
 
 impl SessionRow {
     /// Its submenu's items: an active session is refreshed or deactivated, a role that is not
-    /// activated; every profile's export lines can be copied.
+    /// activated; every profile's export lines can be copied; a profile with credentials opens
+    /// the AWS console.
     pub fn actions(&self) -> Vec<TrayAction> {
         let mut actions = if self.active {
             vec![TrayAction::Refresh, TrayAction::Deactivate]
@@ -118,6 +122,9 @@ impl SessionRow {
             Vec::new()
         };
         actions.push(TrayAction::Copy);
+        if self.console {
+            actions.push(TrayAction::Console);
+        }
         actions
     }
 }
@@ -138,6 +145,7 @@ impl MenuModel {
                 label: format!("{} — {}", v.name, v.state),
                 active: v.active,
                 renewable: v.active || v.kind == ProfileKind::Role,
+                console: v.kind != ProfileKind::Other,
             })
             .collect();
         let more = views.len().saturating_sub(MENU_SESSIONS);
@@ -555,11 +563,14 @@ mod tests {
     fn each_row_offers_what_its_session_can_do() {
         let mut keys = view("keys", SessionState::LongTermKeys, false);
         keys.kind = ProfileKind::Static;
+        let mut other = view("region-only", SessionState::Off, false);
+        other.kind = ProfileKind::Other;
         let model = MenuModel::new(
             &[
                 view("prod", fresh(47), true),
                 view("dev", SessionState::Off, false),
                 keys,
+                other,
             ],
             None,
             false,
@@ -577,10 +588,16 @@ mod tests {
             [
                 (
                     "prod",
-                    vec!["Refresh now", "Deactivate", "Copy export lines"]
+                    vec![
+                        "Refresh now",
+                        "Deactivate",
+                        "Copy export lines",
+                        "Open console"
+                    ]
                 ),
-                ("dev", vec!["Activate", "Copy export lines"]),
-                ("keys", vec!["Copy export lines"]),
+                ("dev", vec!["Activate", "Copy export lines", "Open console"]),
+                ("keys", vec!["Copy export lines", "Open console"]),
+                ("region-only", vec!["Copy export lines"]),
             ]
         );
     }
@@ -592,6 +609,7 @@ mod tests {
             TrayAction::Refresh,
             TrayAction::Deactivate,
             TrayAction::Copy,
+            TrayAction::Console,
         ] {
             for name in ["prod", "team:prod", "sp ace"] {
                 let made = id::session(name, action);

@@ -3,11 +3,11 @@
 //! clients at it. Killed when dropped; its request log is printed if the test failed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::{control_call, describe, require_env, start_announcing_port, ChildGuard};
+use crate::{control_call, describe, require_env, ChildGuard};
 
 /// A script in `tests/support/`.
 fn support(name: &str) -> PathBuf {
@@ -27,18 +27,7 @@ pub struct FakeIdentityCenter {
 impl FakeIdentityCenter {
     /// Start one on an ephemeral port, with the default accounts and settings.
     pub fn start() -> Self {
-        let log = tempfile::NamedTempFile::new().expect("log file");
-        let (child, port) = start_announcing_port(
-            Command::new(require_env("ROLEKEEPER_TEST_PYTHON"))
-                .arg(support("fake_identity_center.py"))
-                .stdin(Stdio::null())
-                .stderr(log.reopen().expect("reopen log")),
-            "PORT ",
-            || {
-                let text = std::fs::read_to_string(log.path()).unwrap_or_default();
-                format!("; its stderr:\n{text}")
-            },
-        );
+        let (child, port, log) = crate::start_fake("fake_identity_center.py");
         Self { child, port, log }
     }
 

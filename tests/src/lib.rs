@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod desktop;
+pub mod fake_federation;
 pub mod fake_sso;
 pub mod proxy;
 
@@ -195,6 +196,28 @@ pub fn start_announcing_port(
             )
         });
     (child, port)
+}
+
+/// A fake service in `tests/support/` (a Python script that prints `PORT <n>` once it listens),
+/// started with its stderr in a temporary file: the child, its port and that log.
+pub fn start_fake(script: &str) -> (ChildGuard, u16, tempfile::NamedTempFile) {
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let (child, port) = start_announcing_port(
+        Command::new(require_env("ROLEKEEPER_TEST_PYTHON"))
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("support")
+                    .join(script),
+            )
+            .stdin(std::process::Stdio::null())
+            .stderr(log.reopen().expect("reopen log")),
+        "PORT ",
+        || {
+            let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+            format!("; its stderr:\n{text}")
+        },
+    );
+    (child, port, log)
 }
 
 /// A child process that is killed when the guard is dropped, so a failing test never leaves it

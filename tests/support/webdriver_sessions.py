@@ -1,6 +1,7 @@
 """Shape and activate a session in the manager window's Sessions tab of rolekeeper-desktop
 through tauri-driver (WebKitWebDriver), as a person would: pick the delivery and the session
-length in the session's row, click Activate, wait for the row to say it is fresh. For
+length in the session's row, click Activate, wait for the row to say it is fresh; then click
+Open console and wait for the status line to say the console opened. For
 tests/tests/desktop_webdriver.rs.
 
 Usage: webdriver_sessions.py DRIVER_URL APP SHOT_DIR NAME
@@ -57,8 +58,14 @@ def main():
         wait.until(lambda d: cells(d, name)["state"].startswith("fresh"))
         after = cells(driver, name)
         driver.save_screenshot(os.path.join(shots, "sessions-tab.png"))
-        return {"title": driver.title, "before": before, "after": after,
-                "status": driver.find_element(By.ID, "list-status").text}
+        status = driver.find_element(By.ID, "list-status").text
+        retry_stale(lambda: driver.find_element(
+            By.CSS_SELECTOR, f'button[aria-label="Open the AWS console as {name}"]').click())
+        wait.until(lambda d: "the AWS console opened" in d.find_element(By.ID, "list-status").text
+                   or not d.find_element(By.ID, "session-error").get_attribute("hidden"))
+        return {"title": driver.title, "before": before, "after": after, "status": status,
+                "console_status": driver.find_element(By.ID, "list-status").text,
+                "console_error": driver.find_element(By.ID, "session-error").text}
 
     return run(driver_url, app, body)
 

@@ -237,6 +237,74 @@ fn session_items_activate_copy_pause_and_deactivate() {
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
 
+/// "Open console" signs in at the federation endpoint (the fake) and hands the login URL to the
+/// browser from Rust: a role through the engine's loop, an IAM user's keys through a federation
+/// token, said to have no MFA context in a notification; nothing secret in the app's log.
+#[test]
+fn open_console_opens_the_browser_signed_in() {
+    rolekeeper_tests::require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let fake = rolekeeper_tests::fake_federation::FakeFederation::start();
+    let browser_log = home.home().join("browser.log");
+    let env = fake.client_env(&browser_log);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut app = DesktopApp::start_with(&home, &vars);
+    app.wait_for_menu("the tray menu", engine_loaded);
+    let opened = |n: usize| {
+        let mut urls = Vec::new();
+        let ok = eventually(Duration::from_secs(20), || {
+            urls = std::fs::read_to_string(&browser_log)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            urls.len() >= n
+        });
+        assert!(ok, "the browser was not opened {n} times\n{}", app.log());
+        urls
+    };
+
+    app.click("prodaccess — off>Open console");
+    let urls = opened(1);
+    let login = format!("{}/federation?Action=login&Destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fconsole%2Fhome%3Fregion%3Dus-east-1&SigninToken=tok-", fake.url());
+    assert!(urls[0].starts_with(&login), "{urls:?}");
+
+    app.click("dev — long-term keys>Open console");
+    let urls = opened(2);
+    assert!(urls[1].starts_with(&login), "{urls:?}");
+    assert!(
+        eventually(Duration::from_secs(10), || notification_id(
+            "AWS console for dev"
+        )
+        .is_some()),
+        "the missing MFA context is said\n{}",
+        app.log()
+    );
+    let stats = fake.stats();
+    let ids: Vec<&str> = stats["token_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{stats}");
+    assert!(ids[0].starts_with("ASIA"), "the role's session: {ids:?}");
+    assert_ne!(
+        ids[1], "AKIAEXAMPLEDEV000001",
+        "a federation token, not the keys"
+    );
+    let log = app.log();
+    assert!(log.contains("opened the AWS console"), "{log}");
+    for url in &urls {
+        let token = url.rsplit("SigninToken=").next().unwrap();
+        assert!(!log.contains(token), "a sign-in token is in the log");
+    }
+    assert!(!log.contains("not-a-real-secret-only-for-the-tray-test"));
+
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
 /// A refresh that STS refuses (the fault proxy answers AccessDenied) shows in the tray as
 /// "failing" with STS's reason, and is not retried blindly; once STS agrees again, "Refresh now"
 /// brings the session back to fresh.

@@ -326,7 +326,12 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     let (name, home, config, credentials) =
         one_role("wd-deliver", "Deliver", "", "AKIAWEBDRIVERDELIV01");
 
-    let result = in_manager(&home, "webdriver_sessions.py", &[name.as_ref()]);
+    // Open console: the fake federation endpoint, a browser that records what it opens.
+    let fake = rolekeeper_tests::fake_federation::FakeFederation::start();
+    let browser_log = home.home().join("browser.log");
+    let env = fake.client_env(&browser_log);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let result = in_manager_with(&home, &vars, "webdriver_sessions.py", &[name.as_ref()]);
 
     assert_eq!(result["before"]["state"], "off", "{result:#}");
     assert_eq!(result["before"]["delivery"], "File");
@@ -335,8 +340,21 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     assert_eq!(result["after"]["duration"], "2 h");
     assert_eq!(
         result["after"]["buttons"],
-        serde_json::json!(["Refresh now", "Deactivate"])
+        serde_json::json!(["Refresh now", "Deactivate", "Open console"])
     );
+    // The console opened in the browser with the session kept for the process delivery (no
+    // URL in the page: only the words).
+    assert_eq!(
+        result["console_status"],
+        format!("{name}: the AWS console opened in your browser."),
+        "{result:#}"
+    );
+    let opened = std::fs::read_to_string(&browser_log).unwrap_or_default();
+    assert!(
+        opened.starts_with(&format!("{}/federation?Action=login&", fake.url())),
+        "{opened:?}"
+    );
+    assert_eq!(fake.count("tokens"), 1, "{}", fake.log());
 
     // What the choices did, read from the files: the config serves the profile through
     // RoleKeeper, the credentials file is untouched, and the state remembers 2 h.

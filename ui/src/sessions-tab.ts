@@ -2,6 +2,7 @@ import { button, cell, el, Listeners, setStatus } from "./dom";
 import { callWith, type IpcError, type InvokeFn } from "./ipc";
 import {
   choicesOf,
+  consoleOpened,
   DELIVERIES,
   DURATIONS,
   durationLabel,
@@ -31,7 +32,7 @@ export interface SessionsTab {
 /** How a session action ended (the Rust side's `ActionOutcome`). */
 type ActionOutcome = "done" | "code_asked";
 
-const DONE: Record<SessionAction["command"], string> = {
+const DONE: Record<Exclude<SessionAction["command"], "open_console">, string> = {
   refresh_session: "refreshed",
   deactivate_session: "deactivated",
   activate_session: "activated",
@@ -222,6 +223,18 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     setRowBusy(name, true);
     showError(name, null);
     setStatus(listStatus, `${name}: working…`);
+    if (command === "open_console") {
+      const res = await callWith<string[]>(invoke, command, { name });
+      setRowBusy(name, false);
+      if (res.ok) {
+        setStatus(listStatus, consoleOpened(name, Array.isArray(res.value) ? res.value : []), "ok");
+      } else {
+        setStatus(listStatus, "");
+        showError(name, res.error);
+      }
+      await reload();
+      return;
+    }
     const choices = command === "activate_session" ? rowChoices(name) : null;
     pending.delete(name);
     const res = await callWith<ActionOutcome>(invoke, command, { name, ...choices });

@@ -152,15 +152,20 @@ export function formatRow(s: SessionView): SessionRow {
 
 /** A per-row action and the command it calls with `{ name }`. */
 export interface SessionAction {
-  command: "refresh_session" | "deactivate_session" | "activate_session";
+  command: "refresh_session" | "deactivate_session" | "activate_session" | "open_console";
   label: string;
   /** Accessible name, which says which session: "Refresh prod now". */
   ariaLabel: string;
 }
 
 /** What a row offers: an active session can be refreshed or deactivated, an inactive one
- * activated; plain keys have nothing to renew and offer nothing. */
+ * activated; plain keys have nothing to renew. A role or an IAM user's keys open the AWS
+ * console. */
 export function sessionActions(s: Pick<SessionView, "name" | "active" | "kind">): SessionAction[] {
+  return [...renewalActions(s), ...consoleAction(s)];
+}
+
+function renewalActions(s: Pick<SessionView, "name" | "active" | "kind">): SessionAction[] {
   // Only a role has a session to keep fresh: keys have nothing to renew, and a profile with
   // only settings (a [default] with a region) has nothing to assume.
   if (!s.active && s.kind !== "role") return [];
@@ -171,6 +176,20 @@ export function sessionActions(s: Pick<SessionView, "name" | "active" | "kind">)
     ];
   }
   return [{ command: "activate_session", label: "Activate", ariaLabel: `Activate ${s.name}` }];
+}
+
+/** "Open console": the browser opens from Rust; the sign-in URL never reaches the page. */
+function consoleAction(s: Pick<SessionView, "name" | "kind">): SessionAction[] {
+  if (s.kind === "other") return [];
+  return [
+    { command: "open_console", label: "Open console", ariaLabel: `Open the AWS console as ${s.name}` },
+  ];
+}
+
+/** The status line after "Open console", with what the user should know (no MFA context). */
+export function consoleOpened(name: string, notes: readonly string[]): string {
+  const said = `${name}: the AWS console opened in your browser.`;
+  return notes.length === 0 ? said : `${said} Note: ${notes.join(" ")}`;
 }
 
 /** The extra line shown under a failed action's message, by error code. */

@@ -62,15 +62,15 @@ describe("manager page", () => {
       [...tr.querySelectorAll("td")].map((td) => td.textContent),
     );
     expect(rows).toEqual([
-      // Plain keys: no choices, nothing to activate.
-      ["default", "static keys", "—", "off", "—", ""],
+      // Plain keys: no choices, nothing to activate; the console through a federation token.
+      ["default", "static keys", "—", "off", "—", "Open console"],
       [
         "prod MFA",
         "arn:aws:iam::123456789012:role/Admin",
         "default",
         "fresh · 47 min",
         "FileProcessDefault15 min30 min1 h2 h4 h8 h12 h",
-        "Refresh nowDeactivate",
+        "Refresh nowDeactivateOpen console",
       ],
     ]);
     expect(($("sessions") as HTMLTableElement).hidden).toBe(false);

@@ -37,10 +37,10 @@ afterEach(() => {
 
 describe("sessions tab", () => {
   it.each([
-    [true, "fresh · 47 min", "fresh", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "ok"],
-    [false, "off", "off", ["Activate"], ["Activate x"], "off"],
-    [true, "needs MFA code", "needs_mfa", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "attention"],
-    [true, "failing: AccessDenied", "failing", ["Refresh now", "Deactivate"], ["Refresh x now", "Deactivate x"], "error"],
+    [true, "fresh · 47 min", "fresh", ["Refresh now", "Deactivate", "Open console"], ["Refresh x now", "Deactivate x", "Open the AWS console as x"], "ok"],
+    [false, "off", "off", ["Activate", "Open console"], ["Activate x", "Open the AWS console as x"], "off"],
+    [true, "needs MFA code", "needs_mfa", ["Refresh now", "Deactivate", "Open console"], ["Refresh x now", "Deactivate x", "Open the AWS console as x"], "attention"],
+    [true, "failing: AccessDenied", "failing", ["Refresh now", "Deactivate", "Open console"], ["Refresh x now", "Deactivate x", "Open the AWS console as x"], "error"],
   ] as const)("active %j, state %j (%s) → buttons %j", async (active, state, condition, labels, names, tone) => {
     const inv = fakeInvoke({ list_sessions: () => [view("x", active, state, condition)] });
     tab = initSessionsTab(document, inv);
@@ -150,8 +150,41 @@ describe("sessions tab", () => {
     const inv = fakeInvoke({ list_sessions: () => [keys] });
     tab = initSessionsTab(document, inv);
     await tab.reload();
-    expect(rowButtons("keys")).toEqual([]);
+    expect(rowButtons("keys").map((b) => b.textContent)).toEqual(["Open console"]);
     expect(document.querySelector('#sessions-body tr[data-name="keys"] td.choices')!.textContent).toBe("—");
+  });
+
+  it("Open console calls open_console({name}), says what it was told, and never gets the URL", async () => {
+    const inv = fakeInvoke({
+      list_sessions: () => sessions,
+      open_console: () => ["it carries no MFA context"],
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    inv.mockClear();
+    rowButtons("dev").find((b) => b.textContent === "Open console")!.click();
+    await vi.waitFor(() => expect(callsTo(inv, "list_sessions")).toHaveLength(1));
+    expect(inv.mock.calls.map(([c]) => c)).toEqual(["open_console", "list_sessions"]);
+    expect(callsTo(inv, "open_console")).toEqual([{ name: "dev" }]);
+    expect($("list-status").textContent).toBe(
+      "dev: the AWS console opened in your browser. Note: it carries no MFA context",
+    );
+  });
+
+  it("Open console's error shows in the banner", async () => {
+    const inv = fakeInvoke({
+      list_sessions: () => sessions,
+      open_console: () => {
+        throw { code: "InvalidInput", message: "cannot open a browser for the AWS console of profile `dev`" };
+      },
+    });
+    tab = initSessionsTab(document, inv);
+    await tab.reload();
+    await tab.run("dev", "open_console");
+    expect($("session-error").hidden).toBe(false);
+    expect($("session-error-message").textContent).toBe(
+      "dev: cannot open a browser for the AWS console of profile `dev`",
+    );
   });
 
   it.each([

@@ -8,6 +8,7 @@ import {
   durationLabel,
   formatRow,
   roleText,
+  consoleOpened,
   sessionActions,
   sourceText,
   stateTone,
@@ -84,15 +85,26 @@ describe("formatRow", () => {
 
 describe("sessionActions", () => {
   it.each([
-    ["role", true, ["refresh_session", "deactivate_session"]],
-    ["role", false, ["activate_session"]],
-    // Only settings (a [default] with a region): nothing to assume, nothing to activate.
+    ["role", true, ["refresh_session", "deactivate_session", "open_console"]],
+    ["role", false, ["activate_session", "open_console"]],
+    // Only settings (a [default] with a region): nothing to assume, nothing to activate, no
+    // credentials to open the console with.
     ["other", false, []],
-    // Plain keys: nothing to renew, so nothing to activate (an active one can still be stopped).
-    ["static", false, []],
-    ["static", true, ["refresh_session", "deactivate_session"]],
+    // Plain keys: nothing to renew, so nothing to activate (an active one can still be stopped);
+    // an IAM user's keys open the console (through a federation token).
+    ["static", false, ["open_console"]],
+    ["static", true, ["refresh_session", "deactivate_session", "open_console"]],
   ] as const)("%s, active %j → %j", (kind, active, commands) => {
     expect(sessionActions({ name: "x", kind, active }).map((a) => a.command)).toEqual(commands);
+  });
+});
+
+describe("consoleOpened", () => {
+  it("says the console opened, and any note", () => {
+    expect(consoleOpened("dev", [])).toBe("dev: the AWS console opened in your browser.");
+    expect(consoleOpened("keys", ["it carries no MFA context"])).toBe(
+      "keys: the AWS console opened in your browser. Note: it carries no MFA context",
+    );
   });
 });
 

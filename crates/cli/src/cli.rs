@@ -79,6 +79,17 @@ pub enum Command {
     #[command(after_help = "Example:\n  rolekeeper login prodaccess\n  \
                             rolekeeper login prodaccess --mfa-code 123456 --duration 4h")]
     Login(LoginArgs),
+    /// Open the AWS console in the browser, signed in as a profile: its role or IAM Identity
+    /// Center session as RoleKeeper keeps it (an active session is used as it is), or an IAM
+    /// user's keys through GetFederationToken (a console session without MFA context).
+    #[command(after_help = "Example:\n  rolekeeper console prodaccess\n  \
+                            rolekeeper console prodaccess --service s3\n  \
+                            rolekeeper console prodaccess --print --duration 2h\n\n\
+                      The browser is the profile's `rolekeeper_console_browser` command (in \
+                      ~/.aws/config; %s stands for the URL), else $BROWSER, else the desktop's. \
+                      --print prints the sign-in URL on stdout instead: it signs anyone in \
+                      who has it, for 15 minutes.")]
+    Console(ConsoleArgs),
     /// Sign in to IAM Identity Center (SSO) once for every profile of a session and every AWS
     /// tool: the sign-in is kept fresh while the portal session lasts.
     #[command(
@@ -154,6 +165,47 @@ pub struct LoginArgs {
     /// Session length for a role, e.g. 3600, 90m, 2h (900 s to 12 h).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The profile; defaults to AWS_PROFILE, then `default`.
+    pub profile: Option<String>,
+    /// Open this console address (https://...) instead of the console home.
+    #[arg(long, value_name = "URL", value_parser = parse_destination, conflicts_with = "service")]
+    pub destination: Option<rolekeeper_core::console::Destination>,
+    /// Open this service's console in the profile's region, e.g. s3, ec2, iam, cloudwatch.
+    #[arg(long, value_name = "NAME", value_parser = parse_service)]
+    pub service: Option<rolekeeper_core::console::Destination>,
+    /// The console session's length, e.g. 3600, 90m, 2h (15 min to 12 h; for an IAM user's
+    /// keys up to 36 h, default 1 h). Not sent for a role assumed from another role, whose
+    /// console session lasts as its role session does.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Print the sign-in URL on stdout instead of opening a browser.
+    #[arg(long)]
+    pub print: bool,
+}
+
+impl ConsoleArgs {
+    pub fn request(&self) -> rolekeeper_core::console::ConsoleRequest {
+        rolekeeper_core::console::ConsoleRequest {
+            destination: self
+                .destination
+                .clone()
+                .or_else(|| self.service.clone())
+                .unwrap_or_default(),
+            duration: self.duration,
+        }
+    }
+}
+
+fn parse_destination(text: &str) -> Result<rolekeeper_core::console::Destination, String> {
+    rolekeeper_core::console::Destination::url(text)
+}
+
+fn parse_service(text: &str) -> Result<rolekeeper_core::console::Destination, String> {
+    rolekeeper_core::console::Destination::service(text)
 }
 
 #[derive(Debug, Args)]

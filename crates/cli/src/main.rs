@@ -5,6 +5,7 @@
 
 mod cli;
 mod completions;
+mod console;
 mod credential_process;
 mod daemon;
 mod doctor;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         cli::Command::CredentialProcess(a) => credential_process::run(a),
         cli::Command::Login(a) => login::run(a),
         cli::Command::Sso(c) => sso::run(c),
+        cli::Command::Console(a) => console::run(a),
         cli::Command::Completions(a) => completions::completions(a),
         cli::Command::Man => completions::man(),
         cli::Command::Exec(a) => match exec::run(a) {

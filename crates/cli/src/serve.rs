@@ -6,6 +6,19 @@ use anyhow::Context;
 use rolekeeper_core::snapshot::Snapshot;
 use rolekeeper_core::{CredentialRequest, Credentials, Engine, MfaPrompt};
 
+/// What a command about one profile starts from: the engine (a role obtained by another process
+/// a moment ago is served by the running engine), the command's one snapshot (the files'
+/// warnings said on stderr), and the profile (`AWS_PROFILE`, then `default`, when none is given).
+pub fn for_profile(profile: Option<&str>) -> (Engine, Snapshot, String) {
+    let engine = Engine::system().asking_running_engine();
+    let snapshot = engine.snapshot();
+    crate::warn_about_files(&snapshot);
+    let profile = profile
+        .map(str::to_owned)
+        .unwrap_or_else(|| engine.default_profile());
+    (engine, snapshot, profile)
+}
+
 /// The runtime a command builds only once it needs the network: one thread is enough for one
 /// request (and for `exec`'s child and endpoint).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -26,6 +26,8 @@ use crate::state::{Delivery, StateStore};
 /// Activating, deactivating and listing sessions; delivering renewals.
 mod activation;
 pub(crate) use activation::Renewed;
+/// Opening the AWS console signed in with a profile's credentials.
+mod console;
 /// What `status` says about a session's MFA.
 mod outlook;
 /// Serving credentials to a caller that wants them now, in the one serving order.

@@ -182,6 +182,18 @@ pub enum Error {
 
     #[error("cannot sync profiles from `{session}`: {why}")]
     SsoSyncRefused { session: String, why: String },
+
+    #[error("cannot open the AWS console for profile `{profile}`: {why}; open it from a profile that assumes a role, an IAM Identity Center profile, or one with an IAM user's long-term keys (or a keychain source)")]
+    ConsoleRefused { profile: String, why: String },
+
+    #[error("cannot open the AWS console for profile `{profile}`: {cause}")]
+    Federation {
+        profile: String,
+        cause: crate::console::FederationError,
+    },
+
+    #[error("cannot open a browser for the AWS console of profile `{profile}`: {why}; set BROWSER (or rolekeeper_console_browser in the profile) to a browser command, or run `rolekeeper console {profile} --print` and open the URL yourself")]
+    NoBrowser { profile: String, why: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -214,6 +226,8 @@ impl Error {
                 .clone()
                 .unwrap_or_else(|| "IAM Identity Center".to_owned()),
             Error::Io { .. } | Error::Write { .. } | Error::State(_) => "file error".to_owned(),
+            Error::Federation { .. } => "AWS sign-in".to_owned(),
+            Error::NoBrowser { .. } => "no browser".to_owned(),
             Error::Keychain { .. }
             | Error::UnknownSource { .. }
             | Error::SourceKeysMissing { .. }

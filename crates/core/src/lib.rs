@@ -4,6 +4,7 @@
 //! Start at [`Engine`]: it is the façade the command line and the desktop shell share.
 
 pub mod clock;
+pub mod console;
 pub mod credentials;
 pub mod credfile;
 pub mod delivery;

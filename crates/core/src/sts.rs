@@ -259,6 +259,29 @@ impl Sts {
     }
 }
 
+impl Sts {
+    /// A federation token for the caller's long-term keys (an IAM user): a session named
+    /// `name` (at most 32 characters), with `policy` and lasting `duration`.
+    pub async fn get_federation_token(
+        &self,
+        name: &str,
+        policy: &str,
+        duration: Duration,
+    ) -> Result<Credentials, StsError> {
+        let action = format!("GetFederationToken {name}");
+        let output = self
+            .client
+            .get_federation_token()
+            .name(name)
+            .policy(policy)
+            .set_duration_seconds(seconds(Some(duration)))
+            .send()
+            .await
+            .map_err(|e| classify(e, &action))?;
+        to_credentials(output.credentials(), &action)
+    }
+}
+
 /// The client configuration every STS client starts from: region, endpoint, and for an
 /// `http://` endpoint a plain HTTP client.
 fn config_builder(settings: &StsSettings) -> aws_sdk_sts::config::Builder {

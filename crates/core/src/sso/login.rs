@@ -409,26 +409,30 @@ pub fn browser_available(env: &dyn Env) -> bool {
 /// display (`open` on macOS). Whether a browser was started.
 pub fn open_browser(env: &dyn Env, url: &str) -> bool {
     if let Some(list) = env.non_empty("BROWSER") {
-        for entry in list.split(':').filter(|e| !e.trim().is_empty()) {
-            let mut words: Vec<String> = entry.split_whitespace().map(str::to_owned).collect();
-            if words.iter().any(|w| w.contains("%s")) {
-                for w in &mut words {
-                    *w = w.replace("%s", url);
-                }
-            } else {
-                words.push(url.to_owned());
-            }
-            if spawn_detached(&words) {
-                return true;
-            }
-        }
-        return false;
+        return list
+            .split(':')
+            .filter(|e| !e.trim().is_empty())
+            .any(|entry| open_with(entry, url));
     }
     if cfg!(target_os = "macos") {
         return spawn_detached(&["open".to_owned(), url.to_owned()]);
     }
     let display = env.non_empty("DISPLAY").is_some() || env.non_empty("WAYLAND_DISPLAY").is_some();
     display && spawn_detached(&["xdg-open".to_owned(), url.to_owned()])
+}
+
+/// Open `url` with one browser command, as one entry of `$BROWSER` reads: words split at
+/// whitespace, `%s` standing for the URL (appended when no word has it). Whether it started.
+pub fn open_with(command: &str, url: &str) -> bool {
+    let mut words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+    if words.iter().any(|w| w.contains("%s")) {
+        for w in &mut words {
+            *w = w.replace("%s", url);
+        }
+    } else {
+        words.push(url.to_owned());
+    }
+    spawn_detached(&words)
 }
 
 fn spawn_detached(words: &[String]) -> bool {
