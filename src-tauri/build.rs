@@ -27,6 +27,7 @@ fn main() {
         "sso_copy_code",
         "sso_open_page",
         "sso_cancel",
+        "tray_notice",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri-build: {e:#}"));

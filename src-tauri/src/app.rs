@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::desktop::Desktop;
 use crate::notify::Notifier;
-use crate::{commands, console, manager, sso, tray, windows};
+use crate::{commands, console, manager, sso, tray, tray_host, windows};
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
@@ -53,6 +53,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             sso::sso_copy_code,
             sso::sso_open_page,
             sso::sso_cancel,
+            tray_host::tray_notice,
         ])
         .setup(|app| {
             let engine = Arc::new(Engine::system());
@@ -68,6 +69,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             notifier.set_enabled(settings.notifications);
             app.manage(Desktop::new(engine, handle, notifier));
             tray::create(app.handle())?;
+            tray_host::check_on_start(app.handle());
             crate::ipc::serve(app.handle());
             follow_engine(app.handle().clone(), events);
             tracing::info!(pid = std::process::id(), "tray app ready");

@@ -5,6 +5,7 @@
 // End to end: waits for a real process on the real clock.
 #![allow(clippy::disallowed_methods)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -335,4 +336,89 @@ pub fn type_in_mfa_dialog(code: &str) {
         .status()
         .expect("xdotool");
     assert!(typed.success());
+}
+
+/// A desktop with nothing that shows tray icons (stock GNOME without the AppIndicator
+/// extension): a session bus of its own (no tray watcher on it), with dunst serving notifications and
+/// `dbus-monitor` writing every message into `monitor.log` in `home`.
+#[derive(Debug)]
+pub struct BareBus {
+    pub address: String,
+    _daemon: ChildGuard,
+    _dunst: ChildGuard,
+    _monitor: ChildGuard,
+    monitor_log: std::path::PathBuf,
+}
+
+impl BareBus {
+    pub fn start(home: &AwsHome) -> Self {
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (apt: dbus)");
+        let mut line = String::new();
+        BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line.trim().to_owned();
+        assert!(!address.is_empty(), "dbus-daemon printed no address");
+        let daemon = ChildGuard(daemon);
+        let dunstrc = home.home().join("dunstrc");
+        std::fs::write(&dunstrc, "[global]\n    monitor = 0\n").unwrap();
+        let dunst = ChildGuard(
+            Command::new("dunst")
+                .args(["-config", dunstrc.to_str().unwrap()])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dunst"),
+        );
+        let monitor_log = home.home().join("monitor.log");
+        let monitor = ChildGuard(
+            Command::new("dbus-monitor")
+                .args([
+                    "--address",
+                    &address,
+                    "interface='org.freedesktop.Notifications'",
+                ])
+                .stdout(std::fs::File::create(&monitor_log).unwrap())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dbus-monitor"),
+        );
+        let this = Self {
+            address,
+            _daemon: daemon,
+            _dunst: dunst,
+            _monitor: monitor,
+            monitor_log,
+        };
+        assert!(
+            eventually(Duration::from_secs(10), || this
+                .has_owner("org.freedesktop.Notifications")),
+            "dunst never took org.freedesktop.Notifications on the bare bus"
+        );
+        assert!(!this.has_owner("org.kde.StatusNotifierWatcher"));
+        this
+    }
+
+    pub fn has_owner(&self, name: &str) -> bool {
+        Command::new("dbus-send")
+            .args([
+                &format!("--bus={}", self.address),
+                "--print-reply=literal",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                &format!("string:{name}"),
+            ])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("true"))
+    }
+
+    pub fn monitored(&self) -> String {
+        std::fs::read_to_string(&self.monitor_log).unwrap_or_default()
+    }
 }

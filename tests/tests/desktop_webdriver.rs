@@ -491,6 +491,33 @@ fn an_mfa_role_is_activated_from_the_window_with_a_code_typed_in_the_dialog() {
     deactivate(&home, &name);
 }
 
+/// On a desktop with nothing that shows tray icons (a session bus with no StatusNotifierWatcher),
+/// the manager window opens by itself and says at its top why there is no icon and what to
+/// install.
+#[test]
+fn with_no_tray_host_the_window_opens_by_itself_and_says_why() {
+    require_desktop_session();
+    let home = AwsHome::new(REFUSED_CONFIG, "");
+    let bus = rolekeeper_tests::desktop::BareBus::start(&home);
+    let (driver, port) =
+        start_tauri_driver(&home, &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())]);
+    let shots = shots_dir();
+    let run = run_client("webdriver_tray_notice.py", port, &[shots.as_os_str()]);
+    assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    drop(driver);
+    let result: Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(result["title"], "RoleKeeper");
+    assert_eq!(result["displayed"], true, "{result:#}");
+    let text = result["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("No tray icon on this desktop.")
+            && text.contains("Nothing on the session bus shows StatusNotifier tray icons")
+            && text.contains("gnome-shell-extension-appindicator")
+            && text.contains("notifications still work"),
+        "{text}"
+    );
+}
+
 /// The tray activates a session while the manager window is open: the window says so within a
 /// second (it follows the engine's events; its own re-listing comes every 30 s).
 #[test]

@@ -131,7 +131,7 @@ export function initManagerPage(
   }
 
   // Sessions and diagnostics (for the tab's attention mark) always; the initial tab too.
-  const first: Array<Promise<void>> = [sessions.reload(), diagnostics.load()];
+  const first: Array<Promise<void>> = [sessions.reload(), diagnostics.load(), showTrayNotice(doc, invoke)];
   if (initial === "sources" || initial === "settings") first.push(loadTab(initial));
   const ready = Promise.all(first).then(() => undefined);
 
@@ -154,4 +154,28 @@ export function initManagerPage(
       diagnostics.dispose();
     },
   };
+}
+
+/** Why the tray icon shows nowhere (the Rust side's `TrayNotice`), when it does not. */
+export interface TrayNotice {
+  why: string;
+  fix: string;
+}
+
+/**
+ * On a desktop with no tray host the app opens this window on start: say why at the top, and
+ * what to install. Nothing shows when the icon is there.
+ */
+export async function showTrayNotice(doc: Document, invoke: InvokeFn): Promise<void> {
+  const res = await callWith<TrayNotice | null>(invoke, "tray_notice");
+  const box = el<HTMLElement>(doc, "tray-notice", "manager page");
+  if (!res.ok || typeof res.value?.why !== "string") {
+    box.hidden = true;
+    return;
+  }
+  const notice = res.value;
+  el<HTMLElement>(doc, "tray-notice-why", "manager page").textContent =
+    `${notice.why.charAt(0).toUpperCase()}${notice.why.slice(1)}.`;
+  el<HTMLElement>(doc, "tray-notice-fix", "manager page").textContent = `To fix: ${notice.fix}.`;
+  box.hidden = false;
 }

@@ -77,6 +77,25 @@ describe("manager page", () => {
     expect($("empty").hidden).toBe(true);
   });
 
+  it("says at the top why the tray icon is missing, and only then", async () => {
+    const notice = { why: "nothing on the session bus shows tray icons", fix: "install the AppIndicator extension" };
+    for (const [answer, shown] of [[notice, true], [null, false]] as const) {
+      loadBody(indexHtml);
+      const inv = vi.fn(async (cmd: string) =>
+        cmd === "list_sessions" ? sessions : cmd === "tray_notice" ? answer : diag,
+      );
+      page?.dispose();
+      page = initManagerPage(document, inv, { pollMs: 0 });
+      await page.ready;
+      expect($("tray-notice").hidden).toBe(!shown);
+      if (shown) {
+        expect($("tray-notice").textContent).toContain("No tray icon on this desktop.");
+        expect($("tray-notice-why").textContent).toBe("Nothing on the session bus shows tray icons.");
+        expect($("tray-notice-fix").textContent).toBe("To fix: install the AppIndicator extension.");
+      }
+    }
+  });
+
   it("shows the empty state", async () => {
     const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? [] : { ...diag, checks: [diag.checks[0]] }));
     page = initManagerPage(document, inv, { pollMs: 0 });
@@ -188,7 +207,7 @@ describe("manager page: tabs", () => {
     const inv = everything();
     page = initManagerPage(document, inv, { pollMs: 0 });
     await page.ready;
-    expect(new Set(cmds(inv))).toEqual(new Set(["list_sessions", "diagnostics"]));
+    expect(new Set(cmds(inv))).toEqual(new Set(["list_sessions", "diagnostics", "tray_notice"]));
     expect($("panel-sessions").hidden).toBe(false);
 
     inv.mockClear();
