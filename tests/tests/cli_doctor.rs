@@ -94,9 +94,10 @@ const CLEAN: Case = Case {
         "(0 active sessions)",
         "ok    keychain: the Secret Service answers and is unlocked",
         "ok    notification server: dunst ",
+        "ok    tray icon host: a StatusNotifier host shows the tray icon",
         "ok    clock: this machine's clock ",
         " STS at {sts}",
-        "9 checks: 9 ok, 0 warn, 0 FAIL",
+        "10 checks: 10 ok, 0 warn, 0 FAIL",
     ],
     not_stdout: &["FAIL  ", "warn  "],
 };
@@ -167,7 +168,7 @@ fn cases() -> Vec<Case> {
             exit: 0,
             stdout: &[
                 "ok    config file syntax: the AWS CLI, the SDKs and RoleKeeper all accept {config}",
-                "9 checks: 9 ok, 0 warn, 0 FAIL",
+                "10 checks: 10 ok, 0 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  ", "warn  "],
             ..CLEAN
@@ -181,7 +182,7 @@ fn cases() -> Vec<Case> {
                  no profile: write `[profile NAME]` with one space, and quote a NAME that has \
                  spaces or quotes (`[profile \"my profile\"]`); RoleKeeper, the AWS CLI and the \
                  SDKs skip that section and its settings",
-                "9 checks: 8 ok, 1 warn, 0 FAIL",
+                "10 checks: 9 ok, 1 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  ", "all accept {config}"],
             ..CLEAN
@@ -231,10 +232,11 @@ fn cases() -> Vec<Case> {
             stdout: &[
                 "warn  keychain: ",
                 "warn  notification server: no notification server answers (",
+                "warn  tray icon host: cannot tell whether the tray icon shows (",
                 "), so nothing pops up; fix: start your desktop's notification daemon; the tray \
                  still shows every state",
                 "ok    clock: ",
-                "9 checks: 7 ok, 2 warn, 0 FAIL",
+                "10 checks: 7 ok, 3 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  "],
             ..CLEAN
@@ -247,7 +249,7 @@ fn cases() -> Vec<Case> {
                 "warn  clock: STS at {sts} could not be reached to compare clocks: ",
                 "Connection refused",
                 "; fix: check the network, the region and AWS_ENDPOINT_URL_STS",
-                "9 checks: 8 ok, 1 warn, 0 FAIL",
+                "10 checks: 9 ok, 1 warn, 0 FAIL",
             ],
             not_stdout: &["FAIL  "],
             ..CLEAN
@@ -273,7 +275,7 @@ fn cases() -> Vec<Case> {
                 "FAIL  clock: this machine's clock is 10 min ahead of STS at {sts}: AWS refuses \
                  requests signed more than 5 min off, so no session can be obtained; \
                  fix: sync the clock: timedatectl set-ntp true",
-                "8 ok, 0 warn, 1 FAIL",
+                "9 ok, 0 warn, 1 FAIL",
             ],
             not_stdout: &[],
             ..CLEAN
