@@ -12,7 +12,7 @@ RUN_PKGS=(
 )
 TEST_PKGS=(
   dbus dbus-bin xvfb xauth gnome-keyring libsecret-tools dunst libnotify-bin
-  webkit2gtk-driver imagemagick xdotool x11-utils xclip
+  webkit2gtk-driver imagemagick xdotool x11-utils xclip libglib2.0-bin
   python3-dbus python3-gi python3-venv awscli hyperfine procps psmisc
 )
 

@@ -201,6 +201,23 @@ pub fn descendant_named(ancestor: u32, comm: &str) -> Option<u32> {
     })
 }
 
+/// A process named `comm` whose HOME is `home`: an app started by something other than the test
+/// (a desktop session's autostart), told apart from other tests' apps by its environment.
+pub fn process_named_with_home(comm: &str, home: &Path) -> Option<u32> {
+    let wanted = format!("HOME={}", home.display());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .find(|pid| {
+            let named = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| comm.starts_with(c.trim()));
+            named
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_bytes()))
+        })
+}
+
 /// Every process below `pid`, from `/proc/*/stat` parent links.
 fn descendants(pid: u32) -> Vec<u32> {
     let mut parents = Vec::new();

@@ -518,6 +518,88 @@ fn with_no_tray_host_the_window_opens_by_itself_and_says_why() {
     );
 }
 
+/// "Start RoleKeeper at login", turned on in the Settings tab, writes an XDG autostart entry that
+/// starts the app at the next login: launched as a desktop session does (`gio launch`), the
+/// app comes up with its tray. Turned off, the entry is gone.
+#[test]
+fn start_at_login_set_in_settings_starts_the_app_at_the_next_login() {
+    require_desktop_session();
+    let home = AwsHome::new(REFUSED_CONFIG, "");
+    let autostart = home.home().join(".config/autostart");
+    let result = in_manager(&home, "webdriver_autostart.py", &["on".as_ref()]);
+    assert_eq!(result["after"], true, "{result:#}");
+    assert_eq!(result["status"], "Saved", "{result:#}");
+    let entries: Vec<PathBuf> = std::fs::read_dir(&autostart)
+        .unwrap_or_else(|e| panic!("{}: {e}", autostart.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = std::fs::read_to_string(&entries[0]).unwrap();
+    assert!(entry.starts_with("[Desktop Entry]\n"), "{entry}");
+    assert!(entry.contains("\nType=Application\n"), "{entry}");
+    let exec = entry
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .unwrap_or_else(|| panic!("no Exec line: {entry}"));
+    let program = exec.split_whitespace().next().unwrap();
+    assert_eq!(
+        std::fs::canonicalize(program).unwrap(),
+        std::fs::canonicalize(bin("rolekeeper-desktop")).unwrap(),
+        "{entry}"
+    );
+
+    // The next login: the session starts what the entry says.
+    // (No pipes: the app would inherit them and hold them open.)
+    let launched = home
+        .command("gio")
+        .arg("launch")
+        .arg(&entries[0])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("gio (apt: libglib2.0-bin)");
+    assert!(launched.success(), "gio launch: {launched}");
+    let mut app = None;
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            app = rolekeeper_tests::desktop::process_named_with_home(
+                "rolekeeper-desktop",
+                home.home(),
+            );
+            app.is_some_and(|pid| menu_of(pid).is_some_and(|m| !m.is_empty()))
+        }),
+        "the app started at login never showed its tray menu: {entry}\n{}",
+        String::from_utf8_lossy(
+            &Command::new("ps")
+                .args(["-eo", "pid,ppid,comm,args"])
+                .output()
+                .unwrap()
+                .stdout
+        )
+    );
+    let pid = app.unwrap();
+    click_in(pid, "Quit");
+    assert!(
+        eventually(Duration::from_secs(15), || !Path::new(&format!(
+            "/proc/{pid}"
+        ))
+        .exists()),
+        "the app did not quit"
+    );
+
+    let result = in_manager(&home, "webdriver_autostart.py", &["off".as_ref()]);
+    assert_eq!(
+        result["before"], true,
+        "the setting was remembered: {result:#}"
+    );
+    assert_eq!(result["after"], false, "{result:#}");
+    assert!(
+        std::fs::read_dir(&autostart).unwrap().next().is_none(),
+        "the autostart entry is gone once turned off"
+    );
+}
+
 /// The tray activates a session while the manager window is open: the window says so within a
 /// second (it follows the engine's events; its own re-listing comes every 30 s).
 #[test]
