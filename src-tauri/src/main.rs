@@ -13,6 +13,7 @@ mod manager;
 mod notify;
 mod sso;
 mod tray;
+mod tray_groups;
 mod windows;
 
 use std::process::ExitCode;
