@@ -110,8 +110,14 @@ def main():
         print(f"no menu item labelled {args.label!r}; the menu has {[i['label'] for i in items]}",
               file=sys.stderr)
         return 2
-    menu.Event(dbus.Int32(ids[0]), "clicked", dbus.Int32(0), dbus.UInt32(int(time.time())),
-               dbus_interface=DBUSMENU)
+    try:
+        menu.Event(dbus.Int32(ids[0]), "clicked", dbus.Int32(0), dbus.UInt32(int(time.time())),
+                   dbus_interface=DBUSMENU)
+    except dbus.DBusException as e:
+        # The item answers once the click is handled: an app that quits on it ("Quit") may be
+        # gone first, which only says the click arrived.
+        if e.get_dbus_name() != "org.freedesktop.DBus.Error.NoReply":
+            raise
     print(json.dumps({"clicked": args.label, "id": ids[0]}))
     return 0
 
