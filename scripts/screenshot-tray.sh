@@ -3,6 +3,10 @@
 # it, drawn by a real tray host (xfce4-panel's systray plugin) and opened with a real mouse click.
 #
 #   scripts/screenshot-tray.sh [OUT.png]          (default docs/tray-menu.png)
+#   SCREENSHOT_PROFILES=300 scripts/screenshot-tray.sh docs/tray-menu-300.png
+#                                                 300 profiles as `sso sync` names them (as
+#                                                 tests/src/many.rs), one active; the menu is
+#                                                 shown with "All profiles" and a group open
 #
 # What it does (safe to run again):
 #   1. installs xfce4-panel with apt when it is missing (its systray plugin is the tray host)
@@ -12,15 +16,16 @@
 #   4. inside scripts/with-desktop-session.sh with WDS_NO_SNI=1 (xfce4-panel owns the
 #      StatusNotifierWatcher), with a throw-away HOME holding ~/.aws/config and credentials:
 #      xfconfd + xfce4-panel from a pre-seeded panel config, `rolekeeper activate prodaccess`,
-#      then rolekeeper-desktop; waits for the session to be fresh in the menu, clicks the icon
-#      with xdotool, takes `import -window root` and crops it to the panel corner and the menu
-#      (the region that changed when the menu opened).
+#      then rolekeeper-desktop; waits for the session to be fresh in the menu, right-clicks the
+#      icon with xdotool (a left click opens the window), takes `import -window root` and crops
+#      it to the panel corner and the menu (the region that changed when the menu opened).
 # Full screenshots are kept in out/screenshots/ (gitignored).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 say() { printf 'screenshot-tray: %s\n' "$*" >&2; }
-BIN=$CARGO_TARGET_DIR/release
+# SCREENSHOT_BIN=DIR: binaries from DIR instead (e.g. a debug build's)
+BIN=${SCREENSHOT_BIN:-$CARGO_TARGET_DIR/release}
 
 if [ "${1:-}" != --inside ]; then
   OUT=$(realpath -m "${1:-$ROOT/docs/tray-menu.png}")
@@ -62,13 +67,30 @@ trap cleanup EXIT
 
 # The RoleKeeper side: its own HOME and XDG dirs (as the end-to-end suites do), moto as STS.
 mkdir -p "$H/.aws"
-cp "$ROOT/benches/demo-aws/config" "$ROOT/benches/demo-aws/credentials" "$H/.aws/"
+PROFILES=${SCREENSHOT_PROFILES:-}
+if [ -n "$PROFILES" ]; then
+  # Accounts acme-000.. with three roles each, assumed from the environment's keys.
+  {
+    for ((k = 0; k * 3 < PROFILES; k++)); do
+      for role in Admin Developer ReadOnly; do
+        printf '[profile acme-%03d-%s]\nrole_arn = arn:aws:iam::%d:role/%s\n' \
+          "$k" "${role,,}" $((111100000000 + k * 1013)) "$role"
+        printf 'credential_source = Environment\nregion = us-east-1\n\n'
+      done
+    done
+  } >"$H/.aws/config"
+  : >"$H/.aws/credentials"
+else
+  cp "$ROOT/benches/demo-aws/config" "$ROOT/benches/demo-aws/credentials" "$H/.aws/"
+fi
 chmod 600 "$H/.aws/credentials"
 # (an array, not a function: `"${RK[@]}" prog &` gives $! = the program's PID, env execs it)
 RK=(env -u AWS_PROFILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE
   HOME="$H" XDG_STATE_HOME="$H/.local/state" XDG_CONFIG_HOME="$H/.config"
   XDG_DATA_HOME="$H/.local/share" XDG_CACHE_HOME="$H/.cache" AWS_EC2_METADATA_DISABLED=true)
 [ -z "${ROLEKEEPER_TEST_STS_URL:-}" ] || RK+=(AWS_ENDPOINT_URL_STS="$ROLEKEEPER_TEST_STS_URL")
+[ -z "$PROFILES" ] ||
+  RK+=(AWS_ACCESS_KEY_ID=AKIAMANYPROFILES0001 AWS_SECRET_ACCESS_KEY=manyProfilesTestSecret0000000)
 
 # The tray host: xfce4-panel, one panel along the top with a spacer and the systray plugin.
 # Its settings come from xfconfd (no D-Bus activation on the private bus: started here).
@@ -122,7 +144,12 @@ wait_for "xfce4-panel's StatusNotifierWatcher" 20 bus_has org.kde.StatusNotifier
 sleep 2
 import -window root "$SHOTS/tray-0-panel.png"
 
-if [ -n "${ROLEKEEPER_TEST_STS_URL:-}" ]; then
+if [ -n "$PROFILES" ]; then
+  [ -n "${ROLEKEEPER_TEST_STS_URL:-}" ] || { say "SCREENSHOT_PROFILES needs moto"; exit 1; }
+  say "rolekeeper activate acme-042-admin (moto at $ROLEKEEPER_TEST_STS_URL)"
+  "${RK[@]}" "$BIN/rolekeeper" activate acme-042-admin >&2
+  want="acme-042-admin — fresh"
+elif [ -n "${ROLEKEEPER_TEST_STS_URL:-}" ]; then
   say "rolekeeper activate prodaccess (moto at $ROLEKEEPER_TEST_STS_URL)"
   "${RK[@]}" "$BIN/rolekeeper" activate prodaccess >&2
   want="prodaccess — fresh"
@@ -154,9 +181,17 @@ bbox() {  # BEFORE AFTER -> "W H X Y" of the region that differs
 read -r iw ih ix iy < <(bbox "$SHOTS/tray-0-panel.png" "$SHOTS/tray-1-icon.png")
 [ "$ih" -lt 64 ] || { say "could not find the tray icon (changed region ${iw}x${ih}+$ix+$iy)"; exit 1; }
 cx=$((ix + iw / 2)); cy=$((iy + ih / 2))
-say "tray icon at ${iw}x${ih}+$ix+$iy; clicking $cx,$cy"
-xdotool mousemove "$cx" "$cy" click 1
+say "tray icon at ${iw}x${ih}+$ix+$iy; right-clicking $cx,$cy"
+xdotool mousemove "$cx" "$cy" click 3
 sleep 2
+if [ -n "$PROFILES" ]; then
+  # Open "All profiles" (the item after the headline and the active session) and its sixth
+  # group (the one with the active session) from the keyboard, as a person may.
+  xdotool key Down Down Right
+  sleep 1
+  xdotool key Down Down Down Down Down Right
+  sleep 1
+fi
 import -window root "$SHOTS/tray-2-menu.png"
 read -r mw mh mx my < <(bbox "$SHOTS/tray-1-icon.png" "$SHOTS/tray-2-menu.png")
 say "menu at ${mw}x${mh}+$mx+$my"

@@ -14,6 +14,7 @@ mod manager;
 mod notify;
 mod sso;
 mod tray;
+mod tray_groups;
 mod tray_host;
 mod windows;
 

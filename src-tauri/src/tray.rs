@@ -7,15 +7,19 @@ use rolekeeper_core::sso::Flow;
 use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionState, SessionView};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::tray::TrayIconBuilder;
+use tauri::tray::{MouseButton, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::actions::TrayAction;
 use crate::desktop::Desktop;
 use crate::sso::Standing;
+use crate::tray_groups::{self, ProfileGroup};
 use crate::windows;
 
-const TRAY_ID: &str = "main";
+/// The StatusNotifierItem's `Id` (tray hosts remember an item's place by it).
+const TRAY_ID: &str = "rolekeeper";
+/// The item's `Title`, and the tooltip's first line: what assistive tech and tray hosts call it.
+const TITLE: &str = "RoleKeeper";
 
 /// Menu item ids. A session's items are `session:<name>:<action>`.
 mod id {
@@ -82,10 +86,15 @@ impl TrayState {
 pub struct MenuModel {
     /// First line, not clickable: how things stand overall.
     pub headline: String,
-    /// One submenu per profile, active first: `prodaccess — fresh · 47 min`.
+    /// One submenu per profile, active first: `prodaccess — fresh · 47 min`; with more than
+    /// [`MENU_SESSIONS`] profiles, the active ones only.
     pub sessions: Vec<SessionRow>,
-    /// Profiles not listed (the menu stays short; the window lists all).
-    pub more: usize,
+    /// With more than [`MENU_SESSIONS`] profiles, every profile under "All profiles (N)", in
+    /// alphabetical groups that fit a screen (empty otherwise).
+    pub all: Vec<ProfileGroup>,
+    /// What the tooltip says after "RoleKeeper" (and assistive tech reads): how things stand,
+    /// in words, e.g. `1 active · fresh 47 min`.
+    pub summary: String,
     pub mfa_needed: bool,
     /// The IAM Identity Center sign-ins that need the user (needed, or ending), by session:
     /// each gets "Sign in to corp…".
@@ -129,26 +138,29 @@ impl SessionRow {
     }
 }
 
-/// More than this many profiles and the menu lists the first ones and points at the window.
+/// Up to this many profiles, the menu lists them all; with more, it lists the active ones and
+/// puts every profile under "All profiles (N)".
 const MENU_SESSIONS: usize = 15;
 
 impl MenuModel {
     pub fn new(views: &[SessionView], problem: Option<&str>, paused: bool) -> Self {
         let active: Vec<&SessionView> = views.iter().filter(|v| v.active).collect();
-        // `views` come active first (session_views), so the cut keeps every active session
-        // before any inactive one.
-        let sessions = views
-            .iter()
-            .take(MENU_SESSIONS)
-            .map(|v| SessionRow {
-                name: v.name.clone(),
-                label: format!("{} — {}", v.name, v.state),
-                active: v.active,
-                renewable: v.active || v.kind == ProfileKind::Role,
-                console: v.kind != ProfileKind::Other,
-            })
-            .collect();
-        let more = views.len().saturating_sub(MENU_SESSIONS);
+        let row = |v: &SessionView| SessionRow {
+            name: v.name.clone(),
+            label: format!("{} — {}", v.name, v.state),
+            active: v.active,
+            renewable: v.active || v.kind == ProfileKind::Role,
+            console: v.kind != ProfileKind::Other,
+        };
+        // `views` come active first (session_views).
+        let (sessions, all) = if views.len() <= MENU_SESSIONS {
+            (views.iter().map(row).collect(), Vec::new())
+        } else {
+            (
+                active.iter().take(MENU_SESSIONS).map(|v| row(v)).collect(),
+                tray_groups::groups(views.iter().map(row).collect()),
+            )
+        };
         let mfa_needed = active.iter().any(|v| v.state == SessionState::NeedsMfa);
         // The worst of the active sessions; a problem reading the files is worse than any.
         let state = match problem {
@@ -168,10 +180,16 @@ impl MenuModel {
                 (n, a) => format!("{n} {} · {a} active", plural(n, "profile", "profiles")),
             },
         };
+        let summary = match problem {
+            Some(_) => headline.clone(),
+            None if paused => headline.clone(),
+            None => tooltip_summary(views.len(), &active),
+        };
         Self {
             headline,
             sessions,
-            more,
+            all,
+            summary,
             mfa_needed,
             sign_ins: Vec::new(),
             paused,
@@ -218,6 +236,17 @@ impl MenuModel {
             }
             _ => shorten(&format!("Sign-in needed: {}", needed.join(", ")), 90),
         };
+        // The tooltip says it first too.
+        self.summary = self.headline.clone();
+    }
+
+    /// How many profiles the menu knows.
+    pub fn profile_count(&self) -> usize {
+        if self.all.is_empty() {
+            self.sessions.len()
+        } else {
+            self.all.iter().map(|g| g.rows.len()).sum()
+        }
     }
 
     /// Someone waits for an MFA code: "Enter MFA code…" is offered and the icon asks for
@@ -225,10 +254,38 @@ impl MenuModel {
     pub fn ask_for_code(&mut self) {
         self.mfa_needed = true;
         self.state = self.state.max(TrayState::Attention);
+        if !self.summary.contains("MFA code") && !self.summary.starts_with("Problem:") {
+            self.summary = format!("{} · MFA code wanted", self.summary);
+        }
     }
+}
 
-    fn tooltip(&self) -> String {
-        format!("RoleKeeper — {}", self.headline)
+/// The tooltip's words when nothing is wrong with the files: how many sessions are active and
+/// how the one that needs the user first stands ("2 active · fresh 12 min": the worst state, and
+/// of fresh sessions the one that ends first).
+fn tooltip_summary(profiles: usize, active: &[&SessionView]) -> String {
+    let first = active.iter().max_by_key(|v| {
+        let left = match v.state {
+            SessionState::Fresh { left } => std::cmp::Reverse(left),
+            _ => std::cmp::Reverse(std::time::Duration::ZERO),
+        };
+        (TrayState::of(&v.state), left)
+    });
+    match first {
+        None if profiles == 0 => "No AWS profiles found".to_owned(),
+        None => format!(
+            "{profiles} {} · none active",
+            plural(profiles, "profile", "profiles")
+        ),
+        Some(view) => {
+            let state = match view.state {
+                SessionState::Fresh { left } => {
+                    format!("fresh {}", rolekeeper_core::words::human_duration(left))
+                }
+                ref other => other.to_string(),
+            };
+            format!("{} active · {state}", active.len())
+        }
     }
 }
 
@@ -255,10 +312,24 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let model = current_model(app, None);
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(model.state.icon())?)
-        .tooltip(model.tooltip())
+        .title(TITLE)
+        .tooltip(&model.summary)
         .menu(&build_menu(app, &model)?)
         .show_menu_on_left_click(true)
         .on_menu_event(on_menu_event)
+        .on_tray_icon_event(|tray, event| {
+            // On Linux the menu is the host's right click (and its left click where the host
+            // shows the menu itself); a left click that reaches the app opens the window.
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                ..
+            } = event
+            {
+                if cfg!(target_os = "linux") {
+                    windows::show(tray.app_handle(), windows::MAIN);
+                }
+            }
+        })
         .build(app)?;
     Ok(())
 }
@@ -280,15 +351,27 @@ pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) -> bool {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return active;
     };
+    let started = desktop_now(app);
     let result = build_menu(app, &model).and_then(|menu| {
         tray.set_menu(Some(menu))?;
         tray.set_icon(Some(Image::from_bytes(model.state.icon())?))?;
-        tray.set_tooltip(Some(model.tooltip()))
+        tray.set_tooltip(Some(&model.summary))
     });
     if let Err(e) = result {
         tracing::warn!("cannot update the tray: {e}");
     }
+    let took = desktop_now(app).duration_since(started).unwrap_or_default();
+    tracing::debug!(
+        profiles = model.profile_count(),
+        ms = took.as_secs_f64() * 1000.0,
+        "tray redrawn"
+    );
     active
+}
+
+/// The engine's clock (the one clock the app reads), to time a redraw.
+fn desktop_now(app: &AppHandle) -> std::time::SystemTime {
+    app.state::<Desktop>().engine.clock().now()
 }
 
 fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
@@ -329,15 +412,38 @@ fn session_menu(app: &AppHandle, row: &SessionRow) -> tauri::Result<Submenu<Wry>
     Ok(submenu)
 }
 
+/// "All profiles (300)": a submenu per group (or the profiles themselves when one group holds
+/// them all).
+fn all_profiles_menu(app: &AppHandle, model: &MenuModel) -> tauri::Result<Submenu<Wry>> {
+    let label = format!("All profiles ({})", model.profile_count());
+    let all = Submenu::new(app, &label, true)?;
+    match model.all.as_slice() {
+        [one] => {
+            for row in &one.rows {
+                all.append(&session_menu(app, row)?)?;
+            }
+        }
+        groups => {
+            for group in groups {
+                let submenu = Submenu::new(app, group.label(), true)?;
+                for row in &group.rows {
+                    submenu.append(&session_menu(app, row)?)?;
+                }
+                all.append(&submenu)?;
+            }
+        }
+    }
+    Ok(all)
+}
+
 fn build_menu(app: &AppHandle, model: &MenuModel) -> tauri::Result<Menu<Wry>> {
     let menu = Menu::new(app)?;
     menu.append(&item(app, "headline", &model.headline, false)?)?;
     for row in &model.sessions {
         menu.append(&session_menu(app, row)?)?;
     }
-    if model.more > 0 {
-        let more = format!("{} more in Open RoleKeeper…", model.more);
-        menu.append(&item(app, "more", &more, false)?)?;
+    if !model.all.is_empty() {
+        menu.append(&all_profiles_menu(app, model)?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     for session in &model.sign_ins {
@@ -534,7 +640,7 @@ mod tests {
             labels,
             [("prod — fresh · 47 min", true), ("dev — off", false)]
         );
-        assert_eq!(model.more, 0);
+        assert!(model.all.is_empty());
     }
 
     #[test]
@@ -634,15 +740,198 @@ mod tests {
         assert_eq!(model.state, TrayState::Attention);
     }
 
-    #[test]
-    fn long_lists_point_at_the_window_and_pausing_is_said() {
-        let views: Vec<SessionView> = (0..20)
-            .map(|i| view(&format!("p{i:02}"), SessionState::Off, false))
+    /// `n` profiles named as `sso sync` names them; the ones whose index is in `active` are
+    /// active, fresh for as many minutes as their index plus ten. Active first, as
+    /// `session_views` gives them.
+    fn profiles(n: usize, active: &[usize]) -> Vec<SessionView> {
+        let names = crate::tray_groups::tests::synced(n);
+        let mut views: Vec<SessionView> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                if active.contains(&i) {
+                    view(name, fresh(i as u64 + 10), true)
+                } else {
+                    view(name, SessionState::Off, false)
+                }
+            })
             .collect();
-        let model = MenuModel::new(&views, None, true);
+        views.sort_by_key(|v| !v.active);
+        views
+    }
+
+    struct Size<'a> {
+        profiles: usize,
+        active: &'a [usize],
+        headline: &'a str,
+        summary: &'a str,
+        /// The top level's session rows.
+        top: &'a [&'a str],
+        /// "All profiles": how many groups, the first one's label.
+        groups: Option<(usize, &'a str)>,
+    }
+
+    #[test]
+    fn the_menu_stays_short_whatever_the_number_of_profiles() {
+        let sizes = [
+            Size {
+                profiles: 0,
+                active: &[],
+                headline: "No AWS profiles found",
+                summary: "No AWS profiles found",
+                top: &[],
+                groups: None,
+            },
+            Size {
+                profiles: 3,
+                active: &[],
+                headline: "3 profiles · none active",
+                summary: "3 profiles · none active",
+                top: &[
+                    "acme-000-admin — off",
+                    "acme-000-dev — off",
+                    "acme-000-readonly — off",
+                ],
+                groups: None,
+            },
+            Size {
+                profiles: 3,
+                active: &[2],
+                headline: "3 profiles · 1 active",
+                summary: "1 active · fresh 12 min",
+                top: &[
+                    "acme-000-readonly — fresh · 12 min",
+                    "acme-000-admin — off",
+                    "acme-000-dev — off",
+                ],
+                groups: None,
+            },
+            Size {
+                profiles: 15,
+                active: &[],
+                headline: "15 profiles · none active",
+                summary: "15 profiles · none active",
+                top: &[],
+                groups: None,
+            },
+            Size {
+                profiles: 20,
+                active: &[4],
+                headline: "20 profiles · 1 active",
+                summary: "1 active · fresh 14 min",
+                top: &["acme-001-dev — fresh · 14 min"],
+                groups: Some((1, "")),
+            },
+            Size {
+                profiles: 300,
+                active: &[],
+                headline: "300 profiles · none active",
+                summary: "300 profiles · none active",
+                top: &[],
+                groups: Some((12, "acme-000-a – acme-008-a (25)")),
+            },
+            Size {
+                profiles: 300,
+                active: &[7, 150, 299],
+                headline: "300 profiles · 3 active",
+                summary: "3 active · fresh 17 min",
+                top: &[
+                    "acme-002-dev — fresh · 17 min",
+                    "acme-050-admin — fresh · 2 h 40 min",
+                    "acme-099-readonly — fresh · 5 h 09 min",
+                ],
+                groups: Some((12, "acme-000-a – acme-008-a (25, 1 active)")),
+            },
+        ];
+        for size in sizes {
+            let what = size.headline;
+            let model = MenuModel::new(&profiles(size.profiles, size.active), None, false);
+            assert_eq!(model.headline, size.headline);
+            assert_eq!(model.summary, size.summary, "{what}");
+            assert_eq!(model.profile_count(), size.profiles, "{what}");
+            match size.groups {
+                None => {
+                    assert!(model.all.is_empty(), "{what}");
+                    assert_eq!(model.sessions.len(), size.profiles, "{what}");
+                    if !size.top.is_empty() {
+                        let top: Vec<&str> =
+                            model.sessions.iter().map(|r| r.label.as_str()).collect();
+                        assert_eq!(top, size.top, "{what}");
+                    }
+                }
+                Some((groups, first)) => {
+                    let top: Vec<&str> = model.sessions.iter().map(|r| r.label.as_str()).collect();
+                    assert_eq!(top, size.top, "{what}");
+                    assert_eq!(model.all.len(), groups, "{what}");
+                    if groups > 1 {
+                        assert_eq!(model.all[0].label(), first, "{what}");
+                    }
+                    // Every submenu fits a screen: the top level, "All profiles", each group.
+                    assert!(model.sessions.len() <= MENU_SESSIONS, "{what}");
+                    assert!(model.all.len() <= tray_groups::GROUP_SIZE, "{what}");
+                    assert!(model
+                        .all
+                        .iter()
+                        .all(|g| g.rows.len() <= tray_groups::GROUP_SIZE));
+                    // An active profile is also in its place in "All profiles".
+                    for row in &model.sessions {
+                        let found = model.all.iter().flat_map(|g| &g.rows).any(|r| r == row);
+                        assert!(found, "{} in All profiles ({what})", row.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn many_active_sessions_still_fit_the_top_level() {
+        let active: Vec<usize> = (0..40).collect();
+        let model = MenuModel::new(&profiles(300, &active), None, false);
         assert_eq!(model.sessions.len(), MENU_SESSIONS);
-        assert_eq!(model.more, 5);
+        assert!(model.sessions.iter().all(|r| r.active));
+        assert_eq!(model.headline, "300 profiles · 40 active");
+        assert_eq!(model.summary, "40 active · fresh 10 min");
+    }
+
+    #[test]
+    fn the_summary_names_what_needs_the_user_first() {
+        let cases = [
+            (
+                vec![view("a", fresh(50), true), view("b", fresh(47), true)],
+                "2 active · fresh 47 min",
+            ),
+            (
+                vec![
+                    view("a", fresh(3), true),
+                    view("b", SessionState::NeedsMfa, true),
+                ],
+                "2 active · needs MFA code",
+            ),
+            (
+                vec![
+                    view("a", SessionState::Expired, true),
+                    view("b", failing("AccessDenied"), true),
+                ],
+                "2 active · failing: AccessDenied",
+            ),
+        ];
+        for (views, summary) in cases {
+            assert_eq!(MenuModel::new(&views, None, false).summary, summary);
+        }
+        let paused = MenuModel::new(&[view("a", fresh(3), true)], None, true);
+        assert_eq!(paused.summary, "Paused: nothing is refreshed");
+        let broken = MenuModel::new(&[], Some("cannot read ~/.aws/config"), false);
+        assert_eq!(broken.summary, "Problem: cannot read ~/.aws/config");
+        let mut asked = MenuModel::new(&[view("a", fresh(3), true)], None, false);
+        asked.ask_for_code();
+        assert_eq!(asked.summary, "1 active · fresh 3 min · MFA code wanted");
+    }
+
+    #[test]
+    fn pausing_is_said() {
+        let model = MenuModel::new(&profiles(20, &[]), None, true);
         assert_eq!(model.headline, "Paused: nothing is refreshed");
+        assert_eq!(model.summary, "Paused: nothing is refreshed");
     }
 
     #[test]
@@ -664,6 +953,7 @@ mod tests {
         let mut standing = BTreeMap::from([("lab".to_owned(), Standing::Ending { at })]);
         model.sign_ins_wanted(&standing);
         assert_eq!(model.headline, "Sign-in ends at 08:00 UTC: lab");
+        assert_eq!(model.summary, "Sign-in ends at 08:00 UTC: lab");
         assert_eq!(model.sign_ins, ["lab"]);
         assert_eq!(model.state, TrayState::Attention);
 

@@ -19,6 +19,8 @@ use crate::{bin, AwsHome, ChildGuard};
 pub struct MenuItem {
     pub label: String,
     pub enabled: bool,
+    /// The label of the submenu it is in (`None` at the top level).
+    pub parent: Option<String>,
 }
 
 /// A running tray app under the private desktop session.
@@ -82,6 +84,19 @@ impl DesktopApp {
     /// The tray menu, once the app has registered its tray item.
     pub fn menu(&self) -> Option<Vec<MenuItem>> {
         menu_of(self.pid())
+    }
+
+    /// The tray item's StatusNotifierItem properties as a tray host reads them (`Title`,
+    /// `ToolTip` as `{"title", "description"}`, ...), once the app has registered its item.
+    pub fn item_properties(&self) -> Option<Value> {
+        let out = Command::new("/usr/bin/python3")
+            .arg(tray_client())
+            .args(["--pid", &self.pid().to_string(), "props"])
+            .output()
+            .expect("run tray_client.py (needs Debian's python3-dbus)");
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).expect("properties JSON"))
     }
 
     /// Wait until the tray menu satisfies `ready`, and return it.
@@ -163,6 +178,7 @@ pub fn menu_of(pid: u32) -> Option<Vec<MenuItem>> {
             .map(|i| MenuItem {
                 label: i["label"].as_str().unwrap_or_default().to_owned(),
                 enabled: i["enabled"] == true,
+                parent: i["parent"].as_str().map(str::to_owned),
             })
             .collect(),
     )

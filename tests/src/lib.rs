@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 pub mod desktop;
 pub mod fake_federation;
 pub mod fake_sso;
+pub mod many;
 pub mod proxy;
 
 /// A variable that `scripts/test.sh` exports; its absence fails the test with instructions.

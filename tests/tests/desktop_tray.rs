@@ -397,6 +397,149 @@ fn a_deactivate_from_the_tray_sticks_while_its_engine_renews() {
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
 
+/// Wait until the tooltip's words (the summary below "RoleKeeper") satisfy `ready`.
+fn wait_for_tooltip(app: &DesktopApp, ready: impl Fn(&str) -> bool) {
+    let mut tooltip = String::new();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let props = app.item_properties().unwrap_or_default();
+            tooltip = props["ToolTip"]["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            ready(&tooltip)
+        }),
+        "the tooltip does not follow the engine, got {tooltip:?}\n{}",
+        app.log()
+    );
+}
+
+/// What a tray host and assistive tech read from the StatusNotifierItem: its name, and a
+/// tooltip that says how things stand, following the engine (an activation from the menu).
+#[test]
+fn the_tray_item_is_named_and_its_tooltip_says_how_things_stand() {
+    rolekeeper_tests::require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let mut app = DesktopApp::start(&home);
+    app.wait_for_menu("the tray menu", engine_loaded);
+    wait_for_tooltip(&app, |t| t == "2 profiles · none active");
+    let props = app.item_properties().expect("the item's properties");
+    assert_eq!(props["Title"], "RoleKeeper", "{props:#}");
+    assert_eq!(props["Id"], "rolekeeper", "{props:#}");
+    assert_eq!(props["ToolTip"]["title"], "RoleKeeper", "{props:#}");
+
+    app.click("prodaccess — off>Activate");
+    app.wait_for_menu("prodaccess to be active", |m| {
+        m.iter().any(|i| i.label.starts_with("prodaccess — fresh"))
+    });
+    wait_for_tooltip(&app, |t| {
+        t.starts_with("1 active · fresh ") && t.ends_with(" min")
+    });
+    app.click(&format!(
+        "{}>Deactivate",
+        app.menu()
+            .unwrap()
+            .iter()
+            .find(|i| i.label.starts_with("prodaccess — fresh"))
+            .unwrap()
+            .label
+    ));
+    app.wait_for_menu("prodaccess to be off again", |m| {
+        m.iter().any(|i| i.label == "prodaccess — off")
+    });
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
+/// 300 profiles (`sso sync` of a large organisation), one active: the menu lists the active
+/// session, then "All profiles (300)" in alphabetical groups of 25 at most; a profile is
+/// activated from inside its group, comes to the top, and the tooltip counts it. The redraws
+/// stay quick (their times are printed from the app's log).
+#[test]
+fn three_hundred_profiles_fit_the_tray_in_groups() {
+    use rolekeeper_tests::many;
+    rolekeeper_tests::require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(&many::config(100, 70), "");
+    let first = many::profile(42, "Admin");
+    let out = home
+        .command(rolekeeper_tests::bin("rolekeeper"))
+        .envs(many::ENV_KEYS)
+        .args(["activate", &first])
+        .output()
+        .expect("activate");
+    assert!(out.status.success(), "{}", rolekeeper_tests::describe(&out));
+    let mut vars = many::ENV_KEYS.to_vec();
+    vars.push(("ROLEKEEPER_LOG", "info,rolekeeper_desktop::tray=debug"));
+    let mut app = DesktopApp::start_with(&home, &vars);
+    let menu = app.wait_for_menu("300 profiles, one active", |m| {
+        m.iter().any(|i| i.label == "300 profiles · 1 active")
+    });
+    let top: Vec<&str> = menu
+        .iter()
+        .filter(|i| i.parent.is_none())
+        .map(|i| i.label.as_str())
+        .collect();
+    assert!(top[1].starts_with(&format!("{first} — fresh")), "{top:?}");
+    assert_eq!(top[2], "All profiles (300)", "{top:?}");
+    assert!(top.len() < 15, "the top level is short: {top:?}");
+    let groups: Vec<&MenuItem> = menu
+        .iter()
+        .filter(|i| i.parent.as_deref() == Some("All profiles (300)"))
+        .collect();
+    assert_eq!(groups.len(), 12, "{groups:?}");
+    assert_eq!(groups[0].label, "acme-000-a – acme-008-a (25)");
+    assert_eq!(groups[5].label, "acme-041-r – acme-049-r (25, 1 active)");
+    for group in &groups {
+        let rows = menu
+            .iter()
+            .filter(|i| i.parent.as_deref() == Some(group.label.as_str()))
+            .count();
+        assert_eq!(rows, 25, "{}", group.label);
+    }
+
+    let second = many::profile(10, "Developer");
+    app.click(&format!("{second} — off>Activate"));
+    let menu = app.wait_for_menu("the second session at the top", |m| {
+        m.iter()
+            .any(|i| i.parent.is_none() && i.label.starts_with(&format!("{second} — fresh")))
+    });
+    assert!(
+        menu.iter().any(|i| i.label == "300 profiles · 2 active"),
+        "{:?}",
+        labels(&menu)
+    );
+    wait_for_tooltip(&app, |t| t.starts_with("2 active · fresh "));
+
+    let log = app.log();
+    let redraws: Vec<f64> = log
+        .lines()
+        .filter(|l| l.contains("tray redrawn") && l.contains("profiles=300"))
+        .filter_map(|l| {
+            l.split("ms=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    println!("tray redraws with 300 profiles (ms): {redraws:?}");
+    assert!(!redraws.is_empty(), "no redraw timed in the log\n{log}");
+    let slowest = redraws.iter().copied().fold(0.0, f64::max);
+    assert!(slowest < 2000.0, "a redraw took {slowest} ms");
+
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+    for name in [first, second] {
+        let out = home
+            .command(rolekeeper_tests::bin("rolekeeper"))
+            .args(["deactivate", &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", rolekeeper_tests::describe(&out));
+    }
+}
+
 /// An unreadable state file is said where the user looks: the tray's headline and icon.
 #[test]
 fn an_unreadable_state_file_shows_in_the_tray() {

@@ -725,3 +725,94 @@ fn a_sign_in_from_the_sources_tab_with_a_device_code_then_in_the_browser() {
         cache.display()
     );
 }
+
+/// 300 profiles (`sso sync` of a large organisation), two of them active: the Sessions tab's
+/// filter narrows the rows to an account's roles by its id, to a role by its name, to one row by
+/// both, for roles assumed from keys and for IAM Identity Center roles alike, says "N of 300
+/// profiles" as it goes, and Escape gives all 300 back.
+#[test]
+fn the_sessions_filter_finds_accounts_and_roles_among_300_profiles() {
+    use rolekeeper_tests::many;
+    require_desktop_session();
+    require_env("ROLEKEEPER_TEST_STS_URL");
+    let home = AwsHome::new(&many::config(100, 70), "");
+    let active = [many::profile(3, "ReadOnly"), many::profile(42, "Admin")];
+    for name in &active {
+        let out = home
+            .command(bin("rolekeeper"))
+            .envs(many::ENV_KEYS)
+            .args(["activate", name])
+            .output()
+            .expect("activate");
+        assert!(out.status.success(), "activate {name}: {}", describe(&out));
+    }
+    let (role_account, sso_account) = (many::account(42), many::account(77));
+    let both = format!("readonly {role_account}");
+    let queries = [
+        role_account.as_str(),
+        sso_account.as_str(),
+        "ReadOnly",
+        both.as_str(),
+        "nothing-like-this",
+    ];
+    let mut args: Vec<&std::ffi::OsStr> = vec!["300".as_ref()];
+    args.extend(queries.iter().map(std::ffi::OsStr::new));
+
+    let result = in_manager_with(&home, &many::ENV_KEYS, "webdriver_filter.py", &args);
+
+    assert_eq!(result["label"], "Filter profiles", "{result:#}");
+    let before = &result["before"];
+    assert_eq!(before["count"], "300 of 300 profiles");
+    let listed: Vec<String> = serde_json::from_value(before["names"].clone()).unwrap();
+    assert_eq!(listed.len(), 300);
+    assert_eq!(listed[..2], active, "the active sessions come first");
+    let names = |i: usize| -> Vec<String> {
+        let got = &result["queries"][i];
+        assert_eq!(got["focused"], true, "the box keeps the focus: {got:#}");
+        serde_json::from_value(got["names"].clone()).unwrap()
+    };
+    let count = |i: usize| result["queries"][i]["count"].as_str().unwrap().to_owned();
+    // An account's three roles, the active one first.
+    assert_eq!(
+        names(0),
+        [
+            many::profile(42, "Admin"),
+            many::profile(42, "Developer"),
+            many::profile(42, "ReadOnly")
+        ]
+    );
+    assert_eq!(count(0), "3 of 300 profiles");
+    assert_eq!(
+        names(1),
+        ["Admin", "Developer", "ReadOnly"].map(|r| many::profile(77, r))
+    );
+    assert_eq!(count(1), "3 of 300 profiles");
+    let readonly = names(2);
+    assert_eq!(count(2), "100 of 300 profiles");
+    assert_eq!(readonly[0], many::profile(3, "ReadOnly"), "active first");
+    assert!(readonly.iter().all(|n| n.ends_with("-readonly")));
+    assert_eq!(names(3), [many::profile(42, "ReadOnly")]);
+    assert_eq!(count(3), "1 of 300 profiles");
+    assert!(names(4).is_empty());
+    assert_eq!(count(4), "0 of 300 profiles");
+    assert!(
+        result["queries"][4]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Press Escape"),
+        "{result:#}"
+    );
+    let after = &result["after_escape"];
+    assert_eq!(after["value"], "", "Escape clears the box");
+    assert_eq!(after["count"], "300 of 300 profiles");
+    assert_eq!(after["names"].as_array().unwrap().len(), 300);
+
+    for name in &active {
+        let out = home
+            .command(bin("rolekeeper"))
+            .args(["deactivate", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+}

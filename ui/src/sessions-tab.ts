@@ -38,6 +38,17 @@ const DONE: Record<Exclude<SessionAction["command"], "open_console">, string> = 
   activate_session: "activated",
 };
 
+/** An ARN that wraps only after its `:` and `/` (never inside the account number): `<wbr>`
+ * there, so the text read and copied is the ARN as it is. */
+function breakAfterSeparators(doc: Document, node: HTMLElement, text: string): void {
+  const parts = text.split(/(?<=[:/])/);
+  node.replaceChildren();
+  parts.forEach((part, i) => {
+    if (i > 0) node.append(doc.createElement("wbr"));
+    node.append(part);
+  });
+}
+
 /** The Sessions tab: the table of profiles and their per-row actions. */
 export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
   const page = "sessions tab";
@@ -118,6 +129,7 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
       }
       const role = cell(doc, tr, row.role, s.role_arn ? "role arn" : "role");
       role.title = row.role;
+      if (s.role_arn) breakAfterSeparators(doc, role, row.role);
       cell(doc, tr, row.source, "source");
       const state = cell(doc, tr, row.state, "state");
       state.dataset.tone = row.tone;

@@ -260,6 +260,16 @@ describe("sessions tab", () => {
     expect((document.activeElement as HTMLElement).dataset.name).toBe("dev");
   });
 
+  it("an ARN may wrap after its ':' and '/' only, and reads and copies whole", async () => {
+    tab = initSessionsTab(document, fakeInvoke({ list_sessions: () => sessions }));
+    await tab.reload();
+    const role = document.querySelector<HTMLElement>('#sessions-body tr[data-name="prod"] td.role')!;
+    expect(role.textContent).toBe("arn:aws:iam::123456789012:role/prod");
+    expect(role.title).toBe("arn:aws:iam::123456789012:role/prod");
+    const parts = [...role.childNodes].map((n) => (n.nodeName === "WBR" ? "|" : n.textContent));
+    expect(parts.join("")).toBe("arn:|aws:|iam:|:|123456789012:|role/|prod");
+  });
+
   it("disables the row's buttons while its action runs", async () => {
     let finish: () => void = () => {};
     const inv = fakeInvoke({
