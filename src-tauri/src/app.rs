@@ -68,7 +68,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let notifier = Notifier::default();
             notifier.set_enabled(settings.notifications);
             app.manage(Desktop::new(engine, handle, notifier));
-            tray::create(app.handle())?;
+            // With nothing on the session bus to show tray icons (stock GNOME without the
+            // AppIndicator extension) the tray cannot register: the app runs on without it, and
+            // `tray_host` opens the window and says why.
+            if let Err(e) = tray::create(app.handle()) {
+                tracing::warn!("no tray icon: {e}");
+            }
             tray_host::check_on_start(app.handle());
             crate::ipc::serve(app.handle());
             follow_engine(app.handle().clone(), events);
