@@ -26,6 +26,9 @@ use crate::state::{Delivery, StateStore};
 /// Activating, deactivating and listing sessions; delivering renewals.
 mod activation;
 pub(crate) use activation::Renewed;
+/// Access-key hygiene: key age and last use, rotation.
+mod keys;
+pub use keys::{RotateOptions, KEY_VERIFY_TIMEOUT};
 /// What `status` says about a session's MFA.
 mod outlook;
 /// Serving credentials to a caller that wants them now, in the one serving order.

@@ -182,6 +182,30 @@ pub enum Error {
 
     #[error("cannot sync profiles from `{session}`: {why}")]
     SsoSyncRefused { session: String, why: String },
+
+    #[error("keychain source `{name}`: {cause}")]
+    Iam {
+        name: String,
+        cause: crate::iam::IamError,
+    },
+
+    #[error("keychain source `{name}` holds keys of {arn}, not of an IAM user; only an IAM user's access keys can be listed and rotated")]
+    NotAnIamUser { name: String, arn: String },
+
+    #[error("keychain source `{name}`: {why}")]
+    KeyRefused { name: String, why: String },
+
+    /// `CreateAccessKey` said `LimitExceeded`: the user has two keys. RoleKeeper deletes the
+    /// other one only when told to.
+    #[error("{0}")]
+    TwoKeys(Box<crate::keys::TwoKeys>),
+
+    /// A rotation stopped on the way; the message says where and what the keychain holds.
+    #[error("{0}")]
+    RotationStopped(Box<crate::keys::rotate::Stopped<String>>),
+
+    #[error(transparent)]
+    KeyCache(#[from] crate::keys::KeyCacheError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -214,6 +238,12 @@ impl Error {
                 .clone()
                 .unwrap_or_else(|| "IAM Identity Center".to_owned()),
             Error::Io { .. } | Error::Write { .. } | Error::State(_) => "file error".to_owned(),
+            Error::Iam { .. }
+            | Error::NotAnIamUser { .. }
+            | Error::KeyRefused { .. }
+            | Error::TwoKeys(_)
+            | Error::RotationStopped(_)
+            | Error::KeyCache(_) => "access keys".to_owned(),
             Error::Keychain { .. }
             | Error::UnknownSource { .. }
             | Error::SourceKeysMissing { .. }
