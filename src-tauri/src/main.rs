@@ -9,6 +9,7 @@ mod commands;
 mod desktop;
 mod error;
 mod ipc;
+mod keys;
 mod manager;
 mod notify;
 mod sso;
