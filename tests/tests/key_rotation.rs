@@ -365,6 +365,62 @@ fn two_keys_already_is_said_with_the_other_keys_last_use_and_nothing_is_deleted_
     assert_eq!(keys_of(&s.user), vec![(new, "Active".to_owned())]);
 }
 
+/// `rolekeeper source rotate NAME` with a terminal (a pty, `support/with_tty.py`) on which
+/// `answer` is typed at the question.
+fn rotate_on_a_terminal(s: &mut Setup, answer: &str) -> Output {
+    let py = require_env("ROLEKEEPER_TEST_PYTHON");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/with_tty.py");
+    let mut child = s
+        .home
+        .command(py)
+        .arg(script)
+        .arg(bin("rolekeeper"))
+        .args(["source", "rotate", &s.name])
+        .env_remove("XDG_STATE_HOME")
+        .env("AWS_ENDPOINT_URL_STS", &s.endpoint)
+        .env("AWS_ENDPOINT_URL_IAM", &s.endpoint)
+        .env("WITH_TTY_PROMPT", "to make room")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run with_tty.py");
+    writeln!(child.stdin.take().unwrap(), "{answer}").unwrap();
+    let out = child.wait_with_output().expect("wait");
+    s.outputs.push(format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ));
+    out
+}
+
+#[test]
+fn on_a_terminal_the_other_key_is_shown_and_deleted_only_on_yes() {
+    let (mut s, old) = Setup::new("tty", &[]);
+    let other = moto_iam(&["create-key", &s.user], &[]);
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    s.secrets.push(other["secret"].as_str().unwrap().to_owned());
+    s.ids.push(other_id.clone());
+
+    let out = rotate_on_a_terminal(&mut s, "n");
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("The other one, {}, is active", masked(&other_id)))
+            && err.contains("last used never")
+            && err.contains("nothing changed"),
+        "{err}"
+    );
+    assert_eq!(keys_of(&s.user).len(), 2);
+    assert_eq!(s.keychain_key().0, old);
+
+    let out = rotate_on_a_terminal(&mut s, "y");
+    assert!(out.status.success(), "{}", describe(&out));
+    let new = s.assert_keychain_works();
+    assert_eq!(keys_of(&s.user), vec![(new, "Active".to_owned())]);
+}
+
 #[test]
 fn a_failed_deactivation_leaves_the_new_key_working_and_says_what_is_left() {
     let (mut s, old) = Setup::new("nodeact", &[]);

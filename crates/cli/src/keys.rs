@@ -3,7 +3,6 @@
 //! rotate`. Key ids are shown masked; no secret is ever printed.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::time::SystemTime;
 
 use anyhow::bail;
@@ -201,10 +200,9 @@ pub fn rotate(engine: &Engine, args: SourceRotateArgs) -> anyhow::Result<()> {
                 println!("{rotated}");
                 return Ok(());
             }
-            // Two keys already: on a terminal, the user decides on the other one, seen.
-            Err(Error::TwoKeys(two))
-                if options.delete_other.is_none() && std::io::stdin().is_terminal() =>
-            {
+            // Two keys already: with a terminal to ask on, the user decides on the other one,
+            // seen; without one, the message says how to pass it.
+            Err(Error::TwoKeys(two)) if options.delete_other.is_none() && has_terminal() => {
                 let shown = rolekeeper_core::keys::mask(&two.other);
                 eprintln!(
                     "IAM user {} has two access keys already, IAM's limit. The other one, \
@@ -227,4 +225,13 @@ pub fn rotate(engine: &Engine, args: SourceRotateArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Whether there is a controlling terminal to ask on (`/dev/tty`, as for MFA codes).
+fn has_terminal() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
 }
