@@ -194,10 +194,21 @@ pub fn remind(app: &AppHandle) {
     }
 }
 
-/// At start, then once a day: a key's age moves on without any event.
+/// At start, then once a day: a key's age moves on without any event. A source IAM was never
+/// asked about is asked once, at start, quietly (a source with an MFA device only if its MFA
+/// session is kept): its key's creation date does not change, so that one answer lasts.
 pub fn follow_key_ages(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         let engine = engine(&app);
+        let known = engine.key_records().unwrap_or_default();
+        for source in engine.sources().list().unwrap_or_default() {
+            if known.contains_key(&source.name) {
+                continue;
+            }
+            if let Err(e) = engine.check_key(&source.name, &NoMfaPrompt).await {
+                tracing::debug!(source = %source.name, "key age not known: {e}");
+            }
+        }
         loop {
             remind(&app);
             let next = engine.clock().now() + Duration::from_secs(24 * 3600);

@@ -16,7 +16,7 @@ use aws_sdk_iam::types::StatusType;
 
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::keys::mask;
+use crate::keys::{mask, mask_ids};
 use crate::secret::Secret;
 use crate::sts::{
     endpoint_from_env, failure, is_plain_http, plain_http_client, region_from_env, sdk_credentials,
@@ -333,7 +333,8 @@ where
     IamError {
         kind,
         code,
-        detail,
+        // IAM's messages may name a key ("The Access Key with id ... cannot be found").
+        detail: mask_ids(&detail),
         action: action.to_owned(),
     }
 }

@@ -62,6 +62,34 @@ pub fn mask(id: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// `text` with every whole access key id in it masked: for messages that come from AWS ("The
+/// Access Key with id AKIA... cannot be found").
+pub fn mask_ids(text: &str) -> String {
+    let is_id = |w: &str| {
+        w.len() == 20
+            && (w.starts_with("AKIA") || w.starts_with("ASIA"))
+            && w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        if is_id(&word) {
+            out.push_str(&mask(&word));
+        } else {
+            out.push_str(&word);
+        }
+        word.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
 /// Whether `given` (a whole key id, or its masked form as RoleKeeper shows it, with `…` or
 /// `...`) names the key `id`.
 pub fn names_key(given: &str, id: &str) -> bool {
@@ -177,6 +205,25 @@ mod tests {
         ] {
             assert_eq!(mask(id), shown, "{id}");
             assert!(id.len() < 12 || !shown.contains(&id[4..id.len() - 4]));
+        }
+    }
+
+    #[test]
+    fn ids_in_messages_are_masked() {
+        for (text, shown) in [
+            (
+                "The Access Key with id AKIAIOSFODNN7EXAMPLE cannot be found.",
+                "The Access Key with id AKIA…MPLE cannot be found.",
+            ),
+            ("key ASIAQWERTYUIOP123456, again", "key ASIA…3456, again"),
+            (
+                "AKIAIOSFODNN7EXAMPLEX is too long",
+                "AKIAIOSFODNN7EXAMPLEX is too long",
+            ),
+            ("no ids here; ünïcode stays", "no ids here; ünïcode stays"),
+            ("", ""),
+        ] {
+            assert_eq!(mask_ids(text), shown, "{text}");
         }
     }
 
