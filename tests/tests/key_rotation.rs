@@ -300,6 +300,11 @@ fn a_rotation_replaces_the_key_in_iam_and_the_keychain() {
         list.contains(&masked(&new)) && !list.contains(&masked(&old)),
         "{list}"
     );
+    // What was kept names no key whole.
+    let kept = std::fs::read_to_string(s.home.home().join(".local/state/rolekeeper/keys.json"))
+        .expect("keys.json in the state directory");
+    assert!(kept.contains(&masked(&new)), "{kept}");
+    assert!(!kept.contains(&new) && !kept.contains(&old), "{kept}");
 }
 
 #[test]
