@@ -14,31 +14,12 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 
 use rolekeeper_tests::proxy::{Fault, StsProxy};
-use rolekeeper_tests::{bin, describe, keyring_use, require_env, AwsHome};
+use rolekeeper_tests::{bin, describe, keyring_use, moto_iam, require_env, AwsHome};
 use serde_json::Value;
 
 /// A user name and source name no other test (nor run) uses.
 fn unique(tag: &str) -> String {
     format!("rk{}-{tag}", std::process::id())
-}
-
-/// `support/moto_iam.py ARGS` with `vars`, its JSON answer.
-fn moto_iam(args: &[&str], vars: &[(&str, &str)]) -> Value {
-    let py = require_env("ROLEKEEPER_TEST_PYTHON");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/moto_iam.py");
-    let out = std::process::Command::new(py)
-        .arg(script)
-        .args(args)
-        .envs(vars.iter().copied())
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .expect("python");
-    assert!(
-        out.status.success(),
-        "moto_iam.py {args:?}: {}",
-        describe(&out)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON from moto_iam.py")
 }
 
 /// A user with one key in moto: (id, secret).
