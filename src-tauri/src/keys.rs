@@ -14,7 +14,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager};
 
 use crate::desktop::Desktop;
-use crate::error::IpcResult;
+use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::notify::Notice;
 
 /// A source's key as the Sources tab shows it.
@@ -74,11 +74,30 @@ fn engine(app: &AppHandle) -> Arc<Engine> {
     Arc::clone(&app.state::<Desktop>().engine)
 }
 
+/// The error of an IAM call from the window: a source whose MFA session is not kept cannot be
+/// helped here, since nobody is asked for a code; the message says what to do instead.
+fn ipc_error(name: &str, command: &str, e: Error) -> IpcError {
+    match e {
+        Error::MfaCodeUnavailable { .. } => IpcError::new(
+            IpcCode::NeedsMfa,
+            format!(
+                "Source {name} has an MFA device and no MFA session is kept, so IAM cannot be \
+                 asked from here: run `rolekeeper {command}` in a terminal (it asks for the code), \
+                 or use a role of {name} first, which keeps its MFA session."
+            ),
+        ),
+        other => other.into(),
+    }
+}
+
 /// Ask IAM about `name`'s key now. A source with an MFA device uses its MFA session if one is
 /// kept; nobody is asked for a code here (the error says how to get one).
 #[tauri::command]
 pub async fn check_source_key(app: AppHandle, name: String) -> IpcResult<()> {
-    engine(&app).check_key(&name, &NoMfaPrompt).await?;
+    engine(&app)
+        .check_key(&name, &NoMfaPrompt)
+        .await
+        .map_err(|e| ipc_error(&name, "source list --keys", e))?;
     remind(&app);
     Ok(())
 }
@@ -131,7 +150,7 @@ pub async fn rotate_source(
             created: two.created.clone(),
             last_used: two.last_used.clone(),
         },
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(ipc_error(&name, &format!("source rotate {name}"), e)),
     };
     remind(&app);
     Ok(view)
