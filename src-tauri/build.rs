@@ -17,6 +17,8 @@ fn main() {
         "remove_source",
         "importable_profiles",
         "import_source",
+        "check_source_key",
+        "rotate_source",
         "get_settings",
         "set_settings",
         "diagnostics",

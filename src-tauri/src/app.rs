@@ -43,6 +43,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             manager::remove_source,
             manager::importable_profiles,
             manager::import_source,
+            crate::keys::check_source_key,
+            crate::keys::rotate_source,
             manager::get_settings,
             manager::set_settings,
             manager::diagnostics,
@@ -77,6 +79,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             tray_host::check_on_start(app.handle());
             crate::ipc::serve(app.handle());
             follow_engine(app.handle().clone(), events);
+            crate::keys::follow_key_ages(app.handle().clone());
             tracing::info!(pid = std::process::id(), "tray app ready");
             Ok(())
         })

@@ -28,6 +28,8 @@ pub struct Desktop {
     wanted: Mutex<Option<WantedCode>>,
     /// The IAM Identity Center sign-ins: how each stands, the ones running here, the dialog.
     pub sso: SsoDesk,
+    /// The keys (source and key fingerprint) already reminded of as too old, in this run.
+    pub keys_told: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// A session waiting for an MFA code.
@@ -59,6 +61,7 @@ impl Desktop {
             external: Mutex::new(None),
             wanted: Mutex::new(None),
             sso: SsoDesk::default(),
+            keys_told: Mutex::default(),
         }
     }
 

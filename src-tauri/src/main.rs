@@ -10,6 +10,7 @@ mod console;
 mod desktop;
 mod error;
 mod ipc;
+mod keys;
 mod manager;
 mod notify;
 mod sso;

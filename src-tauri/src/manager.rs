@@ -106,22 +106,26 @@ pub async fn deactivate_session(app: AppHandle, name: String) -> IpcResult<Actio
     Ok(ActionOutcome::Done)
 }
 
-/// A source as the window shows it: never key material.
+/// A source as the window shows it: never key material (its key id masked, with what IAM last
+/// said of it).
 #[derive(Debug, Serialize)]
 pub struct SourceView {
     name: String,
     mfa_serial: Option<String>,
     region: Option<String>,
+    key: Option<crate::keys::KeyView>,
 }
 
 #[tauri::command]
 pub fn list_sources(desktop: State<'_, Desktop>) -> IpcResult<Vec<SourceView>> {
+    let mut keys = crate::keys::key_views(&desktop.engine);
     Ok(desktop
         .engine
         .sources()
         .list()?
         .into_iter()
         .map(|s| SourceView {
+            key: keys.remove(&s.name),
             name: s.name,
             mfa_serial: s.mfa_serial,
             region: s.region,
@@ -154,7 +158,14 @@ pub async fn add_source(
     source
         .validate()
         .map_err(|e| IpcError::new(IpcCode::InvalidInput, e.to_string()))?;
-    engine(&app).sources().add(source).await?;
+    let engine = engine(&app);
+    let name = source.name.clone();
+    engine.sources().add(source).await?;
+    // Other keys now: what was kept of the old ones is not about them.
+    engine
+        .key_cache()
+        .update(&name, |_| None)
+        .map_err(rolekeeper_core::Error::from)?;
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 //! routine renewals, "fresh again" only after a notification about trouble. [`show`] draws them.
 //! A click on "Enter code" only opens the dialog: it is never taken as authentication, since any
 //! process on the session bus can send that signal. "Sign in" (on an IAM Identity Center
-//! sign-in's notice) starts a sign-in in the browser, where the user signs in.
+//! sign-in's notice) starts a sign-in in the browser, where the user signs in. "Rotate" (on a key
+//! age reminder, `keys.rs`) only opens the manager window, where the user rotates.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,9 @@ pub const ENTER_CODE: &str = "enter-code";
 
 /// The action key of the "Sign in" button (an IAM Identity Center sign-in, in the browser).
 pub const SIGN_IN: &str = "sign-in";
+
+/// The action key of the "Rotate" button (a keychain source's key past the age in the settings).
+pub const ROTATE: &str = "rotate";
 
 /// How many transient failures in a row before the user hears of them: a blip that the
 /// backoff fixes by itself is not worth an interruption.
@@ -49,8 +53,15 @@ pub struct Notice {
     pub enter_code: bool,
     /// The "Sign in" button: the IAM Identity Center sign-in it starts.
     pub sign_in: Option<String>,
+    /// The "Rotate" button: the keychain source whose key it is about.
+    pub rotate: Option<String>,
     /// Stays until dismissed (trouble), or goes by itself (good news).
     pub sticky: bool,
+}
+
+/// The notification key of a keychain source's key age reminder (apart from session names).
+pub fn key_age_key(source: &str) -> String {
+    format!("key:{source}")
 }
 
 /// The notification key of an IAM Identity Center sign-in (apart from session names).
@@ -153,6 +164,7 @@ impl Notices {
                         body: "RoleKeeper renewed it.".to_owned(),
                         enter_code: false,
                         sign_in: None,
+                        rotate: None,
                         sticky: false,
                     }),
                     None => Decision::Nothing,
@@ -239,6 +251,7 @@ impl Notices {
             body,
             enter_code,
             sign_in: None,
+            rotate: None,
             sticky: true,
         })
     }
@@ -309,6 +322,20 @@ impl Notifier {
         }
     }
 
+    /// A reminder decided outside the engine's events (a key's age, `keys.rs`): shown unless
+    /// notifications are off, replacing an earlier one about the same thing.
+    pub fn remind(&self, app: &AppHandle, notice: Notice) {
+        if self.muted.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let replaces = self.handle_of(&notice.session).map(|h| h.id());
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let desktop = app.state::<crate::desktop::Desktop>();
+            desktop.notifier.show(&app, notice, replaces).await;
+        });
+    }
+
     /// A one-off message (e.g. a tray action that failed), gone by itself after a while.
     pub fn tell(&self, summary: String, body: String) {
         if self.muted.load(std::sync::atomic::Ordering::Relaxed) {
@@ -373,6 +400,9 @@ impl Notifier {
         if notice.sign_in.is_some() {
             notification.action(SIGN_IN, "Sign in");
         }
+        if notice.rotate.is_some() {
+            notification.action(ROTATE, "Rotate");
+        }
         let handle = match notification.show_async().await {
             Ok(handle) => handle,
             Err(e) => {
@@ -387,7 +417,7 @@ impl Notifier {
         if let Ok(mut shown) = self.shown.lock() {
             shown.insert(notice.session.clone(), Arc::clone(&handle));
         }
-        if !notice.enter_code && notice.sign_in.is_none() {
+        if !notice.enter_code && notice.sign_in.is_none() && notice.rotate.is_none() {
             return;
         }
         // notify-rust waits forever: bound it, so a notification nobody answers does not keep a
@@ -406,6 +436,12 @@ impl Notifier {
                     if let (SIGN_IN, Some(session)) = (key.as_str(), notice.sign_in.as_deref()) {
                         tracing::info!(session, "notification: sign in");
                         crate::tray::sign_in(&app, session);
+                    }
+                    // Opens the manager, where the user rotates: a signal any process on the
+                    // bus can send deletes no key.
+                    if let (ROTATE, Some(source)) = (key.as_str(), notice.rotate.as_deref()) {
+                        tracing::info!(source, "notification: rotate");
+                        windows::show(&app, windows::MAIN);
                     }
                 }
             }),
@@ -480,6 +516,7 @@ mod tests {
                 body: "RoleKeeper renewed it.".to_owned(),
                 enter_code: false,
                 sign_in: None,
+                rotate: None,
                 sticky: false,
             })
         );

@@ -357,6 +357,26 @@ pub fn botocore_view(home: &AwsHome, profiles: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON from aws_view.py")
 }
 
+/// `support/moto_iam.py ARGS` with `vars`: IAM users and keys in moto, made and read with boto3;
+/// its JSON answer.
+pub fn moto_iam(args: &[&str], vars: &[(&str, &str)]) -> serde_json::Value {
+    let py = require_env("ROLEKEEPER_TEST_PYTHON");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/moto_iam.py");
+    let out = Command::new(py)
+        .arg(script)
+        .args(args)
+        .envs(vars.iter().copied())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "moto_iam.py {args:?}: {}",
+        describe(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from moto_iam.py")
+}
+
 /// Runs `f` with the session's keyring locked (`wds-keyring-lock`), unlocking it again even if
 /// `f` panics. Hold [`keyring_use`]`(true)` around it: no other test may meet the locked keyring.
 pub fn with_locked_keyring(f: impl FnOnce()) {

@@ -1,4 +1,4 @@
-//! `rk-sts-proxy` for one test: a fault-injecting proxy in front of moto (see
+//! `rk-sts-proxy` for one test: a fault-injecting proxy in front of moto, for STS and IAM (see
 //! `src/bin/rk-sts-proxy.rs` for the control API). Killed when dropped.
 
 use std::process::{Command, Stdio};
@@ -23,6 +23,9 @@ pub enum Fault {
     ExpiredToken,
     /// 403 `AccessDenied`.
     AccessDenied,
+    /// 403 `InvalidClientTokenId`: the key is unknown (yet), as for a new IAM key that has not
+    /// reached every endpoint.
+    InvalidToken,
 }
 
 impl Fault {
@@ -37,6 +40,7 @@ impl Fault {
             }
             Fault::ExpiredToken => json!({"fault": "expired_token"}),
             Fault::AccessDenied => json!({"fault": "access_denied"}),
+            Fault::InvalidToken => json!({"fault": "invalid_token"}),
         }
     }
 
@@ -65,6 +69,7 @@ impl Fault {
             )),
             "expired_token" => Fault::ExpiredToken,
             "access_denied" => Fault::AccessDenied,
+            "invalid_token" => Fault::InvalidToken,
             other => return Err(format!("unknown fault `{other}`")),
         })
     }
@@ -143,6 +148,12 @@ impl StsProxy {
     /// n, "reused_codes": n}`.
     pub fn calls(&self) -> Value {
         self.control("GET", "/__calls", None)
+    }
+
+    /// The access key id that signed the last call of `action` (a test's own keys, never a
+    /// secret), if any came.
+    pub fn signer(&self, action: &str) -> Option<String> {
+        self.calls()["signers"][action].as_str().map(str::to_owned)
     }
 
     /// How many calls of `action` the proxy has seen.

@@ -3,6 +3,8 @@ on that terminal when the command's prompt appears there.
 
 Usage: python with_tty.py PROGRAM [ARG...]   (the line to type comes on this script's stdin)
 
+The prompt waited for is "Enter MFA code", or WITH_TTY_PROMPT when set.
+
 The command's stdin, stdout and stderr stay this script's own (stdin: /dev/null), so a caller can
 read its stdout and stderr apart; only /dev/tty is the pty. What is typed is never printed. Exits
 with the command's exit status.
@@ -13,7 +15,7 @@ import subprocess
 import sys
 import time
 
-PROMPT = b"Enter MFA code"
+PROMPT = os.environ.get("WITH_TTY_PROMPT", "Enter MFA code").encode()
 
 
 def main():

@@ -21,7 +21,7 @@ use rolekeeper_tests::desktop::{
     click_in, descendant_named, eventually, menu_of, require_desktop_session,
 };
 use rolekeeper_tests::proxy::StsProxy;
-use rolekeeper_tests::{bin, botocore_view, describe, require_env, AwsHome, ChildGuard};
+use rolekeeper_tests::{bin, botocore_view, describe, moto_iam, require_env, AwsHome, ChildGuard};
 use serde_json::Value;
 
 /// Names no other suite uses: MFA sessions are cached in the shared keyring by source and device.
@@ -815,4 +815,46 @@ fn the_sessions_filter_finds_accounts_and_roles_among_300_profiles() {
             .unwrap();
         assert!(out.status.success(), "{}", describe(&out));
     }
+}
+
+#[test]
+fn a_sources_key_is_checked_and_rotated_in_the_sources_tab() {
+    require_desktop_session();
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let moto = require_env("ROLEKEEPER_TEST_STS_URL");
+    let name = format!("wd{}-keys", std::process::id());
+    let key = moto_iam(&["create-user", &name], &[]);
+    let (old, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+    let home = AwsHome::new("", "");
+    let mut add = home
+        .command(bin("rolekeeper"))
+        .args(["source", "add", &name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("rolekeeper source add");
+    use std::io::Write;
+    writeln!(add.stdin.take().unwrap(), "{old}\n{secret}").unwrap();
+    assert!(add.wait().unwrap().success());
+    let _forget = rolekeeper_tests::ForgetKeychainEntries(vec![format!("source:{name}")]);
+
+    let vars = [("AWS_ENDPOINT_URL_IAM", moto.as_str())];
+    let result = in_manager_with(&home, &vars, "webdriver_keys.py", &[name.as_ref()]);
+
+    let masked = |id: &str| format!("{}…{}", &id[..4], &id[id.len() - 4..]);
+    let checked = &result["checked"]["cells"];
+    assert_eq!(checked[3], masked(old).as_str(), "{result:#}");
+    assert_eq!(checked[4], "today", "{result:#}");
+    let keys = moto_iam(&["list-keys", &name], &[]);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 1, "the old key is deleted: {keys:?}");
+    let new = keys[0]["id"].as_str().unwrap();
+    assert_ne!(new, old);
+    assert_eq!(
+        result["rotated"]["cells"][3],
+        masked(new).as_str(),
+        "{result:#}"
+    );
+    let page = result.to_string();
+    assert!(!page.contains(old) && !page.contains(new) && !page.contains(secret));
 }

@@ -46,7 +46,11 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
     else input.removeAttribute("aria-invalid");
   }
 
+  // Settings the form does not show, saved back as they were loaded.
+  let keyAgeDays: number | undefined;
+
   function fill(s: Settings): void {
+    keyAgeDays = s.key_age_days;
     fields.refresh.input.value = String(s.refresh_before_minutes);
     fields.warn.input.value = String(s.warn_before_minutes);
     notifications.checked = Boolean(s.notifications);
@@ -91,7 +95,8 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
     saving = true;
     saveBtn.disabled = true;
     setStatus(status, "Saving…");
-    const res = await callWith<unknown>(invoke, "set_settings", { settings: check.settings });
+    const settings = keyAgeDays === undefined ? check.settings : { ...check.settings, key_age_days: keyAgeDays };
+    const res = await callWith<unknown>(invoke, "set_settings", { settings });
     saving = false;
     saveBtn.disabled = false;
     if (res.ok) setStatus(status, "Saved", "ok");

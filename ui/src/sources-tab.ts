@@ -4,7 +4,9 @@ import { callWith, type InvokeFn } from "./ipc";
 import {
   addSourceArgs,
   importSourceArgs,
+  keyCells,
   missingSourceField,
+  type RotateView,
   type Source,
   type SourceFields,
 } from "./sources";
@@ -71,7 +73,27 @@ export function initSourcesTab(doc: Document, invoke: InvokeFn, opts: SourcesTab
       const mfa = cell(doc, tr, s.mfa_serial ?? "—", s.mfa_serial ? "arn" : "none");
       if (s.mfa_serial) mfa.title = s.mfa_serial;
       cell(doc, tr, s.region ?? "—", s.region ? "" : "none");
+      const [keyId, age, used] = keyCells(s.key);
+      cell(doc, tr, keyId, s.key ? "key" : "none");
+      const ageCell = cell(doc, tr, age, s.key?.due ? "due" : s.key ? "" : "none");
+      if (s.key?.checked) ageCell.title = `IAM asked ${s.key.checked}`;
+      cell(doc, tr, used, s.key?.last_used ? "" : "none");
       const actions = cell(doc, tr, "", "actions");
+      const check = button(doc, "Check", `Ask IAM about the key of ${s.name}`, "small");
+      const onCheck = (): void => void checkKey(s.name, check);
+      check.addEventListener("click", onCheck);
+      rowCleanups.push(() => check.removeEventListener("click", onCheck));
+      actions.appendChild(check);
+      const rotate = button(doc, "Rotate", `Rotate the key of ${s.name}`, "small");
+      rotate.dataset.name = s.name;
+      rowCleanups.push(
+        confirmButton(rotate, win, () => void rotateKey(s.name, rotate, null), {
+          ms: opts.confirmMs ?? 5000,
+          confirmLabel: "Really rotate?",
+          confirmAriaLabel: `Really rotate the key of ${s.name}? The old key is deleted.`,
+        }),
+      );
+      actions.appendChild(rotate);
       const remove = button(doc, "Remove", `Remove source ${s.name}`, "small");
       remove.dataset.name = s.name;
       rowCleanups.push(
@@ -125,6 +147,47 @@ export function initSourcesTab(doc: Document, invoke: InvokeFn, opts: SourcesTab
 
   async function load(): Promise<void> {
     await Promise.all([loadSources(), loadImportable()]);
+  }
+
+  async function checkKey(name: string, btn: HTMLButtonElement): Promise<void> {
+    btn.disabled = true;
+    status.dataset.from = "keys";
+    setStatus(status, `Asking IAM about the key of ${name}…`);
+    const res = await callWith<unknown>(invoke, "check_source_key", { name });
+    if (res.ok) setStatus(status, `Checked the key of ${name}.`, "ok");
+    else setStatus(status, `Could not check the key of ${name}: ${res.error.message}`, "error");
+    btn.disabled = false;
+    await loadSources();
+  }
+
+  /** Rotate; when the user has two keys, offer to delete the other one (a second click). */
+  async function rotateKey(name: string, btn: HTMLButtonElement, deleteOther: string | null): Promise<void> {
+    btn.disabled = true;
+    status.dataset.from = "keys";
+    setStatus(status, `Rotating the key of ${name}…`);
+    const res = await callWith<RotateView>(invoke, "rotate_source", { name, keepOld: false, deleteOther });
+    btn.disabled = false;
+    if (!res.ok) {
+      // Where it stopped and what the keychain holds: the message says it all.
+      setStatus(status, res.error.message, "error");
+    } else if (res.value.outcome === "done") {
+      setStatus(status, res.value.message, "ok");
+    } else {
+      const other = res.value.other;
+      setStatus(status, res.value.message, "error");
+      const del = button(doc, `Delete ${other} and rotate`, `Delete the key ${other} and rotate ${name}`, "small");
+      del.dataset.other = other;
+      rowCleanups.push(
+        confirmButton(del, win, () => void rotateKey(name, del, other), {
+          ms: opts.confirmMs ?? 5000,
+          confirmLabel: `Really delete ${other}?`,
+          confirmAriaLabel: `Really delete the key ${other}? Whatever uses it stops working.`,
+        }),
+      );
+      status.appendChild(del);
+      return;
+    }
+    await loadSources();
   }
 
   async function removeSource(name: string, btn: HTMLButtonElement): Promise<void> {

@@ -1,8 +1,32 @@
+/** What IAM last said of a source's key (`KeyView` in src-tauri/src/keys.rs); the id masked. */
+export interface KeyView {
+  id: string;
+  age: string | null;
+  age_days: number | null;
+  /** Older than the setting: time to rotate. */
+  due: boolean;
+  last_used: string | null;
+  checked: string | null;
+}
+
 /** One source as `list_sources` returns it. The keys themselves never leave Rust. */
 export interface Source {
   name: string;
   mfa_serial: string | null;
   region: string | null;
+  key?: KeyView | null;
+}
+
+/** How `rotate_source` ended: done, or the user has two keys and must decide on the other. */
+export type RotateView =
+  | { outcome: "done"; message: string }
+  | { outcome: "two_keys"; message: string; other: string; status: string; created: string; last_used: string };
+
+/** The key columns of a source's row: key, age, last use ("—" for what is not known). */
+export function keyCells(key: KeyView | null | undefined): [string, string, string] {
+  if (!key) return ["—", "—", "—"];
+  const age = key.age === null ? "—" : key.due ? `${key.age} · rotate` : key.age;
+  return [key.id, age, key.last_used ?? "—"];
 }
 
 /** The "Add source" form's non-secret fields, as typed. */

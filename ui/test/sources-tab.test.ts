@@ -14,7 +14,9 @@ const sources: Source[] = [
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const removeButton = (name: string) =>
-  document.querySelector<HTMLButtonElement>(`#sources-body tr[data-name="${name}"] button`)!;
+  document.querySelector<HTMLButtonElement>(`#sources-body tr[data-name="${name}"] td.actions button:last-of-type`)!;
+const actionButton = (name: string, n: number) =>
+  document.querySelectorAll<HTMLButtonElement>(`#sources-body tr[data-name="${name}"] td.actions button`)[n]!;
 
 function fill(values: Partial<Record<"name" | "keyId" | "secret" | "mfa" | "region", string>>): void {
   const ids = { name: "source-name", keyId: "source-key-id", secret: "source-secret", mfa: "source-mfa", region: "source-region" };
@@ -46,7 +48,17 @@ describe("sources tab: list", () => {
   });
 
   it.each([
-    [sources, [["work", "arn:aws:iam::123456789012:mfa/alice", "eu-west-1", "Remove"], ["personal", "—", "—", "Remove"]]],
+    [
+      sources,
+      [
+        ["work", "arn:aws:iam::123456789012:mfa/alice", "eu-west-1", "—", "—", "—", "CheckRotateRemove"],
+        ["personal", "—", "—", "—", "—", "—", "CheckRotateRemove"],
+      ],
+    ],
+    [
+      [{ name: "old", mfa_serial: null, region: null, key: { id: "AKIA…2345", age: "97 days", age_days: 97, due: true, last_used: "2 h ago (sts, us-east-1)", checked: "5 min ago" } }],
+      [["old", "—", "—", "AKIA…2345", "97 days · rotate", "2 h ago (sts, us-east-1)", "CheckRotateRemove"]],
+    ],
     [[], []],
   ])("renders %#", async (list, rows) => {
     const inv = handlers({ list_sources: () => list });
@@ -243,5 +255,72 @@ describe("sources tab: import", () => {
     expect($("import-status").textContent).toBe(message);
     await tab.importProfile();
     expect(callsTo(inv, "import_source")).toHaveLength(0);
+  });
+});
+
+describe("sources tab: keys", () => {
+  it("Check asks IAM about that source's key and lists again", async () => {
+    const inv = handlers({ check_source_key: () => null });
+    tab = initSourcesTab(document, inv);
+    await tab.load();
+    actionButton("personal", 0).click();
+    await vi.waitFor(() => expect($("sources-status").textContent).toBe("Checked the key of personal."));
+    expect(callsTo(inv, "check_source_key")).toEqual([{ name: "personal" }]);
+    expect(callsTo(inv, "list_sources")).toHaveLength(2);
+  });
+
+  it("rotates on the second click and says what was done", async () => {
+    const inv = handlers({ rotate_source: () => ({ outcome: "done", message: "Rotated source `work`." }) });
+    tab = initSourcesTab(document, inv);
+    await tab.load();
+    actionButton("work", 1).click();
+    expect(callsTo(inv, "rotate_source")).toHaveLength(0);
+    expect(actionButton("work", 1).textContent).toBe("Really rotate?");
+    actionButton("work", 1).click();
+    await vi.waitFor(() => expect($("sources-status").textContent).toBe("Rotated source `work`."));
+    expect(callsTo(inv, "rotate_source")).toEqual([{ name: "work", keepOld: false, deleteOther: null }]);
+  });
+
+  it("with two keys, shows the other one and deletes it only after two more clicks", async () => {
+    const inv = handlers({
+      rotate_source: (args) =>
+        args?.deleteOther
+          ? { outcome: "done", message: "Rotated source `work`." }
+          : {
+              outcome: "two_keys",
+              message: "IAM user alice has two access keys already; the other one, AKIA…5678, is active, made today and last used never.",
+              other: "AKIA…5678",
+              status: "active",
+              created: "made today",
+              last_used: "never",
+            },
+    });
+    tab = initSourcesTab(document, inv);
+    await tab.load();
+    actionButton("work", 1).click();
+    actionButton("work", 1).click();
+    await vi.waitFor(() => expect($("sources-status").textContent).toContain("last used never"));
+    const del = $("sources-status").querySelector<HTMLButtonElement>("button")!;
+    expect(del.textContent).toBe("Delete AKIA…5678 and rotate");
+    del.click();
+    expect(callsTo(inv, "rotate_source")).toHaveLength(1);
+    del.click();
+    await vi.waitFor(() => expect($("sources-status").textContent).toBe("Rotated source `work`."));
+    expect(callsTo(inv, "rotate_source")[1]).toEqual({ name: "work", keepOld: false, deleteOther: "AKIA…5678" });
+  });
+
+  it("a rotation that stopped says where, as Rust put it", async () => {
+    const message = "rotating the key of source `work` stopped while deactivating the old key (UpdateAccessKey): …";
+    const inv = handlers({
+      rotate_source: () => {
+        throw { code: "Engine", message };
+      },
+    });
+    tab = initSourcesTab(document, inv);
+    await tab.load();
+    actionButton("work", 1).click();
+    actionButton("work", 1).click();
+    await vi.waitFor(() => expect($("sources-status").textContent).toBe(message));
+    expect($("sources-status").dataset.tone).toBe("error");
   });
 });

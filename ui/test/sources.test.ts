@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addSourceArgs, importSourceArgs, missingSourceField, optionalText } from "../src/sources";
+import { addSourceArgs, importSourceArgs, keyCells, missingSourceField, optionalText } from "../src/sources";
 
 describe("optionalText", () => {
   it.each([
@@ -44,5 +44,17 @@ describe("importSourceArgs", () => {
     ["default", " old ", { profile: "default", asName: "old" }],
   ])("%j as %j → %j", (profile, asName, expected) => {
     expect(importSourceArgs(profile, asName)).toEqual(expected);
+  });
+});
+
+describe("keyCells", () => {
+  it.each([
+    [null, ["—", "—", "—"]],
+    [undefined, ["—", "—", "—"]],
+    [{ id: "AKIA…2345", age: "12 days", age_days: 12, due: false, last_used: "never", checked: "1 min ago" }, ["AKIA…2345", "12 days", "never"]],
+    [{ id: "AKIA…2345", age: "97 days", age_days: 97, due: true, last_used: null, checked: null }, ["AKIA…2345", "97 days · rotate", "—"]],
+    [{ id: "AKIA…2345", age: null, age_days: null, due: false, last_used: null, checked: null }, ["AKIA…2345", "—", "—"]],
+  ])("%#", (key, cells) => {
+    expect(keyCells(key)).toEqual(cells);
   });
 });

@@ -291,8 +291,12 @@ pub enum SourceCommand {
                             Then, in ~/.aws/config:  source_profile = dev"
     )]
     Add(SourceAddArgs),
-    /// List the sources with their MFA device and region (never key material; no unlock needed).
-    #[command(after_help = "Example:\n  rolekeeper source list\n  rolekeeper source list --json")]
+    /// List the sources with their MFA device and region (never key material; no unlock needed),
+    /// and each key's age and last use as IAM last said (`--keys` asks IAM now).
+    #[command(
+        after_help = "Example:\n  rolekeeper source list\n  rolekeeper source list --keys\n  \
+                            rolekeeper source list --json"
+    )]
     List(SourceListArgs),
     /// Delete a source's keys from the keychain and forget it.
     #[command(after_help = "Example:\n  rolekeeper source remove dev")]
@@ -303,6 +307,32 @@ pub enum SourceCommand {
     #[command(after_help = "Example:\n  rolekeeper source import dev\n  \
                             rolekeeper source import default --as me")]
     Import(SourceImportArgs),
+    /// Replace a source's access key: create a new one, store it in the keychain, check that it
+    /// works, then deactivate and delete the old one. Wherever it stops, the keychain holds a key
+    /// that works, and the message says what is left to do.
+    #[command(after_help = "Example:\n  rolekeeper source rotate dev\n  \
+                            rolekeeper source rotate dev --keep-old   (later: --finish)\n  \
+                            rolekeeper source rotate dev --delete-other AKIA…5678")]
+    Rotate(SourceRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SourceRotateArgs {
+    pub name: String,
+    /// Deactivate the old key but keep it; `--finish` deletes it later.
+    #[arg(long, conflicts_with = "finish")]
+    pub keep_old: bool,
+    /// Deactivate and delete the key a rotation left behind (kept with --keep-old, or left when
+    /// it stopped), instead of rotating.
+    #[arg(long)]
+    pub finish: bool,
+    /// When the IAM user has two keys already: delete this one (its id, or as RoleKeeper shows
+    /// it, AKIA…5678) to make room. Without it, a terminal is asked; nothing is deleted unasked.
+    #[arg(long, value_name = "KEYID", conflicts_with = "finish")]
+    pub delete_other: Option<String>,
+    /// The MFA code (six digits) for a source with an MFA device, instead of asking for it.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -332,6 +362,13 @@ pub struct SourceListArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Ask IAM now for each key's age and last use (ListAccessKeys, GetAccessKeyLastUsed) and keep
+    /// the answer; without it, the last answer is shown and nothing is called.
+    #[arg(long)]
+    pub keys: bool,
+    /// The MFA code (six digits) for sources with an MFA device, with --keys.
+    #[arg(long, value_name = "CODE", requires = "keys")]
+    pub mfa_code: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ mod doctor;
 mod exec;
 mod exec_server;
 mod export;
+mod keys;
 mod login;
 mod prompt;
 mod serve;

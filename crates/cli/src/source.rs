@@ -1,6 +1,6 @@
-//! `rolekeeper source add|list|remove|import`: long-term keys in the OS keychain, as sources for
-//! role profiles. The secret is read without echo from the terminal (or from a pipe) and handed to
-//! the engine as a `Secret` at once; it is never printed.
+//! `rolekeeper source add|list|remove|import|rotate`: long-term keys in the OS keychain, as
+//! sources for role profiles. The secret is read without echo from the terminal (or from a pipe)
+//! and handed to the engine as a `Secret` at once; it is never printed. Key ids are shown masked.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -21,6 +21,7 @@ pub fn run(command: SourceCommand) -> anyhow::Result<()> {
         SourceCommand::List(args) => list(&engine, args),
         SourceCommand::Remove(args) => remove(&engine, args),
         SourceCommand::Import(args) => import(&engine, args),
+        SourceCommand::Rotate(args) => crate::keys::rotate(&engine, args),
     }
 }
 
@@ -46,7 +47,7 @@ fn import(engine: &Engine, args: SourceImportArgs) -> anyhow::Result<()> {
 
 /// Run one keychain operation. The runtime is shut down without waiting: a keychain call that
 /// timed out may still hold a blocking thread, and the command must exit anyway.
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -71,6 +72,7 @@ fn add(engine: &Engine, args: SourceAddArgs) -> anyhow::Result<()> {
         region: args.region,
     };
     let info = block_on(engine.sources().add(source))??;
+    crate::keys::forget(engine, &info.name);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -106,7 +108,7 @@ fn read_keys() -> anyhow::Result<(String, Secret)> {
 }
 
 /// A line from the controlling terminal, with echo: the key id is not secret.
-fn ask_tty(prompt: &str) -> anyhow::Result<String> {
+pub(crate) fn ask_tty(prompt: &str) -> anyhow::Result<String> {
     let mut tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -123,10 +125,15 @@ fn ask_tty(prompt: &str) -> anyhow::Result<String> {
 
 fn list(engine: &Engine, args: SourceListArgs) -> anyhow::Result<()> {
     let sources = engine.sources().list()?;
+    let keys = crate::keys::for_list(engine, &sources, &args)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&sources)?)?;
-        return Ok(());
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::keys::json_rows(&sources, &keys))?
+        )?;
+        return keys.outcome();
     }
     if sources.is_empty() {
         writeln!(
@@ -135,33 +142,47 @@ fn list(engine: &Engine, args: SourceListArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let rows: Vec<[&str; 3]> = sources
+    let columns = crate::keys::columns(&keys, &sources);
+    let rows: Vec<[&str; 6]> = sources
         .iter()
-        .map(|s| {
+        .zip(&columns)
+        .map(|(s, [key, age, used])| {
             [
                 s.name.as_str(),
                 s.mfa_serial.as_deref().unwrap_or("-"),
                 s.region.as_deref().unwrap_or("-"),
+                key.as_str(),
+                age.as_str(),
+                used.as_str(),
             ]
         })
         .collect();
-    let header = ["NAME", "MFA DEVICE", "REGION"];
+    let header = ["NAME", "MFA DEVICE", "REGION", "KEY", "AGE", "LAST USED"];
     let width = |col: usize| {
         rows.iter()
-            .map(|r| r[col].len())
+            .map(|r| r[col].chars().count())
             .chain([header[col].len()])
             .max()
             .unwrap_or(0)
     };
-    let (w0, w1) = (width(0), width(1));
-    for [name, mfa, region] in std::iter::once(header).chain(rows.iter().copied()) {
-        writeln!(out, "{name:w0$}  {mfa:w1$}  {region}")?;
+    let widths = [width(0), width(1), width(2), width(3), width(4)];
+    for row in std::iter::once(header).chain(rows.iter().copied()) {
+        let mut line = String::new();
+        for (cell, w) in row.iter().zip(widths) {
+            line.push_str(&format!("{cell:w$}  "));
+        }
+        line.push_str(row[5]);
+        writeln!(out, "{}", line.trim_end())?;
     }
-    Ok(())
+    if let Some(note) = keys.note() {
+        writeln!(out, "{note}")?;
+    }
+    keys.outcome()
 }
 
 fn remove(engine: &Engine, args: SourceRemoveArgs) -> anyhow::Result<()> {
     block_on(engine.sources().remove(&args.name))??;
+    crate::keys::forget(engine, &args.name);
     writeln!(
         std::io::stdout().lock(),
         "Removed source `{}` from the keychain.",

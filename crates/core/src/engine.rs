@@ -28,6 +28,9 @@ mod activation;
 pub(crate) use activation::Renewed;
 /// Opening the AWS console signed in with a profile's credentials.
 mod console;
+/// Access-key hygiene: key age and last use, rotation.
+mod keys;
+pub use keys::{RotateOptions, KEY_VERIFY_TIMEOUT};
 /// What `status` says about a session's MFA.
 mod outlook;
 /// Serving credentials to a caller that wants them now, in the one serving order.

@@ -194,6 +194,30 @@ pub enum Error {
 
     #[error("cannot open a browser for the AWS console of profile `{profile}`: {why}; set BROWSER (or rolekeeper_console_browser in the profile) to a browser command, or run `rolekeeper console {profile} --print` and open the URL yourself")]
     NoBrowser { profile: String, why: String },
+
+    #[error("keychain source `{name}`: {cause}")]
+    Iam {
+        name: String,
+        cause: crate::iam::IamError,
+    },
+
+    #[error("keychain source `{name}` holds keys of {arn}, not of an IAM user; only an IAM user's access keys can be listed and rotated")]
+    NotAnIamUser { name: String, arn: String },
+
+    #[error("keychain source `{name}`: {why}")]
+    KeyRefused { name: String, why: String },
+
+    /// `CreateAccessKey` said `LimitExceeded`: the user has two keys. RoleKeeper deletes the
+    /// other one only when told to.
+    #[error("{0}")]
+    TwoKeys(Box<crate::keys::TwoKeys>),
+
+    /// A rotation stopped on the way; the message says where and what the keychain holds.
+    #[error("{0}")]
+    RotationStopped(Box<crate::keys::rotate::Stopped<String>>),
+
+    #[error(transparent)]
+    KeyCache(#[from] crate::keys::KeyCacheError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -228,6 +252,12 @@ impl Error {
             Error::Io { .. } | Error::Write { .. } | Error::State(_) => "file error".to_owned(),
             Error::Federation { .. } => "AWS sign-in".to_owned(),
             Error::NoBrowser { .. } => "no browser".to_owned(),
+            Error::Iam { .. }
+            | Error::NotAnIamUser { .. }
+            | Error::KeyRefused { .. }
+            | Error::TwoKeys(_)
+            | Error::RotationStopped(_)
+            | Error::KeyCache(_) => "access keys".to_owned(),
             Error::Keychain { .. }
             | Error::UnknownSource { .. }
             | Error::SourceKeysMissing { .. }

@@ -26,6 +26,8 @@ pub struct Settings {
     pub notifications: bool,
     /// Start the tray app when the user logs in.
     pub start_at_login: bool,
+    /// Remind to rotate a keychain source's access key once it is this many days old.
+    pub key_age_days: u32,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             warn_before_minutes: 10,
             notifications: true,
             start_at_login: false,
+            key_age_days: crate::keys::DEFAULT_KEY_AGE_DAYS,
         }
     }
 }
@@ -44,6 +47,9 @@ impl Default for Settings {
 pub enum SettingsError {
     #[error("{what} must be between 1 and 60 minutes, not {minutes}")]
     OutOfRange { what: &'static str, minutes: u32 },
+
+    #[error("the key age reminder must be between 1 and 3650 days, not {days}")]
+    KeyAgeOutOfRange { days: u32 },
 
     #[error("RoleKeeper's settings file {path} cannot be used: {cause}; fix or delete it (the defaults are used meanwhile)")]
     File { path: PathBuf, cause: String },
@@ -58,6 +64,11 @@ impl Settings {
             if !(1..=60).contains(&minutes) {
                 return Err(SettingsError::OutOfRange { what, minutes });
             }
+        }
+        if !(1..=3650).contains(&self.key_age_days) {
+            return Err(SettingsError::KeyAgeOutOfRange {
+                days: self.key_age_days,
+            });
         }
         Ok(())
     }
@@ -180,6 +191,22 @@ mod tests {
             e.to_string(),
             "the refresh lead must be between 1 and 60 minutes, not 0"
         );
+        for (days, ok) in [
+            (0, false),
+            (1, true),
+            (90, true),
+            (3650, true),
+            (3651, false),
+        ] {
+            let settings = Settings {
+                key_age_days: days,
+                ..Settings::default()
+            };
+            assert_eq!(settings.validate().is_ok(), ok, "{days} days");
+        }
+        // A file written before the key age reminder existed gets the default.
+        let old: Settings = serde_json::from_str(r#"{"refresh_before_minutes": 20}"#).unwrap();
+        assert_eq!(old.key_age_days, crate::keys::DEFAULT_KEY_AGE_DAYS);
     }
 
     #[test]
@@ -193,6 +220,7 @@ mod tests {
             warn_before_minutes: 5,
             notifications: false,
             start_at_login: true,
+            key_age_days: 30,
         };
         store.save(&mine).unwrap();
         assert_eq!(store.load().unwrap(), mine);

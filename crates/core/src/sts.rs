@@ -26,26 +26,34 @@ pub struct StsSettings {
 
 impl StsSettings {
     pub fn from_env(env: &dyn Env, region: Option<&str>) -> Self {
-        let region = region
-            .map(str::to_owned)
-            .or_else(|| env.non_empty("AWS_REGION"))
-            .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let ignore = env
-            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let endpoint_url = if ignore {
-            None
-        } else {
-            env.non_empty("AWS_ENDPOINT_URL_STS")
-                .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
-        };
         Self {
-            region,
-            endpoint_url,
+            region: region_from_env(env, region),
+            endpoint_url: endpoint_from_env(env, "AWS_ENDPOINT_URL_STS"),
             timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// `region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+pub(crate) fn region_from_env(env: &dyn Env, region: Option<&str>) -> String {
+    region
+        .map(str::to_owned)
+        .or_else(|| env.non_empty("AWS_REGION"))
+        .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_owned())
+}
+
+/// A service's endpoint as the AWS tools choose it: `service_var` (`AWS_ENDPOINT_URL_STS`), then
+/// `AWS_ENDPOINT_URL`, neither when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
+pub(crate) fn endpoint_from_env(env: &dyn Env, service_var: &str) -> Option<String> {
+    let ignore = env
+        .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    env.non_empty(service_var)
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
 }
 
 /// What an `AssumeRole` call asks for.
@@ -181,20 +189,9 @@ pub struct Sts {
 
 impl Sts {
     pub fn new(settings: &StsSettings, caller: &Credentials) -> Self {
-        let provider = aws_sdk_sts::config::Credentials::new(
-            caller.access_key_id.clone(),
-            caller.secret_access_key.expose().to_owned(),
-            caller.session_token.as_ref().map(|t| t.expose().to_owned()),
-            caller.expiration,
-            "rolekeeper",
-        );
-        let timeouts = aws_sdk_sts::config::timeout::TimeoutConfig::builder()
-            .operation_timeout(settings.timeout)
-            .connect_timeout(Duration::from_secs(3))
-            .build();
         let config = config_builder(settings)
-            .credentials_provider(provider)
-            .timeout_config(timeouts)
+            .credentials_provider(sdk_credentials(caller))
+            .timeout_config(timeouts(settings.timeout))
             .build();
         Self {
             client: aws_sdk_sts::Client::from_conf(config),
@@ -256,6 +253,59 @@ impl Sts {
         }
         let output = call.send().await.map_err(|e| classify(e, &action))?;
         to_credentials(output.credentials(), &action)
+    }
+}
+
+/// `caller` as the AWS SDKs take credentials (the same type for every service client).
+pub(crate) fn sdk_credentials(caller: &Credentials) -> aws_sdk_sts::config::Credentials {
+    aws_sdk_sts::config::Credentials::new(
+        caller.access_key_id.clone(),
+        caller.secret_access_key.expose().to_owned(),
+        caller.session_token.as_ref().map(|t| t.expose().to_owned()),
+        caller.expiration,
+        "rolekeeper",
+    )
+}
+
+/// A call's timeouts: `operation` in all, 3 s to connect.
+pub(crate) fn timeouts(operation: Duration) -> aws_sdk_sts::config::timeout::TimeoutConfig {
+    aws_sdk_sts::config::timeout::TimeoutConfig::builder()
+        .operation_timeout(operation)
+        .connect_timeout(Duration::from_secs(3))
+        .build()
+}
+
+/// Who a set of keys belongs to, as `GetCallerIdentity` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    /// `arn:aws:iam::123456789012:user/alice` for an IAM user's keys.
+    pub arn: String,
+}
+
+impl Sts {
+    /// `GetCallerIdentity`: whose keys these are. It needs no permission, so it answers for any
+    /// key AWS knows and has activated.
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, StsError> {
+        let action = "GetCallerIdentity";
+        let output = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify(e, action))?;
+        match (output.account(), output.arn()) {
+            (Some(account), Some(arn)) => Ok(CallerIdentity {
+                account: account.to_owned(),
+                arn: arn.to_owned(),
+            }),
+            _ => Err(StsError {
+                kind: StsErrorKind::Other,
+                code: None,
+                detail: "the answer had no account or ARN".to_owned(),
+                action: action.to_owned(),
+            }),
+        }
     }
 }
 
@@ -337,14 +387,10 @@ pub struct DateProbe {
 /// deserialised.
 pub async fn probe_date(settings: &StsSettings) -> DateProbe {
     let seen = date_probe::Seen::default();
-    let timeouts = aws_sdk_sts::config::timeout::TimeoutConfig::builder()
-        .operation_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(3))
-        .build();
     let config = config_builder(settings)
         .allow_no_auth()
         .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-        .timeout_config(timeouts)
+        .timeout_config(timeouts(Duration::from_secs(5)))
         .interceptor(seen.clone())
         .build();
     let client = aws_sdk_sts::Client::from_conf(config);
@@ -493,12 +539,12 @@ fn classify<E>(error: SdkError<E, HttpResponse>, action: &str) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let (kind, code, detail) = match &error {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let code = e.code().map(str::to_owned);
-            // Trimmed: STS ends some messages with a space ("...one time pass code. ").
-            let message = e.message().map(|m| m.trim().to_owned());
+    let (kind, code, detail) = match failure(error) {
+        Failure::Service {
+            code,
+            message,
+            status,
+        } => {
             let kind = match code.as_deref() {
                 Some("AccessDenied") => StsErrorKind::AccessDenied,
                 Some(
@@ -526,7 +572,7 @@ where
                     | "PackedPolicyTooLarge"
                     | "RegionDisabledException",
                 ) => StsErrorKind::InvalidRequest,
-                _ => status_kind(service.raw().status().as_u16()),
+                _ => status_kind(status),
             };
             (
                 kind,
@@ -534,25 +580,10 @@ where
                 message.unwrap_or_else(|| "no message from STS".to_owned()),
             )
         }
-        SdkError::TimeoutError(_) => (
-            StsErrorKind::Timeout,
-            None,
-            "no answer before the timeout".to_owned(),
-        ),
-        SdkError::DispatchFailure(failure) => {
-            let kind = if failure.is_timeout() {
-                StsErrorKind::Timeout
-            } else {
-                StsErrorKind::Unreachable
-            };
-            (kind, None, chain_text(&error))
-        }
-        SdkError::ResponseError(response) => (
-            status_kind(response.raw().status().as_u16()),
-            None,
-            chain_text(&error),
-        ),
-        _ => (StsErrorKind::Other, None, chain_text(&error)),
+        Failure::Timeout(detail) => (StsErrorKind::Timeout, None, detail),
+        Failure::Unreachable(detail) => (StsErrorKind::Unreachable, None, detail),
+        Failure::Response { status, detail } => (status_kind(status), None, detail),
+        Failure::Other(detail) => (StsErrorKind::Other, None, detail),
     };
     StsError {
         kind,
@@ -562,9 +593,58 @@ where
     }
 }
 
+/// What the SDK says of a failed call, before a service's own classification (STS here, IAM in
+/// `iam.rs`) names its kind.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The service answered with an error: its code, its message (trimmed: STS ends some with a
+    /// space) and the HTTP status.
+    Service {
+        code: Option<String>,
+        message: Option<String>,
+        status: u16,
+    },
+    /// No answer in time.
+    Timeout(String),
+    /// No connection (refused, DNS, TLS).
+    Unreachable(String),
+    /// An answer that could not be read.
+    Response {
+        status: u16,
+        detail: String,
+    },
+    Other(String),
+}
+
+pub(crate) fn failure<E>(error: SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            Failure::Service {
+                code: e.code().map(str::to_owned),
+                message: e.message().map(|m| m.trim().to_owned()),
+                status: service.raw().status().as_u16(),
+            }
+        }
+        SdkError::TimeoutError(_) => Failure::Timeout("no answer before the timeout".to_owned()),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            Failure::Timeout(chain_text(&error))
+        }
+        SdkError::DispatchFailure(_) => Failure::Unreachable(chain_text(&error)),
+        SdkError::ResponseError(response) => Failure::Response {
+            status: response.raw().status().as_u16(),
+            detail: chain_text(&error),
+        },
+        _ => Failure::Other(chain_text(&error)),
+    }
+}
+
 /// The codes the SDK's retry classifier treats as throttling (aws-runtime's `THROTTLING_ERRORS`),
 /// so what the SDK retried as throttling is reported as throttling.
-const THROTTLING_CODES: &[&str] = &[
+pub(crate) const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",

@@ -1,15 +1,17 @@
-//! A fault-injecting STS proxy for the end-to-end suites.
+//! A fault-injecting STS (and IAM) proxy for the end-to-end suites.
 //!
 //! `rk-sts-proxy UPSTREAM_URL` listens on 127.0.0.1 (an ephemeral port, printed as
-//! `LISTENING <port>` on stdout) and forwards STS requests (form-encoded POSTs) to `UPSTREAM_URL`
-//! (moto), unless a fault says otherwise. One request per connection (`Connection: close`).
+//! `LISTENING <port>` on stdout) and forwards STS and IAM requests (both form-encoded POSTs with
+//! an `Action`) to `UPSTREAM_URL` (moto), unless a fault says otherwise. One request per
+//! connection (`Connection: close`).
 //!
 //! Control API on the same port (JSON bodies):
 //! - `POST /__faults` `{"fault": F, "times": N, "action": A, "status": S, "ms": M}` queues a fault
 //!   for the next `N` calls (every call until cleared when `times` is absent), only for calls of
 //!   `Action=A` when given. `F` is one of `throttling` (400 `Throttling`), `server_error` (`S` =
 //!   500 or 503, `InternalFailure`), `reset` (close without answering), `delay` (`M` ms, then
-//!   forward), `expired_token` (400 `ExpiredToken`), `access_denied` (403 `AccessDenied`).
+//!   forward), `expired_token` (400 `ExpiredToken`), `access_denied` (403 `AccessDenied`),
+//!   `invalid_token` (403 `InvalidClientTokenId`).
 //! - `DELETE /__faults` clears every fault.
 //! - `POST /__mfa` `{"code": "123456"}` (or `null`): AssumeRole/GetSessionToken calls carrying a
 //!   different `TokenCode` are refused with 403 `AccessDenied` as STS does; calls without one pass.
@@ -18,9 +20,11 @@
 //!   STS's "MultiFactorAuthentication failed with invalid MFA one time pass code." A code stays
 //!   spent when another is set, so a test can move to the device's next code. A call refused by a
 //!   fault (see above) does not spend its code; a delayed one spends it when it is let through.
-//! - `GET /__calls`: `{"calls": {Action: count}, "last_token_code": .., "token_codes": {code:
-//!   count}, "refused_codes": n, "reused_codes": n}`: `refused_codes` counts the calls refused for
-//!   their `TokenCode` (wrong or spent), `reused_codes` those of them refused because it was spent.
+//! - `GET /__calls`: `{"calls": {Action: count}, "signers": {Action: access key id}, "last_token_code":
+//!   .., "token_codes": {code: count}, "refused_codes": n, "reused_codes": n}`: `signers` names the
+//!   key that signed the last call of each action (from the `Authorization` header; no secret is
+//!   in it), `refused_codes` counts the calls refused for their `TokenCode` (wrong or spent),
+//!   `reused_codes` those of them refused because it was spent.
 //! - `POST /__reset`: clears faults, the MFA code (and the spent ones) and the counts.
 //!
 //! The log (stderr) names actions and faults only, never a code or a credential.
@@ -52,6 +56,7 @@ struct State {
     faults: Vec<QueuedFault>,
     mfa: MfaCheck,
     calls: BTreeMap<String, u64>,
+    signers: BTreeMap<String, String>,
     last_token_code: Option<String>,
     token_codes: BTreeMap<String, u64>,
     request_ids: u64,
@@ -228,10 +233,22 @@ async fn handle(mut stream: TcpStream, state: &Shared, upstream: &Upstream) -> R
         .unwrap_or_else(|| "(none)".to_owned());
     let token_code = form.get("TokenCode").cloned();
     let role_arn = form.get("RoleArn").cloned();
+    // `Credential=AKID/20260101/us-east-1/iam/aws4_request`: the signing key and the service.
+    let scope = request
+        .header("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .map(|c| c.split([',', ' ']).next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let mut scope_parts = scope.split('/');
+    let signer = scope_parts.next().unwrap_or_default().to_owned();
+    let service = scope_parts.nth(2).unwrap_or("sts").to_owned();
 
     let (fault, request_id) = {
         let mut s = lock(state);
         *s.calls.entry(action.clone()).or_default() += 1;
+        if !signer.is_empty() {
+            s.signers.insert(action.clone(), signer);
+        }
         if let Some(code) = &token_code {
             s.last_token_code = Some(code.clone());
             *s.token_codes.entry(code.clone()).or_default() += 1;
@@ -273,9 +290,15 @@ async fn handle(mut stream: TcpStream, state: &Shared, upstream: &Upstream) -> R
                     "Sender",
                     "AccessDenied",
                     format!(
-                        "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: sts:{action} on resource: {}",
+                        "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: {service}:{action} on resource: {}",
                         role_arn.as_deref().unwrap_or("*")
                     ),
+                ),
+                Fault::InvalidToken => (
+                    403,
+                    "Sender",
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.".to_owned(),
                 ),
                 Fault::Reset | Fault::Delay(_) => {
                     return Err("unreachable fault kind".into());
@@ -327,6 +350,7 @@ fn control(request: &Request, state: &Shared) -> (u16, Value) {
             200,
             json!({
                 "calls": s.calls,
+                "signers": s.signers,
                 "last_token_code": s.last_token_code,
                 "token_codes": s.token_codes,
                 "refused_codes": s.mfa.refused,

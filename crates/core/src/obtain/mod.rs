@@ -409,6 +409,44 @@ async fn source_session(
     get_session_token(o, &asking, &keys, &settings, prompt).await
 }
 
+/// What a keychain source's own IAM calls are signed with (`source list --keys`, `source
+/// rotate`): with an MFA device, the source's MFA session, the one its roles are assumed from
+/// (IAM refuses a session token made without MFA, and a policy may ask for MFA); without one, its
+/// long-term keys.
+pub(crate) async fn iam_caller(
+    o: &Obtainer<'_>,
+    source: &crate::keychain::Source,
+    prompt: &dyn MfaPrompt,
+) -> Result<Credentials> {
+    if source.mfa_serial.is_none() {
+        return Ok(Credentials {
+            access_key_id: source.access_key_id.clone(),
+            secret_access_key: source.secret_access_key.clone(),
+            session_token: None,
+            expiration: None,
+        });
+    }
+    let plan = Plan {
+        profile: source.name.clone(),
+        base: Base::KeychainSource {
+            profile: source.name.clone(),
+            name: source.name.clone(),
+            origin: None,
+        },
+        roles: Vec::new(),
+        region: source.region.clone(),
+        mfa_process: None,
+    };
+    source_session(
+        o,
+        &source.name,
+        &plan,
+        &CredentialRequest::default(),
+        prompt,
+    )
+    .await
+}
+
 /// One `GetSessionToken`: for whom, kept where, with which device, how long.
 struct TokenAsk<'a> {
     /// The profile asking, named in prompts and errors.
