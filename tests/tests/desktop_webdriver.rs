@@ -349,7 +349,12 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
         format!("{name}: the AWS console opened in your browser."),
         "{result:#}"
     );
-    let opened = std::fs::read_to_string(&browser_log).unwrap_or_default();
+    // The browser is a process of its own: its record may land a moment after the window spoke.
+    let mut opened = String::new();
+    eventually(Duration::from_secs(10), || {
+        opened = std::fs::read_to_string(&browser_log).unwrap_or_default();
+        !opened.is_empty()
+    });
     assert!(
         opened.starts_with(&format!("{}/federation?Action=login&", fake.url())),
         "{opened:?}"
