@@ -371,6 +371,23 @@ pub fn type_in_mfa_dialog(code: &str) {
     assert!(typed.success());
 }
 
+/// A session bus's configuration with no service directories (so no activation) and the usual
+/// session policy.
+const BARE_BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#;
+
 /// A desktop with nothing that shows tray icons (stock GNOME without the AppIndicator
 /// extension): a session bus of its own (no tray watcher on it), with dunst serving notifications and
 /// `dbus-monitor` writing every message into `monitor.log` in `home`.
@@ -385,8 +402,14 @@ pub struct BareBus {
 
 impl BareBus {
     pub fn start(home: &AwsHome) -> Self {
+        // No service activation: nothing on this bus starts by itself (a keyring started here
+        // would be locked, with no one to unlock it), so what the app meets is only what the
+        // test put there.
+        let bus_config = home.home().join("bare-bus.conf");
+        std::fs::write(&bus_config, BARE_BUS_CONFIG).unwrap();
         let mut daemon = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--config-file={}", bus_config.display()))
+            .args(["--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("dbus-daemon (apt: dbus)");

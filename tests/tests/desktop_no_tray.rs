@@ -65,7 +65,7 @@ fn with_no_tray_host_the_window_opens_says_why_and_notifications_still_work() {
         "{log}"
     );
     assert!(
-        eventually(Duration::from_secs(20), || bus
+        eventually(Duration::from_secs(60), || bus
             .monitored()
             .contains("RoleKeeper cannot use a file")),
         "no notification reached the bare bus's server:\n{}\n{}",
