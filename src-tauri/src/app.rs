@@ -74,7 +74,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             // AppIndicator extension) the tray cannot register: the app runs on without it, and
             // `tray_host` opens the window and says why.
             if let Err(e) = tray::create(app.handle()) {
-                tracing::warn!("no tray icon: {e}");
+                tracing::warn!("no tray icon yet: {e}");
+                tray_host::create_when_watcher_appears(app.handle());
             }
             tray_host::check_on_start(app.handle());
             crate::ipc::serve(app.handle());

@@ -1,14 +1,16 @@
 //! A desktop with nothing that shows tray icons (stock GNOME without the AppIndicator
 //! extension): the app finds out on start, opens the manager window instead of waiting behind an
 //! icon nobody sees, and the window says why and what to install. Notifications go on as usual.
+//! A panel that starts after the app (the app's autostart won the race at login) still gets the
+//! icon: the app waits for the bus's watcher to appear and creates it then.
 
 use std::sync::Mutex;
 
-use rolekeeper_core::doctor::{tray_host, TRAY_HOST_FIX};
+use rolekeeper_core::doctor::{tray_host, watcher_appears, TRAY_HOST_FIX};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 
-use crate::windows;
+use crate::{tray, windows};
 
 /// Why the icon shows nowhere and what to do, as the window shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -47,4 +49,33 @@ pub fn check_on_start(app: &AppHandle) {
 pub fn tray_notice(app: AppHandle) -> Option<TrayNotice> {
     app.try_state::<TrayHostState>()
         .and_then(|state| state.0.lock().ok().and_then(|n| n.clone()))
+}
+
+/// The tray icon could not be created (no watcher on the bus yet): create it as soon as one
+/// appears, and drop the window's notice, which no longer holds. (Once created, the icon follows a
+/// watcher that restarts by itself.)
+pub fn create_when_watcher_appears(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = watcher_appears().await {
+            tracing::warn!("cannot wait for a tray host to appear: {e}");
+            return;
+        }
+        let on_main = app.clone();
+        let created = app.run_on_main_thread(move || match tray::create(&on_main) {
+            Ok(()) => {
+                tracing::info!("a StatusNotifierWatcher appeared: tray icon created");
+                if let Some(state) = on_main.try_state::<TrayHostState>() {
+                    if let Ok(mut notice) = state.0.lock() {
+                        *notice = None;
+                    }
+                }
+                tray::update(&on_main, None);
+            }
+            Err(e) => tracing::warn!("a StatusNotifierWatcher appeared, but no tray icon: {e}"),
+        });
+        if let Err(e) = created {
+            tracing::warn!("cannot create the tray icon: {e}");
+        }
+    });
 }

@@ -13,7 +13,9 @@ mod tray_host;
 
 pub use clock::{clock_check, skew_check, CLOCK_OK, CLOCK_REFUSED};
 pub use notifications::{notification_check, server_check, ServerInfo};
-pub use tray_host::{tray_host, tray_host_check, tray_host_check_of, TrayHost, TRAY_HOST_FIX};
+pub use tray_host::{
+    tray_host, tray_host_check, tray_host_check_of, watcher_appears, TrayHost, TRAY_HOST_FIX,
+};
 
 use std::fmt;
 use std::path::Path;

@@ -126,6 +126,44 @@ async fn ask() -> TrayHost {
     TrayHost::Present
 }
 
+/// Returns once something owns `org.kde.StatusNotifierWatcher` on the session bus: a panel
+/// started after the app (a login where the app's autostart wins the race, a panel restarted).
+/// Waits on the bus's `NameOwnerChanged` signal, so an idle wait wakes nothing. An error means
+/// the bus cannot be watched; the caller then gives up on the tray.
+#[cfg(target_os = "linux")]
+pub async fn watcher_appears() -> zbus::Result<()> {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    use futures_core::Stream;
+    let bus = zbus::Connection::session().await?;
+    let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
+    // Subscribed before asking, so a watcher that appears in between is not missed.
+    let mut changes = dbus
+        .receive_name_owner_changed_with_args(&[(0, WATCHER)])
+        .await?;
+    if dbus
+        .name_has_owner(zbus::names::BusName::try_from(WATCHER)?)
+        .await?
+    {
+        return Ok(());
+    }
+    while let Some(change) = poll_fn(|cx| Pin::new(&mut changes).poll_next(cx)).await {
+        if change.args().is_ok_and(|args| args.new_owner().is_some()) {
+            return Ok(());
+        }
+    }
+    Err(zbus::Error::Failure(
+        "the session bus connection closed".into(),
+    ))
+}
+
+/// Elsewhere the tray is always there.
+#[cfg(not(target_os = "linux"))]
+pub async fn watcher_appears() -> Result<(), std::convert::Infallible> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
