@@ -4,7 +4,7 @@
 #   1. the Debian packages for building and running      (scripts/install-deps.sh run)
 #   2. the UI: npm ci + npm run build in ui/ (writes ui/dist, which the desktop binary embeds)
 #   3. cargo build --release -p rolekeeper-desktop -p rolekeeper
-#   3b. installs both into ~/.local/bin (ROLEKEEPER_INSTALL_DIR to change it), so `rolekeeper`
+#   3b. installs both into ~/.local/bin (scripts/install.sh; ROLEKEEPER_INSTALL_DIR to change it), so `rolekeeper`
 #       and the `credential_process = rolekeeper ...` lines RoleKeeper writes work from any
 #       shell and any AWS tool; says so when that directory is not on PATH yet
 #   4. with a display (DISPLAY or WAYLAND_DISPLAY set): exec the tray app, rolekeeper-desktop;
@@ -33,20 +33,8 @@ fi
 say "building rolekeeper and rolekeeper-desktop (release; the first build takes a few minutes)"
 cargo build --release -p rolekeeper-desktop -p rolekeeper
 
-BIN=$CARGO_TARGET_DIR/release
-INSTALL_DIR=${ROLEKEEPER_INSTALL_DIR:-$HOME/.local/bin}
-mkdir -p "$INSTALL_DIR"
-for program in rolekeeper rolekeeper-desktop; do
-  # A copy (the build directory may be cleaned), replaced atomically: a running copy keeps its file.
-  install -m 0755 "$BIN/$program" "$INSTALL_DIR/.$program.new"
-  mv -f "$INSTALL_DIR/.$program.new" "$INSTALL_DIR/$program"
-done
-say "installed rolekeeper and rolekeeper-desktop in $INSTALL_DIR"
-case ":$PATH:" in
-  *":$INSTALL_DIR:"*) ;;
-  *) say "$INSTALL_DIR is not on PATH yet: add it (e.g. echo 'export PATH=\"$INSTALL_DIR:\$PATH\"' >> ~/.profile), then log in again; until then the AWS tools cannot run RoleKeeper's credential_process lines" ;;
-esac
-BIN=$INSTALL_DIR
+"$ROOT/scripts/install.sh" "$CARGO_TARGET_DIR/release"
+BIN=${ROLEKEEPER_INSTALL_DIR:-$HOME/.local/bin}
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
   say "starting the tray app: $BIN/rolekeeper-desktop"
   exec "$BIN/rolekeeper-desktop" "$@"
