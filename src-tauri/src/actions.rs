@@ -105,7 +105,7 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
         };
         let word = action.id_word();
         match result {
-            Ok(ActionOutcome::Done) => {
+            Ok(ActionOutcome::Done | ActionOutcome::Adopted(_)) => {
                 tracing::info!(session = %name, action = word, "done from the tray")
             }
             Ok(ActionOutcome::CodeAsked) => tracing::info!(

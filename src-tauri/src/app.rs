@@ -118,6 +118,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let desktop = app.state::<Desktop>();
             tauri::async_runtime::block_on(desktop.notifier.close_all());
             desktop.stop_engine();
+            crate::ipc::remove_socket();
             tracing::info!("stopped");
         }
         _ => {}

@@ -116,6 +116,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
     match renewed {
         Ok(activation) => {
             tracing::info!(session = %activation.name, "renewed with a typed MFA code");
+            crate::manager::tell_adoption(&app, &activation);
             let desktop = app.state::<Desktop>();
             desktop.drop_wanted_code(&activation.name);
             crate::tray::update(&app, None);

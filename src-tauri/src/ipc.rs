@@ -54,6 +54,7 @@ pub fn serve(app: &AppHandle) {
             }
         };
         tracing::info!(socket = %path.display(), "listening for MFA code requests");
+        let _ = BOUND.set(path.clone());
         // This process made the socket: its owner is the one user allowed to ask.
         let owner = socket_owner(&path);
         loop {
@@ -69,6 +70,22 @@ pub fn serve(app: &AppHandle) {
             });
         }
     });
+}
+
+/// The socket this process listens on, once bound.
+static BOUND: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// On quit: the socket file goes with the app (a caller then knows at once that no tray runs,
+/// and nothing is left in the runtime directory).
+pub fn remove_socket() {
+    if let Some(path) = BOUND.get() {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!("cannot remove {}: {e}", path.display());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A fresh socket, private to this user: the directory 0700, the socket 0600.

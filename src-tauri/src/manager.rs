@@ -22,12 +22,33 @@ fn engine(app: &AppHandle) -> Arc<Engine> {
 }
 
 /// How a session action ended: done, or waiting for the MFA code the dialog now asks for (the
-/// code completes the action; the window hears of it through the engine's events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// code completes the action; the window hears of it through the engine's events), or done by
+/// adopting lines of the config file (`{"adopted": note}`: the window says what and how to undo).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionOutcome {
     Done,
     CodeAsked,
+    Adopted(String),
+}
+
+/// An activation that adopted lines of `~/.aws/config` changed a file the user wrote: said in a
+/// notification (the tray's actions have no window) and returned for the window. `None` when
+/// nothing was adopted.
+pub fn tell_adoption(app: &AppHandle, activation: &rolekeeper_core::Activation) -> Option<String> {
+    let note = activation.adoption_note(
+        &activation.name,
+        &format!(
+            "Deactivate (or `rolekeeper deactivate {}`)",
+            activation.name
+        ),
+    )?;
+    tracing::info!(session = %activation.name, "{note}");
+    app.state::<Desktop>().notifier.tell(
+        format!("RoleKeeper changed your AWS config for {}", activation.name),
+        note.clone(),
+    );
+    Some(note)
 }
 
 /// Activate (or renew) `name` with no one to ask mid-way; when a code is needed, the MFA dialog
@@ -41,7 +62,10 @@ async fn activate_or_ask(
     let client = app.state::<Desktop>().client.clone();
     let activated = client.activate(name, request.clone(), None, options).await;
     match activated {
-        Ok(_) => Ok(ActionOutcome::Done),
+        Ok(activation) => Ok(match tell_adoption(app, &activation) {
+            Some(note) => ActionOutcome::Adopted(note),
+            None => ActionOutcome::Done,
+        }),
         Err(rolekeeper_core::Error::MfaCodeUnavailable { serial, .. }) => {
             tracing::info!(session = %name, "a code is needed: asking in the dialog");
             app.state::<Desktop>().want_code(WantedCode {

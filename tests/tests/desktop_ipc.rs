@@ -254,3 +254,26 @@ fn activate_without_a_terminal_asks_the_tray_dialog() {
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
 }
+
+/// Quit leaves nothing in the runtime directory: the tray's socket and the engine's sessions
+/// socket go with the app, so a later command knows at once that no tray runs.
+#[test]
+fn quit_removes_the_sockets() {
+    let home = AwsHome::new(CONFIG, CREDENTIALS);
+    let (mut app, runtime) = tray_with_own_runtime(&home);
+    let sockets = runtime.join("rolekeeper");
+    let engine_socket = sockets.join("engine.sock");
+    assert!(
+        eventually(Duration::from_secs(10), || engine_socket.exists()),
+        "no sessions socket at {engine_socket:?}\n{}",
+        app.log()
+    );
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+    let left: Vec<_> = std::fs::read_dir(&sockets)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(left.is_empty(), "left after Quit: {left:?}\n{}", app.log());
+}

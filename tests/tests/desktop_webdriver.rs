@@ -338,6 +338,21 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     assert_eq!(result["before"]["duration"], "Default");
     assert_eq!(result["after"]["delivery"], "Process", "{result:#}");
     assert_eq!(result["after"]["duration"], "2 h");
+    // The activation commented out the role's lines of ~/.aws/config: said in the window and in
+    // a notification, with how to undo it.
+    let said = result["status"].as_str().unwrap_or_default();
+    assert!(
+        said.contains(&format!("adopted [profile {name}] in "))
+            && said.contains("role_arn (line 2)")
+            && said.contains("Deactivate (or `rolekeeper deactivate"),
+        "{result:#}"
+    );
+    let notifications =
+        std::fs::read_to_string(rolekeeper_tests::require_env("WDS_NOTIFY_LOG")).unwrap();
+    assert!(
+        notifications.contains(&format!("RoleKeeper changed your AWS config for {name}")),
+        "no notification of the adoption"
+    );
     assert_eq!(
         result["after"]["buttons"],
         serde_json::json!(["Refresh now", "Deactivate", "Open console"])

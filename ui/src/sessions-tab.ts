@@ -30,7 +30,8 @@ export interface SessionsTab {
 }
 
 /** How a session action ended (the Rust side's `ActionOutcome`). */
-type ActionOutcome = "done" | "code_asked";
+/** `adopted`: done, and lines of ~/.aws/config were adopted (the note says which, and how to undo). */
+type ActionOutcome = "done" | "code_asked" | { adopted: string };
 
 const DONE: Record<Exclude<SessionAction["command"], "open_console">, string> = {
   refresh_session: "refreshed",
@@ -253,6 +254,8 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn): SessionsTab {
     setRowBusy(name, false);
     if (res.ok && res.value === "code_asked") {
       setStatus(listStatus, `${name}: type the MFA code in the dialog to finish.`);
+    } else if (res.ok && typeof res.value === "object" && res.value !== null) {
+      setStatus(listStatus, `${name}: ${DONE[command]}; ${res.value.adopted}.`, "ok");
     } else if (res.ok) {
       setStatus(listStatus, `${name}: ${DONE[command]}.`, "ok");
     } else {

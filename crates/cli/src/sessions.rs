@@ -61,19 +61,8 @@ pub fn activate(args: ActivateArgs) -> anyhow::Result<()> {
                 backup.display()
             )?;
         }
-        if !done.adopted.is_empty() {
-            let lines: Vec<String> = done
-                .adopted
-                .iter()
-                .map(|(line, key)| format!("{key} (line {line})"))
-                .collect();
-            writeln!(
-                out,
-                "  adopted [profile {name}] in {}: {} now commented out, so the AWS CLI and SDKs \
-                 use RoleKeeper's credentials; `rolekeeper deactivate {name}` gives those lines back",
-                done.config_path.display(),
-                lines.join(", ")
-            )?;
+        if let Some(note) = done.adoption_note(name, &format!("`rolekeeper deactivate {name}`")) {
+            writeln!(out, "  {note}")?;
         }
         if let Some(by) = &done.shadowed_by {
             writeln!(

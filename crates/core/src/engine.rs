@@ -88,6 +88,28 @@ pub struct Activation {
     pub shadowed_by: Option<String>,
 }
 
+impl Activation {
+    /// What adopting lines of the config file did, in words, with how to undo it; `None` when
+    /// nothing was adopted. `undo` is how the reader gives the lines back ("`rolekeeper
+    /// deactivate prod`", "Deactivate"). Said once: an adopted profile is not adopted again.
+    pub fn adoption_note(&self, name: &str, undo: &str) -> Option<String> {
+        if self.adopted.is_empty() {
+            return None;
+        }
+        let lines: Vec<String> = self
+            .adopted
+            .iter()
+            .map(|(line, key)| format!("{key} (line {line})"))
+            .collect();
+        Some(format!(
+            "adopted [profile {name}] in {}: {} now commented out, so the AWS CLI and SDKs use \
+             RoleKeeper's credentials; {undo} gives those lines back",
+            self.config_path.display(),
+            lines.join(", ")
+        ))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Engine {
     env: Arc<dyn Env>,

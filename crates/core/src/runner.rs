@@ -324,7 +324,8 @@ impl EngineHandle {
         let _ = self.commands.try_send(Command::RefreshAll);
     }
 
-    /// Stop the loop and wait for it, at most a few seconds.
+    /// Stop the loop and wait for it, at most a few seconds; the sessions socket is closed and
+    /// its file removed before this returns.
     pub async fn stop(mut self) {
         let _ = self.commands.send(Command::Stop).await;
         if let Some(task) = self.task.take() {
@@ -334,6 +335,11 @@ impl EngineHandle {
             {
                 tracing::warn!("engine loop did not stop within 5 s");
             }
+        }
+        if let Some(sessions) = self.sessions.take() {
+            sessions.abort();
+            // Cancelled: its socket file is gone.
+            let _ = sessions.await;
         }
     }
 }

@@ -189,6 +189,8 @@ pub async fn serve(path: PathBuf, held: Arc<Held>, clock: Arc<dyn Clock>) {
             return;
         }
     };
+    // The socket file goes with the engine (stopped or aborted), so a quit leaves nothing behind.
+    let _bound = RemoveOnDrop(path);
     let owner = nix::unistd::getuid().as_raw();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -201,6 +203,15 @@ pub async fn serve(path: PathBuf, held: Arc<Held>, clock: Arc<dyn Clock>) {
                 tracing::debug!("a session request failed: {e}");
             }
         });
+    }
+}
+
+/// A socket file this process bound, removed when the server ends.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
