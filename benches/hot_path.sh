@@ -3,7 +3,9 @@
 # session beside `/bin/true`, `rolekeeper --version` (the binary's start alone) and the AWS CLI's
 # `configure export-credentials`, hyperfine, medians. Usage:
 #   benches/hot_path.sh [ROLEKEEPER_BINARY]     (default: the release build)
-# RUNS=N sets hyperfine's runs of the three fast commands (the AWS CLI gets 20).
+# RUNS=N sets hyperfine's runs of the fast commands (the AWS CLI gets 20). BEFORE=BINARY adds
+# that build's `--version` and `credential-process` to the same hyperfine run, for a before/after
+# table measured under the same load.
 set -eu
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/rolekeeper/target}
@@ -19,8 +21,15 @@ for v in $(env | grep -o '^AWS_[A-Z_]*'); do unset "$v"; done
 export HOME=$H XDG_STATE_HOME=$H/.local/state XDG_CONFIG_HOME=$H/.config AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_STS=$ROLEKEEPER_TEST_STS_URL DBUS_SESSION_BUS_ADDRESS=unix:path=$H/no-bus
 $RK activate role-p --duration 1h >/dev/null 2>&1
 AWS_ENDPOINT_URL_STS=http://127.0.0.1:1 $RK credential-process role-p >/dev/null
+before=()
+if [ -n "${BEFORE:-}" ]; then
+  # The same answer from both builds, or the comparison means nothing.
+  [ "$(AWS_ENDPOINT_URL_STS=http://127.0.0.1:1 "$BEFORE" credential-process role-p)" = "$($RK credential-process role-p)" ] ||
+    { echo "hot_path: $BEFORE and $RK answer differently" >&2; exit 1; }
+  before=(-n before-version "$BEFORE --version" -n before-credential-process "$BEFORE credential-process role-p")
+fi
 hyperfine -N --warmup 50 --runs ${RUNS:-1000} --export-json $H/h.json \
-  -n true /bin/true -n version "$RK --version" -n credential-process "$RK credential-process role-p" 2>&1 | grep -E "Time|±|^Benchmark" | head -9
+  -n true /bin/true "${before[@]}" -n version "$RK --version" -n credential-process "$RK credential-process role-p" 2>&1 | grep -E "Time|±|^Benchmark" | head -15
 python3 -c "
 import json,statistics;d=json.load(open('$H/h.json'))
 for r in d['results']: print(r['command'][:60], 'median %.3f ms'%(statistics.median(r['times'])*1000))"

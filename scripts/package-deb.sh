@@ -13,8 +13,9 @@
 #   3. the release `rolekeeper` binary, its manual page and completions, and
 #      packaging/rolekeeper-desktop.1, staged in packaging/stage/ -- src-tauri/tauri.conf.json's
 #      bundle.linux.deb.files maps them and packaging/copyright into the package
-#      (/usr/bin/rolekeeper, /usr/share/man/man1/rolekeeper.1.gz, ...); the libc6 and libgcc-s1
-#      versions for Depends from dpkg-shlibdeps
+#      (/usr/bin/rolekeeper, /usr/share/man/man1/rolekeeper.1.gz, ...); the CLI is static
+#      (crates/cli/build.rs) and needs no library; built dynamic (no static glibc on the build
+#      machine), the libc6 and libgcc-s1 versions for Depends from dpkg-shlibdeps
 #   4. `tauri build --bundles deb` in src-tauri/: cargo build --release with the
 #      custom-protocol feature, then the .deb in $CARGO_TARGET_DIR/release/bundle/deb/
 #   5. checks the .deb: both programs, the desktop entry, the icons and the copyright file are
@@ -71,17 +72,23 @@ gzip -9nc "$PKG/rolekeeper-desktop.1" >"$STAGE/rolekeeper-desktop.1.gz"
 "$CLI" completions zsh >"$STAGE/_rolekeeper"
 "$CLI" completions fish >"$STAGE/rolekeeper.fish"
 
-# The C libraries both programs link (libc6, libgcc-s1) with the versions their symbols need, as
-# dpkg-shlibdeps reads them off the CLI; the bundler itself adds WebKitGTK, GTK and the tray
-# library, which bring the rest of the app's libraries.
-SHLIBS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rk-shlibs.XXXXXX")
-mkdir "$SHLIBS_DIR/debian"
-printf 'Source: role-keeper\n\nPackage: role-keeper\nArchitecture: any\n' >"$SHLIBS_DIR/debian/control"
-SHLIBS=$(cd "$SHLIBS_DIR" && dpkg-shlibdeps -O "$STAGE/rolekeeper" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
-rm -rf "$SHLIBS_DIR"
-[ -n "$SHLIBS" ] || { say "dpkg-shlibdeps found no library dependency of rolekeeper"; exit 1; }
-DEPENDS_JSON=$(printf '%s\n' "${SHLIBS//, /$'\n'}" | sed 's/.*/"&"/' | paste -sd, -)
-say "Depends from dpkg-shlibdeps: $SHLIBS"
+# The bundler itself adds WebKitGTK, GTK and the tray library, which bring the rest of the app's
+# libraries (libc6 among them). The CLI is linked static where the build machine has glibc's
+# static archives (crates/cli/build.rs) and then needs no library; linked dynamic, it needs libc6
+# and libgcc-s1 at the versions its symbols need, as dpkg-shlibdeps reads them off it.
+DEPENDS_JSON=
+if [[ $(readelf -dW "$STAGE/rolekeeper") == *"(NEEDED)"* ]]; then
+  SHLIBS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rk-shlibs.XXXXXX")
+  mkdir "$SHLIBS_DIR/debian"
+  printf 'Source: role-keeper\n\nPackage: role-keeper\nArchitecture: any\n' >"$SHLIBS_DIR/debian/control"
+  SHLIBS=$(cd "$SHLIBS_DIR" && dpkg-shlibdeps -O "$STAGE/rolekeeper" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+  rm -rf "$SHLIBS_DIR"
+  [ -n "$SHLIBS" ] || { say "dpkg-shlibdeps found no library dependency of rolekeeper"; exit 1; }
+  DEPENDS_JSON=$(printf '%s\n' "${SHLIBS//, /$'\n'}" | sed 's/.*/"&"/' | paste -sd, -)
+  say "Depends from dpkg-shlibdeps: $SHLIBS"
+else
+  say "rolekeeper is linked static: no library Depends of its own"
+fi
 
 # 4. the app and the package
 say "tauri build --bundles deb (release build of rolekeeper-desktop with custom-protocol)"
