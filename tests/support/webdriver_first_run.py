@@ -27,6 +27,13 @@ def row_names(driver):
         "[...document.querySelectorAll('#sessions-body tr')].map((r) => r.dataset.name);")
 
 
+def tab_boxes(driver):
+    """Each tab's left edge and width, in pixels: selecting another tab must move none."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[role=tab]')].map((t) => {"
+        " const r = t.getBoundingClientRect(); return [t.id, Math.round(r.left), Math.round(r.width)]; });")
+
+
 def text_of(driver, element_id):
     return driver.find_element(By.ID, element_id).get_attribute("textContent")
 
@@ -74,9 +81,12 @@ def main():
         }
         shoot(driver, os.path.join(shots, "first-run.png"))
 
+        tabs_before = tab_boxes(driver)
         driver.find_element(By.ID, "tab-sources").click()
         wait.until(lambda d: d.find_element(By.ID, "sources-empty").is_displayed())
         sources_none = {
+            "tabs_before": tabs_before,
+            "tabs_after": tab_boxes(driver),
             "where_shown": driver.find_element(By.ID, "sources-where").is_displayed(),
             "unnamed": unnamed_controls(driver),
         }

@@ -936,6 +936,16 @@ aws_secret_access_key = firstRunTestSecret000000000000000000000
     );
     assert_eq!(guide["table_shown"], false);
     assert_eq!(guide["config_existed"], false, "nothing made before asked");
+    // The selected tab is marked without a wider label: no tab moves when another is chosen.
+    let sources_none = &result["sources_none"];
+    assert_eq!(
+        sources_none["tabs_before"], sources_none["tabs_after"],
+        "{result:#}"
+    );
+    assert_eq!(
+        sources_none["where_shown"], false,
+        "no source, nothing stored yet"
+    );
     let opened = &result["opened"];
     assert_eq!(opened["mode"], "0o600", "{result:#}");
     assert_eq!(opened["dir_mode"], "0o700", "{result:#}");

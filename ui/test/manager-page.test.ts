@@ -123,6 +123,10 @@ describe("manager page", () => {
         "Created /home/a/.aws/config (only you can read it) and opened it in your editor.",
       ),
     );
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    $("first-run-copy").click();
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith(guide.example));
     $("first-run-keys").click();
     await vi.waitFor(() => expect(document.activeElement).toBe($("source-name")));
     expect($("panel-sources").hidden).toBe(false);
