@@ -30,6 +30,8 @@ fn main() {
         "sso_open_page",
         "sso_cancel",
         "tray_notice",
+        "first_run_guide",
+        "open_config_file",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri-build: {e:#}"));

@@ -56,6 +56,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             sso::sso_open_page,
             sso::sso_cancel,
             tray_host::tray_notice,
+            crate::first_run::first_run_guide,
+            crate::first_run::open_config_file,
         ])
         .setup(|app| {
             let engine = Arc::new(Engine::system());

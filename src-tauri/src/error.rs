@@ -73,6 +73,7 @@ impl IpcCode {
             | Error::UnsupportedBase { .. }
             | Error::ConsoleRefused { .. }
             | Error::NoBrowser { .. }
+            | Error::NoEditor { .. }
             | Error::SsoSettings { .. }
             | Error::SsoSessionNotFound { .. }
             | Error::SsoSessionIncomplete { .. } => IpcCode::InvalidInput,

@@ -9,6 +9,7 @@ mod commands;
 mod console;
 mod desktop;
 mod error;
+mod first_run;
 mod ipc;
 mod keys;
 mod manager;

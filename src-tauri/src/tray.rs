@@ -517,6 +517,7 @@ mod tests {
             plan: None,
             delivery: rolekeeper_core::Delivery::File,
             duration_seconds: None,
+            default_duration_seconds: 3600,
             renewal: None,
         }
     }

@@ -4,8 +4,9 @@ person would, through tauri-driver (WebKitWebDriver). For tests/tests/desktop_we
 Usage: webdriver_filter.py DRIVER_URL APP SHOT_DIR TOTAL QUERY...
 Waits for TOTAL rows, then for each QUERY types it into the empty filter box and reads what is
 left; then presses Escape. Prints one JSON object: per query the rows' names and the count
-beside the box, and the same after Escape. Saves sessions-300.png (no filter) and
-sessions-300-filtered.png (the first query) in SHOT_DIR.
+beside the box, and the same after Escape. Saves sessions-300.png (no filter),
+sessions-300-filtered.png (the first query) and sources-300.png (the Sources tab beside them)
+in SHOT_DIR.
 """
 import os
 import sys
@@ -60,6 +61,9 @@ def main():
         box.send_keys(Keys.ESCAPE)
         wait.until(lambda d: len(shown(d)["names"]) == total)
         after = {**shown(driver), "value": box.get_attribute("value")}
+        driver.find_element(By.ID, "tab-sources").click()
+        wait.until(lambda d: d.find_element(By.ID, "import-status").get_attribute("textContent"))
+        driver.save_screenshot(os.path.join(shots, "sources-300.png"))
         return {"label": label, "before": before, "queries": results, "after_escape": after}
 
     return run(driver_url, app, body)

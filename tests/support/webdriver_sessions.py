@@ -33,7 +33,7 @@ def cells_once(driver, name):
         "state": row.find_element(By.CSS_SELECTOR, "td.state").text,
         "delivery": Select(row.find_element(By.CSS_SELECTOR, "select.delivery")).first_selected_option.text,
         "duration": Select(row.find_element(By.CSS_SELECTOR, "select.duration")).first_selected_option.text,
-        "buttons": [b.text for b in row.find_elements(By.CSS_SELECTOR, "button")],
+        "buttons": [b.text for b in row.find_elements(By.CSS_SELECTOR, "td.actions button")],
     }
 
 
@@ -55,7 +55,14 @@ def main():
         wait.until(lambda d: cells(d, name)["delivery"] == "Process" and cells(d, name)["duration"] == "2 h")
         retry_stale(lambda: driver.find_element(
             By.CSS_SELECTOR, f'button[aria-label="Activate {name}"]').click())
-        wait.until(lambda d: cells(d, name)["state"].startswith("fresh"))
+        try:
+            wait.until(lambda d: cells(d, name)["state"].startswith("fresh"))
+        except Exception:
+            driver.save_screenshot(os.path.join(shots, "sessions-tab-failed.png"))
+            raise AssertionError(
+                f"never fresh: {cells(driver, name)}; status: "
+                f"{driver.find_element(By.ID, 'list-status').text!r}; error: "
+                f"{driver.find_element(By.ID, 'session-error').get_attribute('textContent')!r}")
         after = cells(driver, name)
         driver.save_screenshot(os.path.join(shots, "sessions-tab.png"))
         status = driver.find_element(By.ID, "list-status").text

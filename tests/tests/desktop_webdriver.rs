@@ -335,7 +335,8 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
 
     assert_eq!(result["before"]["state"], "off", "{result:#}");
     assert_eq!(result["before"]["delivery"], "File");
-    assert_eq!(result["before"]["duration"], "Default");
+    // The profile has no duration_seconds: its own length is STS's 1 h, and says so.
+    assert_eq!(result["before"]["duration"], "Profile's 1 h");
     assert_eq!(result["after"]["delivery"], "Process", "{result:#}");
     assert_eq!(result["after"]["duration"], "2 h");
     // The activation commented out the role's lines of ~/.aws/config: said in the window and in
@@ -877,4 +878,149 @@ fn a_sources_key_is_checked_and_rotated_in_the_sources_tab() {
     );
     let page = result.to_string();
     assert!(!page.contains(old) && !page.contains(new) && !page.contains(secret));
+}
+
+/// The first run: no `~/.aws` at all. The Sessions tab shows the guide (the config file's path,
+/// an example profile); "Open the config file" creates it (0600, in a 0700 `~/.aws`, only
+/// comments) and runs the desktop's opener on it (a fake `xdg-open` here, which records its
+/// argument); the profiles an editor then saves appear in the window by themselves, within
+/// about 2 s, no "Refresh all now"; and every control on the way has an accessible name.
+#[test]
+fn the_first_run_guide_opens_the_config_file_and_what_is_saved_there_appears_by_itself() {
+    require_desktop_session();
+    let home = AwsHome::new("", "");
+    std::fs::remove_dir_all(home.home().join(".aws")).unwrap();
+    let bin_dir = home.home().join("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    let opener_log = home.home().join("xdg-open.log");
+    let opener = bin_dir.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
+            opener_log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (config, credentials) = (home.config_path(), home.credentials_path());
+    let config_text = "\
+[profile fr-admin]
+role_arn = arn:aws:iam::123456789012:role/OrganizationAccountAccessRole
+source_profile = dev
+duration_seconds = 7200
+
+[profile fr-readonly]
+role_arn = arn:aws:iam::210987654321:role/ReadOnly
+source_profile = dev
+";
+    let credentials_text = "\
+[dev]
+aws_access_key_id = AKIAFIRSTRUN00000001
+aws_secret_access_key = firstRunTestSecret000000000000000000000
+";
+
+    let result = in_manager_with(
+        &home,
+        &[("PATH", path.as_str())],
+        "webdriver_first_run.py",
+        &[
+            config.as_os_str(),
+            credentials.as_os_str(),
+            config_text.as_ref(),
+            credentials_text.as_ref(),
+            "3".as_ref(),
+        ],
+    );
+
+    let guide = &result["guide"];
+    assert_eq!(guide["heading"], "No AWS profiles yet", "{result:#}");
+    assert_eq!(guide["config_path"], config.display().to_string());
+    assert!(
+        guide["example"]
+            .as_str()
+            .unwrap()
+            .contains("source_profile = dev"),
+        "{result:#}"
+    );
+    assert_eq!(guide["table_shown"], false);
+    assert_eq!(guide["config_existed"], false, "nothing made before asked");
+    // The selected tab is marked without a wider label: no tab moves when another is chosen.
+    let sources_none = &result["sources_none"];
+    assert_eq!(
+        sources_none["tabs_before"], sources_none["tabs_after"],
+        "{result:#}"
+    );
+    assert_eq!(
+        sources_none["where_shown"], false,
+        "no source, nothing stored yet"
+    );
+    let opened = &result["opened"];
+    assert_eq!(opened["mode"], "0o600", "{result:#}");
+    assert_eq!(opened["dir_mode"], "0o700", "{result:#}");
+    assert!(
+        opened["text"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .all(|l| l.starts_with('#')),
+        "only comments: {result:#}"
+    );
+    assert_eq!(
+        opened["status"],
+        format!(
+            "Created {} (only you can read it) and opened it in your editor.",
+            config.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&opener_log).unwrap(),
+        format!("{}\n", config.display()),
+        "xdg-open was run once, on the config file"
+    );
+
+    let three = &result["three"];
+    let mut names: Vec<String> = serde_json::from_value(three["names"].clone()).unwrap();
+    names.sort();
+    assert_eq!(names, ["dev", "fr-admin", "fr-readonly"], "{result:#}");
+    let seconds = three["seconds"].as_f64().unwrap();
+    assert!(
+        seconds < 3.0,
+        "the saved profiles took {seconds} s to appear"
+    );
+    assert_eq!(three["guide_shown"], false);
+    assert_eq!(three["refresh_label"], "Refresh all now", "never clicked");
+    assert_eq!(
+        three["headers"],
+        serde_json::json!([
+            "PROFILE",
+            "ROLE",
+            "SOURCE",
+            "STATE",
+            "DELIVERY & LENGTH",
+            "ACTIONS"
+        ])
+    );
+    assert_eq!(
+        result["sources_three"]["importable"],
+        serde_json::json!(["dev"])
+    );
+    for stage in [
+        &guide["unnamed"],
+        &result["sources_none"]["unnamed"],
+        &three["unnamed"],
+        &result["sources_three"]["unnamed"],
+    ] {
+        assert_eq!(
+            stage,
+            &serde_json::json!([]),
+            "controls without a name: {result:#}"
+        );
+    }
 }

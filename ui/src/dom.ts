@@ -51,3 +51,33 @@ export function cell(doc: Document, tr: HTMLTableRowElement, text: string, cls?:
   tr.appendChild(td);
   return td;
 }
+
+/** Put `text` on the clipboard: the Clipboard API where the web view grants it, else a
+ * selected, off-screen textarea and `copy` (WebKitGTK refuses the API outside a secure
+ * context). Whether it worked. */
+export async function copyText(doc: Document, text: string): Promise<boolean> {
+  const clipboard = doc.defaultView?.navigator?.clipboard;
+  if (clipboard?.writeText) {
+    try {
+      await clipboard.writeText(text);
+      return true;
+    } catch {
+      // fall through to the older way
+    }
+  }
+  const area = doc.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.left = "-9999px";
+  doc.body.appendChild(area);
+  area.select();
+  let done = false;
+  try {
+    done = doc.execCommand("copy");
+  } catch {
+    done = false;
+  }
+  area.remove();
+  return done;
+}

@@ -1,5 +1,6 @@
 import { initDiagnosticsTab } from "./diagnostics-tab";
 import { el, Listeners, setStatus } from "./dom";
+import { initFirstRun } from "./first-run";
 import { callWith, type InvokeFn } from "./ipc";
 import { initSessionsTab } from "./sessions-tab";
 import { initSettingsTab } from "./settings-tab";
@@ -50,7 +51,16 @@ export function initManagerPage(
   const listStatus = el<HTMLElement>(doc, "list-status", "manager page");
   const listeners = new Listeners();
 
-  const sessions = initSessionsTab(doc, invoke);
+  // "Add or import keys…" of the first-run guide: the Sources tab, at the form.
+  const goToKeys = (): void => {
+    void show("sources").then(() => {
+      const name = el<HTMLInputElement>(doc, "source-name", "manager page");
+      name.scrollIntoView?.({ block: "center" });
+      name.focus();
+    });
+  };
+  const firstRun = initFirstRun(doc, invoke, goToKeys);
+  const sessions = initSessionsTab(doc, invoke, { onNone: firstRun.show });
   const sources = initSourcesTab(doc, invoke, { confirmMs: opts.confirmMs });
   const sso = initSsoSection(doc, invoke);
   const settings = initSettingsTab(doc, invoke);
@@ -148,6 +158,7 @@ export function initManagerPage(
       if (poll !== undefined) win.clearInterval(poll);
       tabs.dispose();
       sessions.dispose();
+      firstRun.dispose();
       sources.dispose();
       sso.dispose();
       settings.dispose();

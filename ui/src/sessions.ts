@@ -25,6 +25,8 @@ export interface SessionView {
   delivery?: Delivery;
   /** The session length chosen for it; null is the profile's own `duration_seconds`. */
   duration_seconds?: number | null;
+  /** What the profile's own length is: its `duration_seconds`, else STS's 1 h. */
+  default_duration_seconds?: number;
 }
 
 export type Condition =
@@ -62,6 +64,15 @@ export const DURATIONS: ReadonlyArray<{ seconds: number; label: string }> = [
   { seconds: 28800, label: "8 h" },
   { seconds: 43200, label: "12 h" },
 ];
+
+/** The length choices of one row: the first, 0, names the profile's own length ("Profile's
+ * 1 h"), so "the default" says what it is. */
+export function durationChoices(
+  s: Pick<SessionView, "default_duration_seconds">,
+): ReadonlyArray<{ seconds: number; label: string }> {
+  const own = s.default_duration_seconds ?? 3600;
+  return DURATIONS.map((d) => (d.seconds === 0 ? { seconds: 0, label: `Profile's ${durationLabel(own)}` } : d));
+}
 
 /** Whether a row offers delivery and length: only role profiles have a session to shape. */
 export function hasChoices(s: Pick<SessionView, "kind">): boolean {
@@ -132,6 +143,29 @@ export function roleText(
   }
   if (s.kind === "static") return "static keys";
   return "—";
+}
+
+/** The Role cell, short: the role's name over its account (the whole ARN is its title and
+ * what "Copy" copies, `arn` below). */
+export interface RoleCell {
+  main: string;
+  detail: string | null;
+  arn: string | null;
+}
+
+export function roleCell(
+  s: Pick<SessionView, "kind" | "role_arn" | "sso_account_id" | "sso_role_name">,
+): RoleCell {
+  if (s.role_arn) {
+    const { account, role } = arnParts(s.role_arn);
+    // An ARN of another shape (a path-less resource, another partition's form) is shown whole.
+    if (!role) return { main: s.role_arn, detail: null, arn: s.role_arn };
+    return { main: role, detail: account, arn: s.role_arn };
+  }
+  if (s.sso_role_name && s.sso_account_id) {
+    return { main: s.sso_role_name, detail: `${s.sso_account_id} · Identity Center`, arn: null };
+  }
+  return { main: roleText(s), detail: null, arn: null };
 }
 
 export function sourceText(s: Pick<SessionView, "source_profile">): string {

@@ -37,6 +37,7 @@ export function initSourcesTab(doc: Document, invoke: InvokeFn, opts: SourcesTab
   const tbody = el<HTMLTableSectionElement>(doc, "sources-body", page);
   const empty = el<HTMLElement>(doc, "sources-empty", page);
   const status = el<HTMLElement>(doc, "sources-status", page);
+  const where = el<HTMLElement>(doc, "sources-where", page);
 
   const addForm = el<HTMLFormElement>(doc, "add-source", page);
   const nameField = el<HTMLInputElement>(doc, "source-name", page);
@@ -66,6 +67,7 @@ export function initSourcesTab(doc: Document, invoke: InvokeFn, opts: SourcesTab
     tbody.replaceChildren();
     table.hidden = list.length === 0;
     empty.hidden = list.length !== 0;
+    where.hidden = list.length === 0;
     for (const s of list) {
       const tr = doc.createElement("tr");
       tr.dataset.name = s.name;

@@ -1,6 +1,6 @@
 import { button, cell, el, Listeners, setStatus } from "./dom";
 import { callWith, type InvokeFn } from "./ipc";
-import { isSignedIn, standing, type SsoSession } from "./sso";
+import { isSignedIn, profilesSummary, standing, type SsoSession } from "./sso";
 
 export interface SsoSection {
   /** List the sign-ins. */
@@ -56,7 +56,8 @@ export function initSsoSection(doc: Document, invoke: InvokeFn, opts: SsoSection
         why.textContent = s.problem;
         state.appendChild(why);
       }
-      cell(doc, tr, s.profiles.length ? s.profiles.join(", ") : "—", s.profiles.length ? "" : "none");
+      const profiles = cell(doc, tr, profilesSummary(s.profiles), s.profiles.length ? "profiles" : "none");
+      profiles.title = s.profiles.join(", ");
       const actions = cell(doc, tr, "", "actions");
       if (isSignedIn(s, t) && !s.signing_in) {
         const out = button(doc, "Sign out", `Sign out of ${s.label}`, "small");

@@ -49,3 +49,11 @@ export function standing(s: SsoSession, nowSeconds: number): { words: string; to
 export function isSignedIn(s: SsoSession, nowSeconds: number): boolean {
   return s.signed_in_until !== null && s.signed_in_until > nowSeconds;
 }
+
+/** A sign-in's profiles in its row: all of a few, else how many and the first (`sso sync`
+ * makes hundreds, which would fill the tab); the whole list goes in the cell's title. */
+export function profilesSummary(profiles: readonly string[]): string {
+  if (profiles.length === 0) return "—";
+  if (profiles.length <= 3) return profiles.join(", ");
+  return `${profiles.length} profiles: ${profiles[0]}, …`;
+}

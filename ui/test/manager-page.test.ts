@@ -66,10 +66,10 @@ describe("manager page", () => {
       ["default", "static keys", "—", "off", "—", "Open console"],
       [
         "prod MFA",
-        "arn:aws:iam::123456789012:role/Admin",
+        "Admin123456789012Copy",
         "default",
         "fresh · 47 min",
-        "FileProcessDefault15 min30 min1 h2 h4 h8 h12 h",
+        "FileProcessProfile's 1 h15 min30 min1 h2 h4 h8 h12 h",
         "Refresh nowDeactivateOpen console",
       ],
     ]);
@@ -96,13 +96,40 @@ describe("manager page", () => {
     }
   });
 
-  it("shows the empty state", async () => {
-    const inv = vi.fn(async (cmd: string) => (cmd === "list_sessions" ? [] : { ...diag, checks: [diag.checks[0]] }));
+  it("shows the first-run guide when there is no profile, and its buttons work", async () => {
+    const guide = { config_path: "/home/a/.aws/config", example: "[profile prodaccess]\nrole_arn = x\n" };
+    const inv = vi.fn(async (cmd: string) =>
+      cmd === "list_sessions"
+        ? []
+        : cmd === "first_run_guide"
+          ? guide
+          : cmd === "open_config_file"
+            ? { path: guide.config_path, created: true }
+            : cmd === "list_sources" || cmd === "importable_profiles" || cmd === "sso_sessions"
+              ? []
+              : { ...diag, checks: [diag.checks[0]] },
+    );
     page = initManagerPage(document, inv, { pollMs: 0 });
     await page.ready;
-    expect($("empty").hidden).toBe(false);
+    expect($("first-run").hidden).toBe(false);
+    expect($("empty").hidden).toBe(true);
     expect($("empty").textContent).toBe(EMPTY_MESSAGE);
     expect(($("sessions") as HTMLTableElement).hidden).toBe(true);
+    await vi.waitFor(() => expect($("first-run-example").textContent).toBe(guide.example));
+    expect($("first-run-config").textContent).toBe(guide.config_path);
+    $("first-run-open").click();
+    await vi.waitFor(() =>
+      expect($("first-run-status").textContent).toBe(
+        "Created /home/a/.aws/config (only you can read it) and opened it in your editor.",
+      ),
+    );
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    $("first-run-copy").click();
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith(guide.example));
+    $("first-run-keys").click();
+    await vi.waitFor(() => expect(document.activeElement).toBe($("source-name")));
+    expect($("panel-sources").hidden).toBe(false);
     expect($("checks-status").textContent).toBe("The check passed.");
     expect($("diag-flag").hidden).toBe(true);
   });

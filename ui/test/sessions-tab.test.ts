@@ -26,7 +26,7 @@ const sessions = [view("prod", true, "fresh · 47 min"), view("dev", false, "off
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const rowButtons = (name: string) =>
-  [...document.querySelectorAll<HTMLButtonElement>(`#sessions-body tr[data-name="${name}"] button`)];
+  [...document.querySelectorAll<HTMLButtonElement>(`#sessions-body tr[data-name="${name}"] td.actions button`)];
 
 let tab: SessionsTab | undefined;
 beforeEach(() => loadBody(indexHtml));
@@ -260,14 +260,32 @@ describe("sessions tab", () => {
     expect((document.activeElement as HTMLElement).dataset.name).toBe("dev");
   });
 
-  it("an ARN may wrap after its ':' and '/' only, and reads and copies whole", async () => {
+  it("shows a role by its name and account, the whole ARN on hover and copied by Copy", async () => {
     tab = initSessionsTab(document, fakeInvoke({ list_sessions: () => sessions }));
     await tab.reload();
     const role = document.querySelector<HTMLElement>('#sessions-body tr[data-name="prod"] td.role')!;
-    expect(role.textContent).toBe("arn:aws:iam::123456789012:role/prod");
-    expect(role.title).toBe("arn:aws:iam::123456789012:role/prod");
-    const parts = [...role.childNodes].map((n) => (n.nodeName === "WBR" ? "|" : n.textContent));
-    expect(parts.join("")).toBe("arn:|aws:|iam:|:|123456789012:|role/|prod");
+    const arn = "arn:aws:iam::123456789012:role/prod";
+    expect(role.querySelector(".role-name")!.textContent).toBe("prod");
+    expect(role.querySelector<HTMLElement>(".role-name")!.title).toBe(arn);
+    expect(role.querySelector(".role-account span")!.textContent).toBe("123456789012");
+    const copy = role.querySelector<HTMLButtonElement>("button.copy-arn")!;
+    expect(copy.getAttribute("aria-label")).toBe("Copy the role ARN of prod");
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    copy.click();
+    await vi.waitFor(() => expect($("list-status").textContent).toBe(`Copied the role ARN of prod: ${arn}`));
+    expect(writeText).toHaveBeenCalledWith(arn);
+  });
+
+  it("names the profile's own length in the length choice", async () => {
+    const own = { ...view("own", false, "off"), default_duration_seconds: 7200 };
+    tab = initSessionsTab(document, fakeInvoke({ list_sessions: () => [own, view("plain", false, "off")] }));
+    await tab.reload();
+    const first = (name: string) =>
+      document.querySelector<HTMLSelectElement>(`#sessions-body tr[data-name="${name}"] select.duration`)!.options[0]
+        .textContent;
+    expect(first("own")).toBe("Profile's 2 h");
+    expect(first("plain")).toBe("Profile's 1 h");
   });
 
   it("disables the row's buttons while its action runs", async () => {

@@ -70,6 +70,9 @@ describe("sources tab: list", () => {
     expect(cells).toEqual(rows);
     expect($("sources").hidden).toBe(rows.length === 0);
     expect($("sources-empty").hidden).toBe(rows.length !== 0);
+    // Once there are keys, where they are kept is said above them.
+    expect($("sources-where").hidden).toBe(rows.length === 0);
+    expect($("sources-where").textContent).toContain("OS keychain");
   });
 
   it("shows a list error", async () => {

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import indexHtml from "../index.html?raw";
 import ssoHtml from "../sso.html?raw";
-import { clockTime, standing, type SsoSession } from "../src/sso";
+import { clockTime, profilesSummary, standing, type SsoSession } from "../src/sso";
 import { initSsoPage, type SsoPage } from "../src/sso-page";
 import { initSsoSection, type SsoSection } from "../src/sso-section";
 import { callsTo, fakeInvoke, loadBody } from "./dom";
@@ -26,6 +26,12 @@ function session(over: Partial<SsoSession> = {}): SsoSession {
 }
 
 describe("sso words", () => {
+  it("names a few profiles, and counts many", () => {
+    expect(profilesSummary([])).toBe("—");
+    expect(profilesSummary(["a", "b", "c"])).toBe("a, b, c");
+    expect(profilesSummary(["acme-070-admin", "b", "c", "d"])).toBe("4 profiles: acme-070-admin, …");
+  });
+
   it("says how a sign-in stands", () => {
     expect(clockTime(NOW + 40 * 60)).toBe("08:40 UTC");
     expect(standing(session(), NOW)).toEqual({ words: "not signed in", tone: "off" });

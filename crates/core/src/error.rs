@@ -195,6 +195,9 @@ pub enum Error {
     #[error("cannot open a browser for the AWS console of profile `{profile}`: {why}; set BROWSER (or rolekeeper_console_browser in the profile) to a browser command, or run `rolekeeper console {profile} --print` and open the URL yourself")]
     NoBrowser { profile: String, why: String },
 
+    #[error("cannot open {} in an editor: {why}; install xdg-utils (xdg-open) or open the file yourself", path.display())]
+    NoEditor { path: PathBuf, why: String },
+
     #[error("keychain source `{name}`: {cause}")]
     Iam {
         name: String,
@@ -252,6 +255,7 @@ impl Error {
             Error::Io { .. } | Error::Write { .. } | Error::State(_) => "file error".to_owned(),
             Error::Federation { .. } => "AWS sign-in".to_owned(),
             Error::NoBrowser { .. } => "no browser".to_owned(),
+            Error::NoEditor { .. } => "no editor".to_owned(),
             Error::Iam { .. }
             | Error::NotAnIamUser { .. }
             | Error::KeyRefused { .. }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod env;
 pub mod error;
 pub mod files;
+pub mod first_run;
 pub mod iam;
 pub mod import;
 pub mod json_store;

@@ -75,6 +75,9 @@ pub enum Command {
     /// An IAM Identity Center sign-in was made or ended here (the desktop's Sign in / Sign
     /// out): look at every sign-in now.
     SsoChanged,
+    /// The config or credentials file was created, edited or removed (see `watch/files.rs`):
+    /// read them again, unless the change is this loop's own write.
+    FilesChanged,
     /// Stop the loop.
     Stop,
 }
@@ -209,6 +212,8 @@ pub struct EngineHandle {
     wakes: JoinHandle<()>,
     /// Forwards changes of the state file as [`Command::Follow`].
     follows: JoinHandle<()>,
+    /// Forwards changes of the AWS files as [`Command::FilesChanged`].
+    files: JoinHandle<()>,
     /// Serves the sessions this engine holds to the user's other RoleKeeper processes.
     sessions: Option<JoinHandle<()>>,
 }
@@ -217,6 +222,7 @@ impl Drop for EngineHandle {
     fn drop(&mut self) {
         self.wakes.abort();
         self.follows.abort();
+        self.files.abort();
         if let Some(sessions) = &self.sessions {
             sessions.abort();
         }
@@ -238,6 +244,7 @@ impl EngineHandle {
         let (health_tx, health) = watch::channel(HealthMap::new());
         let (overview_tx, overview) = watch::channel(Arc::new(Overview::default()));
         let state_dir = engine.state_store().dir().to_owned();
+        let locations = engine.locations();
         #[cfg(unix)]
         let sessions = crate::session_socket::socket_path(engine.env()).map(|path| {
             tokio::spawn(crate::session_socket::serve(
@@ -264,6 +271,11 @@ impl EngineHandle {
             commands.downgrade(),
             || Command::Follow,
         ));
+        let files = tokio::spawn(crate::watch::forward_file_changes(
+            vec![locations.config, locations.credentials],
+            commands.downgrade(),
+            || Command::FilesChanged,
+        ));
         Self {
             commands,
             events,
@@ -272,6 +284,7 @@ impl EngineHandle {
             task: Some(task),
             wakes,
             follows,
+            files,
             sessions,
         }
     }
@@ -420,6 +433,9 @@ struct Loop {
     /// The state file as this loop's last batch left it: the change the watch then reports is
     /// its own, and is not read back.
     own_write: Option<FileStamp>,
+    /// The config and credentials files as the loop last read (or itself wrote) them: a
+    /// change the file watch reports is read only when they differ.
+    files_seen: [Option<FileStamp>; 2],
     /// The IAM Identity Center sign-ins the active sessions use.
     sso: sso::SsoWatch,
     /// Which sign-in each active session uses (`None`: none), worked out once per reload.
@@ -453,6 +469,7 @@ async fn run(
         deferred: std::collections::VecDeque::new(),
         stopping: false,
         own_write: None,
+        files_seen: [None, None],
         sso: sso::SsoWatch::default(),
         sso_of: BTreeMap::new(),
     };
@@ -503,6 +520,11 @@ async fn run(
             }
             Some(Command::Reload) => this.reload(),
             Some(Command::Follow) => this.follow_changes(),
+            Some(Command::FilesChanged) => {
+                if this.files_stamps() != this.files_seen {
+                    this.reload();
+                }
+            }
             Some(Command::Woke) => {
                 tracing::info!("woke from sleep: checking every session");
                 this.reload();
@@ -577,6 +599,8 @@ impl Loop {
 
     /// [`Loop::reload`] from `snapshot`.
     fn reload_from(&mut self, snapshot: &Snapshot) {
+        // Taken before the files are read: a change made while they are is read again.
+        self.files_seen = self.files_stamps();
         let summaries = snapshot.profile_summaries().map_err(|e| e.to_string());
         let profiles = snapshot.profiles().map(|set| set.names().count());
         if let Err(e) = &profiles {
@@ -612,6 +636,12 @@ impl Loop {
     /// once (and again when it is fine), and the plan made before it stays meanwhile.
     fn follow_state(&mut self) {
         self.follow_state_in(&self.engine.snapshot());
+    }
+
+    /// The config and credentials files on disk now (stats, no read).
+    fn files_stamps(&self) -> [Option<FileStamp>; 2] {
+        let at = self.engine.locations();
+        [FileStamp::of(&at.config), FileStamp::of(&at.credentials)]
     }
 
     /// The state file changed: follow it, unless the change is this loop's own last write.
@@ -959,6 +989,8 @@ impl Loop {
                 stamp,
             }) => {
                 self.own_write = stamp;
+                // The credentials file as this batch left it: its watch tells of its own write.
+                self.files_seen[1] = FileStamp::of(&target);
                 let mut stale = false;
                 let mut renewed = Vec::new();
                 let expirations: BTreeMap<&str, Option<SystemTime>> = obtained

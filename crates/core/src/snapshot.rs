@@ -69,6 +69,8 @@ pub struct ProfileSummary {
     pub sso_role_name: Option<String>,
     /// RoleKeeper keeps this profile's role definition (adopted from `~/.aws/config`).
     pub adopted: bool,
+    /// The profile's own `duration_seconds`, when it has a valid one.
+    pub duration_seconds: Option<u64>,
 }
 
 /// A session as `status` shows it: never a secret.
@@ -331,6 +333,11 @@ impl Snapshot {
                 sso_account_id: p.text("sso_account_id").map(str::to_owned),
                 sso_role_name: p.text("sso_role_name").map(str::to_owned),
                 adopted: p.get("role_arn").is_some_and(|v| v.adopted),
+                // A bad value is refused with its line when the role is assumed; here it only
+                // names a default, so it is left out rather than failing the whole list.
+                duration_seconds: p
+                    .text("duration_seconds")
+                    .and_then(|t| t.trim().parse().ok()),
             })
             .collect())
     }

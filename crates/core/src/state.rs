@@ -165,6 +165,29 @@ pub struct FileStamp {
     ctime_ns: i64,
 }
 
+impl FileStamp {
+    /// Which version of the file at `path` is on disk now (a stat, no read); `None` when it
+    /// does not exist or cannot be told.
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(path).ok()?;
+            Some(FileStamp {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                len: meta.len(),
+                ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            None
+        }
+    }
+}
+
 /// The state directory and its files.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -216,19 +239,7 @@ impl StateStore {
     /// Which version of the state file is on disk now (its inode, size and change time: every
     /// save is a rename of a new file), without reading it; `None` when it cannot be told.
     pub fn stamp(&self) -> Option<FileStamp> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let meta = std::fs::metadata(self.file.path()).ok()?;
-            Some(FileStamp {
-                dev: meta.dev(),
-                ino: meta.ino(),
-                len: meta.len(),
-                ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
-            })
-        }
-        #[cfg(not(unix))]
-        None
+        FileStamp::of(self.file.path())
     }
 
     /// Where the user's own sections taken over by `activate --force` are kept until they are

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
+mod files;
+pub use files::forward_file_changes;
+
 /// The file whose changes are followed, in the state directory.
 const STATE_FILE: &str = "state.json";
 
@@ -113,7 +116,10 @@ mod linux {
         }
     }
 
-    fn drain(fd: &AsyncFd<rustix::fd::OwnedFd>, buf: &mut [MaybeUninit<u8>]) -> io::Result<()> {
+    pub(super) fn drain(
+        fd: &AsyncFd<rustix::fd::OwnedFd>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> io::Result<()> {
         let mut reader = inotify::Reader::new(fd.get_ref(), buf);
         loop {
             match reader.next() {

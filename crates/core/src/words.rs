@@ -137,6 +137,10 @@ impl SessionStatus {
     }
 }
 
+/// The length of a role session when neither the profile nor the user chose one: AssumeRole's
+/// own default, which the AWS CLI and SDKs also leave to STS.
+pub const DEFAULT_ROLE_SECONDS: u64 = 3600;
+
 /// One row of the desktop's session list: a profile RoleKeeper can serve, and its state.
 /// Carries no secret, so it may cross into the web view.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -163,6 +167,9 @@ pub struct SessionView {
     pub delivery: crate::Delivery,
     /// The session length chosen for it, in seconds; `None` is the profile's own.
     pub duration_seconds: Option<u64>,
+    /// What "the profile's own" length is, in seconds: its `duration_seconds`, else the 1 h
+    /// STS and the SDKs use. The window names it beside the choice ("Profile's 1 h").
+    pub default_duration_seconds: u64,
     /// For an active session renewed other than at the refresh lead, when and why
     /// ([`renewal_in_words`]); filled by callers that know the lead.
     pub renewal: Option<String>,
@@ -201,6 +208,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 plan: None,
                 delivery: session.map_or(crate::Delivery::File, |s| s.delivery),
                 duration_seconds: session.and_then(|s| s.duration_seconds),
+                default_duration_seconds: p.duration_seconds.unwrap_or(DEFAULT_ROLE_SECONDS),
                 renewal: None,
             }
         })
@@ -222,6 +230,7 @@ pub fn session_views(profiles: &[ProfileSummary], sessions: &[SessionStatus]) ->
                 plan: None,
                 delivery: s.delivery,
                 duration_seconds: s.duration_seconds,
+                default_duration_seconds: DEFAULT_ROLE_SECONDS,
                 renewal: None,
             });
         }
@@ -291,7 +300,25 @@ mod tests {
             sso_account_id: None,
             sso_role_name: None,
             adopted: false,
+            duration_seconds: None,
         }
+    }
+
+    #[test]
+    fn the_default_length_is_the_profiles_own_else_one_hour() {
+        let own = ProfileSummary {
+            duration_seconds: Some(7200),
+            ..profile("own", ProfileKind::Role)
+        };
+        let views = session_views(&[own, profile("plain", ProfileKind::Role)], &[]);
+        let default_of = |name: &str| {
+            views
+                .iter()
+                .find(|v| v.name == name)
+                .map(|v| v.default_duration_seconds)
+        };
+        assert_eq!(default_of("own"), Some(7200));
+        assert_eq!(default_of("plain"), Some(3600));
     }
 
     #[test]

@@ -435,7 +435,7 @@ pub fn open_with(command: &str, url: &str) -> bool {
     spawn_detached(&words)
 }
 
-fn spawn_detached(words: &[String]) -> bool {
+pub(crate) fn spawn_detached(words: &[String]) -> bool {
     let Some((program, args)) = words.split_first() else {
         return false;
     };
