@@ -30,6 +30,8 @@ fn main() {
         "sso_open_page",
         "sso_cancel",
         "tray_notice",
+        "about",
+        "ui_theme",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri-build: {e:#}"));

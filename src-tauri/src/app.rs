@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::desktop::Desktop;
 use crate::notify::Notifier;
-use crate::{commands, console, manager, sso, tray, tray_host, windows};
+use crate::{about, commands, console, manager, sso, tray, tray_host, windows};
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
@@ -56,6 +56,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             sso::sso_open_page,
             sso::sso_cancel,
             tray_host::tray_notice,
+            about::about,
+            about::ui_theme,
         ])
         .setup(|app| {
             let engine = Arc::new(Engine::system());
