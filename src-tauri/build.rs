@@ -32,6 +32,8 @@ fn main() {
         "tray_notice",
         "first_run_guide",
         "open_config_file",
+        "about",
+        "ui_theme",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri-build: {e:#}"));

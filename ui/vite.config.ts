@@ -23,5 +23,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",
+    // test/contrast.test.ts reads style.css (as `?raw`) for its colours.
+    css: { include: [/style\.css/] },
   },
 });

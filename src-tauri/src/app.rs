@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::desktop::Desktop;
 use crate::notify::Notifier;
-use crate::{commands, console, manager, sso, tray, tray_host, windows};
+use crate::{about, commands, console, manager, sso, tray, tray_host, windows};
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
@@ -58,6 +58,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             tray_host::tray_notice,
             crate::first_run::first_run_guide,
             crate::first_run::open_config_file,
+            about::about,
+            about::ui_theme,
         ])
         .setup(|app| {
             let engine = Arc::new(Engine::system());

@@ -3,6 +3,7 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod about;
 mod actions;
 mod app;
 mod commands;

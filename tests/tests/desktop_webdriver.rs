@@ -1023,4 +1023,290 @@ aws_secret_access_key = firstRunTestSecret000000000000000000000
             "controls without a name: {result:#}"
         );
     }
+/// Whether the app tauri-driver started still runs (its window closed by a key, the app stays
+/// in the tray); then it is stopped, as the next test's app would only hand over to it.
+fn stop_app_below(driver: &ChildGuard) -> bool {
+    let Some(pid) = rolekeeper_tests::desktop::descendant_named(driver.id(), "rolekeeper-desktop")
+    else {
+        return false;
+    };
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let gone = eventually(Duration::from_secs(10), || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert!(gone, "the app (pid {pid}) did not stop on SIGTERM");
+    true
+}
+
+/// `webdriver_keyboard.py MODE` in the manager window opened from the tray; its JSON result,
+/// and whether the app still ran once the script was done (the window closes, the app stays).
+fn keyboard_in_manager(home: &AwsHome, mode: &str) -> (Value, bool) {
+    let (driver, port) = start_tauri_driver(home, &[]);
+    let shots = shots_dir();
+    let args = [shots.as_os_str(), mode.as_ref()];
+    run_then_stop(
+        driver,
+        port,
+        "Open RoleKeeper…",
+        "webdriver_keyboard.py",
+        &args,
+    )
+}
+
+/// Run `script` against the app below `driver` once the tray item `label` has opened its
+/// window; the script's JSON, and whether the app still ran after (then stopped).
+fn run_then_stop(
+    driver: ChildGuard,
+    port: u16,
+    label: &'static str,
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> (Value, bool) {
+    let opener = click_when_offered(driver.id(), label);
+    let run = run_client(script, port, args);
+    assert!(opener.join().unwrap(), "the tray never offered {label}");
+    assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    let result =
+        serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("JSON from {script}: {e}"));
+    let app_alive = stop_app_below(&driver);
+    drop(driver);
+    (result, app_alive)
+}
+
+/// The manager by keyboard alone (issue 16): from the page's first Tab stop (the selected tab),
+/// the arrow keys select each tab and Tab reaches every control of the header and that tab's
+/// panel, each with a visible focus ring; Enter runs "Refresh all now"; the Theme list is set to
+/// Dark with keys and saved, and the window's computed background turns dark; Escape in a field
+/// mid-edit keeps the window, from the tab bar it closes it, and the app runs on in the tray.
+/// Screenshots of every tab in both themes go to out/screenshots (docs/ holds the chosen ones).
+#[test]
+fn the_manager_is_walked_by_keyboard_its_theme_follows_the_setting_and_escape_closes_it() {
+    require_desktop_session();
+    // The Diagnostics tab and the Sources tab ask the keychain.
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let (name, home, _, _) = one_role("wd-keyboard", "Keyboard", "", "AKIAWEBDRIVERKEYBD01");
+    let (result, app_alive) = keyboard_in_manager(&home, "walk");
+
+    assert_eq!(result["open_before"], 1, "{result:#}");
+    assert_eq!(
+        result["first_tab_stop"]["id"], "tab-sessions",
+        "the first Tab stop is the selected tab: {result:#}"
+    );
+    for (i, tab) in ["sessions", "sources", "settings", "diagnostics"]
+        .iter()
+        .enumerate()
+    {
+        let arrow = &result["arrows"][i];
+        assert_eq!(
+            arrow["selected"], "true",
+            "{tab} selected by arrow keys: {arrow}"
+        );
+        assert_eq!(arrow["panel_shown"], true, "{tab}'s panel shown: {arrow}");
+        let walk = &result["walks"][tab];
+        assert_eq!(walk["start"]["id"], format!("tab-{tab}"), "{walk:#}");
+        assert_eq!(
+            walk["missed"],
+            serde_json::json!([]),
+            "Tab reaches every control on {tab}: {walk:#}"
+        );
+        assert_eq!(
+            walk["no_ring"],
+            serde_json::json!([]),
+            "focus rings on {tab}: {walk:#}"
+        );
+        let order: Vec<&str> = walk["order"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        // Only the selected tab is a Tab stop; after it the header's button, then the panel.
+        assert_eq!(order.first(), Some(&"refresh"), "{tab}: {order:?}");
+        assert!(
+            !order.iter().any(|id| id.starts_with("tab-")),
+            "{tab}: one tab stop for the tab bar: {order:?}"
+        );
+    }
+    let sessions: Vec<&str> = result["walks"]["sessions"]["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        sessions.iter().any(|s| s.contains(&name)),
+        "the session row's actions are Tab stops: {sessions:?}"
+    );
+    let settings = result["walks"]["settings"]["order"].to_string();
+    for id in [
+        "refresh-before",
+        "warn-before",
+        "notifications",
+        "start-at-login",
+        "theme",
+        "settings-save",
+    ] {
+        assert!(
+            settings.contains(id),
+            "{id} reached on Settings: {settings}"
+        );
+    }
+    assert!(result["walks"]["diagnostics"]["order"]
+        .to_string()
+        .contains("check-again"));
+    assert_eq!(result["after_end"], "tab-diagnostics");
+    assert_eq!(result["after_home"], "tab-sessions");
+    assert_eq!(result["enter_on"], "refresh");
+    assert_eq!(result["after_enter"], "Refreshed.", "{result:#}");
+
+    // The theme: light on this (light) desktop, dark once Dark is saved.
+    assert_eq!(result["start_theme"]["theme"], "light", "{result:#}");
+    assert_eq!(result["start_theme"]["background"], "rgb(246, 247, 249)");
+    assert_eq!(result["theme_focused"], "theme");
+    assert_eq!(result["theme_value"], "dark");
+    assert_eq!(result["save_focused"], "settings-save");
+    assert_eq!(
+        result["dark_theme"]["background"], "rgb(21, 24, 29)",
+        "{result:#}"
+    );
+    assert_eq!(result["dark_theme"]["text"], "rgb(227, 230, 234)");
+    let saved = std::fs::read_to_string(home.home().join(".config/rolekeeper/settings.json"))
+        .expect("settings saved");
+    assert!(
+        saved.contains(r#""theme": "dark""#) || saved.contains(r#""theme":"dark""#),
+        "{saved}"
+    );
+
+    // About: version, licence, project and the log's place (tauri-driver's pipe here).
+    let about = result["about"].as_str().unwrap();
+    for words in [env!("CARGO_PKG_VERSION"), "Apache-2.0", "https://", "Log"] {
+        assert!(about.contains(words), "About says {words}: {about}");
+    }
+
+    assert_eq!(result["escape_in"], "refresh-before");
+    assert_eq!(
+        result["open_after_field_escape"], 1,
+        "Escape in a field mid-edit keeps the window"
+    );
+    assert_eq!(result["escape_from"], "tab-settings");
+    assert_eq!(
+        result["closed"], true,
+        "Escape closed the window: {result:#}"
+    );
+    assert!(app_alive, "closing the window leaves the app running");
+}
+
+/// Ctrl+W closes the manager window as its close button does; the app runs on.
+#[test]
+fn ctrl_w_closes_the_manager_window() {
+    require_desktop_session();
+    let (_, home, _, _) = one_role("wd-ctrlw", "CtrlW", "", "AKIAWEBDRIVERCTRLW01");
+    let (result, app_alive) = keyboard_in_manager(&home, "ctrl-w");
+    assert_eq!(result["open_before"], 1, "{result:#}");
+    assert_eq!(
+        result["closed"], true,
+        "Ctrl+W closed the window: {result:#}"
+    );
+    assert!(app_alive, "closing the window leaves the app running");
+}
+
+/// The MFA dialog opened from the tray for a role whose renewal needs a code, looked at and
+/// closed with `key` (`escape` or `ctrl-w`) by `webdriver_mfa_keys.py`, the app started with
+/// `vars` too; the script's JSON result and whether the app ran on after.
+fn mfa_dialog_closed_with(tag: &str, key: &str, vars: &[(&str, &str)]) -> (Value, bool) {
+    let (name, home, _, _) = one_role(tag, "WdMfaKeys", "", "AKIAWEBDRIVERMFAKEYS");
+    let proxy = StsProxy::start();
+    // A session of 4000 s, renewed 3995 s before it ends: due at once, with over an hour left.
+    let out = home
+        .command(bin("rolekeeper"))
+        .env("AWS_ENDPOINT_URL_STS", proxy.url())
+        .args(["activate", &name, "--duration", "4000s"])
+        .output()
+        .expect("activate");
+    assert!(out.status.success(), "activate: {}", describe(&out));
+    let mut config = std::fs::read_to_string(home.config_path()).unwrap();
+    config.push_str(&format!(
+        "mfa_serial = arn:aws:iam::123456789012:mfa/{tag}\n"
+    ));
+    std::fs::write(home.config_path(), config).unwrap();
+
+    let mut all = vec![
+        ("AWS_ENDPOINT_URL_STS", proxy.url()),
+        ("ROLEKEEPER_REFRESH_BEFORE", "3995s".to_owned()),
+    ];
+    all.extend(vars.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (driver, port) = start_tauri_driver(&home, &all);
+    let shots = shots_dir();
+    let picture = format!("mfa-dialog-{tag}");
+    let args = [shots.as_os_str(), picture.as_ref(), key.as_ref()];
+    let (result, app_alive) = run_then_stop(
+        driver,
+        port,
+        "Enter MFA code…",
+        "webdriver_mfa_keys.py",
+        &args,
+    );
+    deactivate(&home, &name);
+    (result, app_alive)
+}
+
+/// What every look at the dialog must show (issue 16): no header strip, the time left in hours
+/// and minutes under "Time left", focus in the code field, and a window that fits its content
+/// (no scrolling, no empty lower half: at most the page's padding under the status line).
+fn assert_compact_dialog(result: &Value) {
+    assert_eq!(result["title"], "Enter MFA code", "{result:#}");
+    assert_eq!(result["headers"], 0, "no header strip: {result:#}");
+    assert_eq!(result["countdown_label"], "Time left");
+    let left = result["countdown"].as_str().unwrap();
+    assert!(
+        left.starts_with("1 h ") && left.ends_with(" min") && !left.contains("left"),
+        "over an hour left, in hours and minutes: {left}"
+    );
+    assert_eq!(result["focused"], "code");
+    let fit = &result["fit"];
+    assert_eq!(fit["scrolls"], false, "{fit}");
+    let below = fit["below_status"].as_f64().unwrap();
+    assert!(
+        (0.0..=16.0).contains(&below),
+        "the window ends under the status line: {fit}"
+    );
+    assert!(fit["inner_height"].as_f64().unwrap() < 260.0, "{fit}");
+    assert_eq!(result["open_before"], 1);
+}
+
+/// The dialog looked at and closed by `key` (see `mfa_dialog_closed_with`): compact, in the
+/// `theme` ("light" or "dark") the desktop asks for, gone after the key, the app running on.
+fn dialog_in_theme_closed_by(tag: &str, key: &str, vars: &[(&str, &str)], theme: &str) {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let (result, app_alive) = mfa_dialog_closed_with(tag, key, vars);
+    assert_compact_dialog(&result);
+    let (prefers_dark, background) = match theme {
+        "dark" => (true, "rgb(21, 24, 29)"),
+        _ => (false, "rgb(246, 247, 249)"),
+    };
+    assert_eq!(result["theme"]["prefers_dark"], prefers_dark, "{result:#}");
+    assert_eq!(result["theme"]["theme"], theme);
+    assert_eq!(result["theme"]["background"], background);
+    assert_eq!(
+        result["closed"], true,
+        "{key} closed the dialog: {result:#}"
+    );
+    assert!(app_alive, "closing the dialog leaves the app running");
+}
+
+/// The dialog on a light desktop: light, compact; Escape is Cancel and closes it.
+#[test]
+fn the_mfa_dialog_is_compact_says_time_left_in_words_and_escape_closes_it() {
+    require_desktop_session();
+    dialog_in_theme_closed_by("wd-mfa-light", "escape", &[], "light");
+}
+
+/// On a dark desktop (GTK_THEME=Adwaita:dark, which WebKitGTK reports as prefers-color-scheme:
+/// dark) the dialog is dark with the theme setting left at System; Ctrl+W closes it.
+#[test]
+fn the_mfa_dialog_follows_a_dark_desktop_and_ctrl_w_closes_it() {
+    require_desktop_session();
+    let dark = [("GTK_THEME", "Adwaita:dark")];
+    dialog_in_theme_closed_by("wd-mfa-dark", "ctrl-w", &dark, "dark");
 }

@@ -23,9 +23,17 @@ export function confirmButton(
   const ms = opts.ms ?? 5000;
   let timer: number | undefined;
 
+  // Escape while armed takes the question back (and only that: the window stays open).
+  const onEscape = (ev: KeyboardEvent): void => {
+    if (ev.key !== "Escape") return;
+    ev.preventDefault();
+    disarm();
+  };
+
   function disarm(): void {
     if (timer !== undefined) win.clearTimeout(timer);
     timer = undefined;
+    win.removeEventListener("keydown", onEscape, true);
     delete btn.dataset.armed;
     btn.textContent = label;
     if (ariaLabel !== null) btn.setAttribute("aria-label", ariaLabel);
@@ -43,6 +51,7 @@ export function confirmButton(
     if (opts.confirmAriaLabel) btn.setAttribute("aria-label", opts.confirmAriaLabel);
     else btn.removeAttribute("aria-label");
     timer = win.setTimeout(disarm, ms);
+    win.addEventListener("keydown", onEscape, true);
   };
 
   btn.addEventListener("click", onClick);

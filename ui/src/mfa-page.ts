@@ -2,6 +2,7 @@ import { isCompleteCode, normaliseCode } from "./code";
 import { formatLeft } from "./countdown";
 import { errorAction } from "./errors";
 import { callWith, type IpcError, type InvokeFn } from "./ipc";
+import { isCloseShortcut } from "./keys";
 
 /** What `mfa_request` returns: the request waiting for a code, or null. */
 export interface MfaRequest {
@@ -13,6 +14,11 @@ export interface MfaRequest {
 export interface MfaPageOptions {
   /** Milliseconds clock; injectable for tests. */
   now?: () => number;
+  /**
+   * Size the window to `height` CSS pixels of content (the dialog has no room to spare, and a
+   * long STS message takes more lines). Called after each change of what is shown.
+   */
+  fit?: (height: number) => void;
 }
 
 export interface MfaPage {
@@ -44,6 +50,7 @@ export function initMfaPage(doc: Document, invoke: InvokeFn, opts: MfaPageOption
   const cancelBtn = el<HTMLButtonElement>(doc, "cancel");
   const status = el<HTMLElement>(doc, "status");
   const countdown = el<HTMLElement>(doc, "countdown");
+  const countdownLabel = el<HTMLElement>(doc, "countdown-label");
   const profileEl = el<HTMLElement>(doc, "profile");
   const serialEl = el<HTMLElement>(doc, "serial");
 
@@ -61,9 +68,19 @@ export function initMfaPage(doc: Document, invoke: InvokeFn, opts: MfaPageOption
     cleanups.push(() => target.removeEventListener(type, fn as EventListener));
   }
 
+  // The content's height: down to the status line's bottom, plus main's bottom padding.
+  function fit(): void {
+    if (!opts.fit) return;
+    const main = status.closest("main");
+    const pad = main ? parseFloat(win.getComputedStyle(main).paddingBottom) || 0 : 0;
+    const bottom = status.getBoundingClientRect().bottom + win.scrollY;
+    if (bottom > 0) opts.fit(Math.ceil(bottom + pad));
+  }
+
   function setStatus(text: string, tone: "info" | "ok" | "error" = "info"): void {
     status.textContent = text;
     status.dataset.tone = tone;
+    fit();
   }
 
   function stopCountdown(): void {
@@ -157,8 +174,9 @@ export function initMfaPage(doc: Document, invoke: InvokeFn, opts: MfaPageOption
 
   on(cancelBtn, "click", () => void cancel());
 
+  // Escape and Ctrl+W are Cancel: the request is answered at once, not left to time out.
   on(doc, "keydown", (ev: KeyboardEvent) => {
-    if (ev.key === "Escape") {
+    if (ev.key === "Escape" || isCloseShortcut(ev)) {
       ev.preventDefault();
       void cancel();
     }
@@ -166,6 +184,8 @@ export function initMfaPage(doc: Document, invoke: InvokeFn, opts: MfaPageOption
 
   function startCountdown(seconds: number): void {
     const deadline = now() + seconds * 1000;
+    countdownLabel.hidden = false;
+    countdown.hidden = false;
     const tick = (): void => {
       const left = (deadline - now()) / 1000;
       countdown.textContent = formatLeft(left);
@@ -206,6 +226,7 @@ export function initMfaPage(doc: Document, invoke: InvokeFn, opts: MfaPageOption
     if (status.textContent === "Loading…") setStatus("");
     if (req.seconds_left !== null && req.seconds_left !== undefined) startCountdown(req.seconds_left);
     if (!closed) field.focus();
+    fit();
   }
 
   const ready = load();

@@ -1,6 +1,8 @@
 import { el, Listeners, setStatus } from "./dom";
 import { callWith, type InvokeFn } from "./ipc";
+import { loadAbout } from "./about";
 import { parseMinutes, validateSettings, type MinutesField, type Settings } from "./settings";
+import { isThemeChoice, pageTheme } from "./theme";
 
 export interface SettingsTab {
   /** Load the settings into the form, unless they are already there. */
@@ -10,7 +12,7 @@ export interface SettingsTab {
   dispose: () => void;
 }
 
-/** The Settings tab: refresh and warning lead times, notifications, start at login. */
+/** The Settings tab: refresh and warning lead times, notifications, start at login, theme; About. */
 export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
   const page = "settings tab";
   const form = el<HTMLFormElement>(doc, "settings-form", page);
@@ -26,6 +28,7 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
   };
   const notifications = el<HTMLInputElement>(doc, "notifications", page);
   const startAtLogin = el<HTMLInputElement>(doc, "start-at-login", page);
+  const theme = el<HTMLSelectElement>(doc, "theme", page);
   const saveBtn = el<HTMLButtonElement>(doc, "settings-save", page);
   const status = el<HTMLElement>(doc, "settings-status", page);
   const listeners = new Listeners();
@@ -34,7 +37,7 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
   let saving = false;
 
   function setEnabled(on: boolean): void {
-    for (const f of [fields.refresh.input, fields.warn.input, notifications, startAtLogin, saveBtn]) {
+    for (const f of [fields.refresh.input, fields.warn.input, notifications, startAtLogin, theme, saveBtn]) {
       f.disabled = !on;
     }
   }
@@ -55,12 +58,14 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
     fields.warn.input.value = String(s.warn_before_minutes);
     notifications.checked = Boolean(s.notifications);
     startAtLogin.checked = Boolean(s.start_at_login);
+    theme.value = isThemeChoice(s.theme) ? s.theme : "system";
     showFieldError("refresh", undefined);
     showFieldError("warn", undefined);
   }
 
   async function load(): Promise<void> {
     if (loaded) return;
+    void loadAbout(doc, invoke);
     setEnabled(false);
     setStatus(status, "Loading…");
     const res = await callWith<Settings>(invoke, "get_settings");
@@ -82,6 +87,7 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
       warn: fields.warn.input.value,
       notifications: notifications.checked,
       startAtLogin: startAtLogin.checked,
+      theme: isThemeChoice(theme.value) ? theme.value : "system",
     });
     if (!check.ok) {
       showFieldError("refresh", check.errors.refresh);
@@ -99,7 +105,10 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
     const res = await callWith<unknown>(invoke, "set_settings", { settings });
     saving = false;
     saveBtn.disabled = false;
-    if (res.ok) setStatus(status, "Saved", "ok");
+    if (res.ok) {
+      setStatus(status, "Saved", "ok");
+      pageTheme(doc).set(settings.theme ?? "system");
+    }
     else setStatus(status, res.error.message, "error"); // InvalidInput says which value and why
   }
 
@@ -110,7 +119,7 @@ export function initSettingsTab(doc: Document, invoke: InvokeFn): SettingsTab {
       if (status.dataset.tone !== "info") setStatus(status, "");
     });
   }
-  for (const box of [notifications, startAtLogin]) {
+  for (const box of [notifications, startAtLogin, theme]) {
     listeners.on(box, "change", () => {
       if (status.dataset.tone !== "info") setStatus(status, "");
     });

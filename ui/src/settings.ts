@@ -1,3 +1,5 @@
+import type { ThemeChoice } from "./theme";
+
 /** What `get_settings` returns and `set_settings` takes (as `{ settings }`). */
 export interface Settings {
   refresh_before_minutes: number;
@@ -6,6 +8,8 @@ export interface Settings {
   start_at_login: boolean;
   /** Remind to rotate a source's key this many days old (not in the form yet: kept as loaded). */
   key_age_days?: number;
+  /** The windows' colours; absent from older answers, which means "system". */
+  theme?: ThemeChoice;
 }
 
 export const MINUTES_MIN = 1;
@@ -17,6 +21,7 @@ export interface SettingsInput {
   warn: string;
   notifications: boolean;
   startAtLogin: boolean;
+  theme?: ThemeChoice;
 }
 
 export type MinutesField = "refresh" | "warn";
@@ -49,6 +54,7 @@ export function validateSettings(input: SettingsInput): SettingsCheck {
         warn_before_minutes: warn.value,
         notifications: input.notifications,
         start_at_login: input.startAtLogin,
+        ...(input.theme === undefined ? {} : { theme: input.theme }),
       },
     };
   }

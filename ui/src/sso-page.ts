@@ -1,4 +1,5 @@
 import { el, Listeners, setStatus } from "./dom";
+import { isCloseShortcut } from "./keys";
 import { callWith, type InvokeFn } from "./ipc";
 import type { SsoPrompt } from "./sso";
 
@@ -84,7 +85,7 @@ export function initSsoPage(doc: Document, invoke: InvokeFn, opts: SsoPageOption
   const stop = (): void => void callWith<unknown>(invoke, "sso_cancel");
   listeners.on(cancel, "click", stop);
   listeners.on(doc, "keydown", (ev: KeyboardEvent) => {
-    if (ev.key === "Escape") {
+    if (ev.key === "Escape" || isCloseShortcut(ev)) {
       ev.preventDefault();
       stop();
     }

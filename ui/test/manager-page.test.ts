@@ -247,7 +247,7 @@ describe("manager page: tabs", () => {
 
     inv.mockClear();
     await page.show("settings");
-    expect(cmds(inv)).toEqual(["get_settings"]);
+    expect(cmds(inv)).toEqual(["about", "get_settings"]); // the About card is on that tab
     expect(($("refresh-before") as HTMLInputElement).value).toBe("10");
 
     inv.mockClear();

@@ -44,6 +44,8 @@ describe("mfa page", () => {
     expect($("profile").textContent).toBe("prod-admin");
     expect($("serial").textContent).toBe(request.serial);
     expect($("countdown").textContent).toBe("");
+    expect($("countdown").hidden).toBe(true); // no deadline, no "Time left" line
+    expect($("countdown-label").hidden).toBe(true);
     expect(document.activeElement).toBe($("code"));
   });
 
@@ -187,15 +189,31 @@ describe("mfa page", () => {
     expect($<HTMLInputElement>("code").disabled).toBe(true);
   });
 
-  it("Escape and the Cancel button call cancel_mfa", async () => {
+  it("Escape, Ctrl+W and the Cancel button call cancel_mfa; other keys do not", async () => {
     const inv = fakeInvoke({ mfa_request: () => request, cancel_mfa: () => null });
     page = initMfaPage(document, inv);
     await page.ready;
-    $("code").dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    const key = (init: KeyboardEventInit) =>
+      $("code").dispatchEvent(new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init }));
+    key({ key: "w" });
+    key({ key: "Enter" });
+    key({ key: "Escape" });
+    key({ key: "w", ctrlKey: true });
     $("cancel").click();
     await vi.waitFor(() =>
-      expect(inv.mock.calls.filter(([c]) => c === "cancel_mfa")).toEqual([["cancel_mfa"], ["cancel_mfa"]]),
+      expect(inv.mock.calls.filter(([c]) => c === "cancel_mfa")).toEqual([["cancel_mfa"], ["cancel_mfa"], ["cancel_mfa"]]),
     );
+  });
+
+  it("asks for the window to fit its content after loading and after each status", async () => {
+    const fit = vi.fn();
+    const inv = fakeInvoke({ mfa_request: () => request });
+    // jsdom lays nothing out: give the status line a bottom edge.
+    vi.spyOn($("status"), "getBoundingClientRect").mockReturnValue({ bottom: 180 } as DOMRect);
+    page = initMfaPage(document, inv, { fit });
+    await page.ready;
+    expect(fit).toHaveBeenCalled();
+    expect(fit).toHaveBeenLastCalledWith(180); // + main's bottom padding, 0 here (no style.css)
   });
 
   it("counts down seconds_left each second and stops at expiry", async () => {
@@ -203,11 +221,14 @@ describe("mfa page", () => {
     const inv = fakeInvoke({ mfa_request: () => ({ ...request, seconds_left: 62 }) });
     page = initMfaPage(document, inv);
     await page.ready;
-    expect($("countdown").textContent).toBe("1:02 left");
+    expect($("countdown").textContent).toBe("1:02");
+    expect($("countdown").hidden).toBe(false);
+    expect($("countdown-label").textContent).toBe("Time left");
+    expect($("countdown-label").hidden).toBe(false);
     vi.advanceTimersByTime(1000);
-    expect($("countdown").textContent).toBe("1:01 left");
+    expect($("countdown").textContent).toBe("1:01");
     vi.advanceTimersByTime(2000);
-    expect($("countdown").textContent).toBe("0:59 left");
+    expect($("countdown").textContent).toBe("0:59");
     vi.advanceTimersByTime(59_000);
     expect($("countdown").textContent).toBe("expired");
     expect($<HTMLInputElement>("code").disabled).toBe(true);

@@ -55,8 +55,64 @@ describe("settings tab", () => {
     $<HTMLFormElement>("settings-form").requestSubmit();
     await vi.waitFor(() => expect($("settings-status").textContent).toBe("Saved"));
     expect(callsTo(inv, "set_settings")).toEqual([
-      { settings: { refresh_before_minutes: 5, warn_before_minutes: 30, notifications: false, start_at_login: true } },
+      {
+        settings: {
+          refresh_before_minutes: 5,
+          warn_before_minutes: 30,
+          notifications: false,
+          start_at_login: true,
+          theme: "system",
+        },
+      },
     ]);
+  });
+
+  it("shows the saved theme, saves a new one and applies it to the window on save", async () => {
+    const inv = fakeInvoke({ get_settings: () => ({ ...saved, theme: "dark" }), set_settings: () => null });
+    tab = initSettingsTab(document, inv);
+    await tab.load();
+    const theme = $<HTMLSelectElement>("theme");
+    expect(theme.value).toBe("dark");
+    document.documentElement.dataset.theme = "dark"; // as the page applied it at start
+    theme.value = "light";
+    theme.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(document.documentElement.dataset.theme).not.toBe("light"); // not before it is saved
+    $<HTMLFormElement>("settings-form").requestSubmit();
+    await vi.waitFor(() => expect($("settings-status").textContent).toBe("Saved"));
+    expect(callsTo(inv, "set_settings")[0]?.settings).toMatchObject({ theme: "light" });
+    expect(document.documentElement.dataset.theme).toBe("light");
+    theme.value = "dark";
+    $<HTMLFormElement>("settings-form").requestSubmit();
+    await vi.waitFor(() => expect(document.documentElement.dataset.theme).toBe("dark"));
+  });
+
+  it("an answer without a theme (an older app) shows System", async () => {
+    const inv = fakeInvoke({ get_settings: () => saved });
+    tab = initSettingsTab(document, inv);
+    await tab.load();
+    expect($<HTMLSelectElement>("theme").value).toBe("system");
+  });
+
+  it("fills the About card: version, licence, project and where the log goes", async () => {
+    const logs = "the terminal it was started from (/dev/pts/3)";
+    const project = "https://example.invalid/rolekeeper";
+    const about = { version: "0.1.0", licence: "Apache-2.0", project, logs, log_level: "debug" };
+    const inv = fakeInvoke({ get_settings: () => saved, about: () => about });
+    tab = initSettingsTab(document, inv);
+    await tab.load();
+    await vi.waitFor(() => expect($("about-version").textContent).toBe("0.1.0"));
+    expect($("about-licence").textContent).toBe("Apache-2.0");
+    expect($("about-project").textContent).toBe("https://example.invalid/rolekeeper");
+    expect($("about-logs").textContent).toBe("the terminal it was started from (/dev/pts/3)");
+    expect($("about-log-level").textContent).toBe("debug");
+  });
+
+  it("says in the About card when it cannot be asked", async () => {
+    const inv = fakeInvoke({ get_settings: () => saved }); // "about" throws
+    tab = initSettingsTab(document, inv);
+    await tab.load();
+    await vi.waitFor(() => expect($("about-logs").textContent).toMatch(/^Could not ask: unexpected command about/));
+    expect($("about-version").textContent).toBe("—");
   });
 
   it.each([

@@ -52,7 +52,7 @@ pub use profile::ProfileKind;
 pub use runner::{Command, EngineClient, EngineHandle, Event, Health, HealthMap, Overview};
 pub use schedule::Policy;
 pub use secret::Secret;
-pub use settings::{Settings, SettingsStore};
+pub use settings::{Settings, SettingsStore, Theme};
 pub use state::Delivery;
 pub use words::{
     apply_health, human_duration, renewal_in_words, session_views, SessionState, SessionView,

@@ -1,4 +1,5 @@
-//! The user's settings: how early to refresh, when to warn, notifications, start at login. Kept
+//! The user's settings: how early to refresh, when to warn, notifications, start at login, the
+//! windows' theme. Kept
 //! as JSON in `$XDG_CONFIG_HOME/rolekeeper/settings.json` (by default `~/.config/rolekeeper/`),
 //! written only by RoleKeeper (the manager window); no secret is ever in it.
 
@@ -28,6 +29,19 @@ pub struct Settings {
     pub start_at_login: bool,
     /// Remind to rotate a keychain source's access key once it is this many days old.
     pub key_age_days: u32,
+    /// The windows' colours: the desktop's preference, or always light or dark.
+    pub theme: Theme,
+}
+
+/// The windows' colour theme. `System` follows the desktop's preference (the web view's
+/// `prefers-color-scheme`), so a dark desktop gets dark windows without being told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
 }
 
 impl Default for Settings {
@@ -38,6 +52,7 @@ impl Default for Settings {
             notifications: true,
             start_at_login: false,
             key_age_days: crate::keys::DEFAULT_KEY_AGE_DAYS,
+            theme: Theme::System,
         }
     }
 }
@@ -207,6 +222,17 @@ mod tests {
         // A file written before the key age reminder existed gets the default.
         let old: Settings = serde_json::from_str(r#"{"refresh_before_minutes": 20}"#).unwrap();
         assert_eq!(old.key_age_days, crate::keys::DEFAULT_KEY_AGE_DAYS);
+        // ... and, from before the theme choice, the desktop's theme.
+        assert_eq!(old.theme, Theme::System);
+    }
+
+    #[test]
+    fn the_theme_is_stored_in_lower_case_words_and_others_are_refused() {
+        let dark: Settings = serde_json::from_str(r#"{"theme": "dark"}"#).unwrap();
+        assert_eq!(dark.theme, Theme::Dark);
+        let json = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(json["theme"], "system");
+        assert!(serde_json::from_str::<Settings>(r#"{"theme": "purple"}"#).is_err());
     }
 
     #[test]
@@ -221,6 +247,7 @@ mod tests {
             notifications: false,
             start_at_login: true,
             key_age_days: 30,
+            theme: Theme::Light,
         };
         store.save(&mine).unwrap();
         assert_eq!(store.load().unwrap(), mine);
