@@ -1023,6 +1023,8 @@ aws_secret_access_key = firstRunTestSecret000000000000000000000
             "controls without a name: {result:#}"
         );
     }
+}
+
 /// Whether the app tauri-driver started still runs (its window closed by a key, the app stays
 /// in the tray); then it is stopped, as the next test's app would only hand over to it.
 fn stop_app_below(driver: &ChildGuard) -> bool {
