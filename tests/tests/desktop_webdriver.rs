@@ -829,12 +829,7 @@ fn the_sessions_filter_finds_accounts_and_roles_among_300_profiles() {
     assert_eq!(after["names"].as_array().unwrap().len(), 300);
 
     for name in &active {
-        let out = home
-            .command(bin("rolekeeper"))
-            .args(["deactivate", name])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", describe(&out));
+        deactivate(&home, name);
     }
 }
 

@@ -8,17 +8,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use rolekeeper_tests::{bin, bin_dir, describe, require_env, AwsHome};
+use rolekeeper_tests::{bin, bin_dir, describe, require_env, AwsHome, ForgetKeychainEntries};
 
 const KEY_ID: &str = "AKIAINSTALLEXAMPLE01";
-
-fn secret_tool_clear(entry: &str) {
-    let _ = Command::new("secret-tool")
-        .args(["clear", "service", "rolekeeper", "username", entry])
-        .output();
-}
 
 fn ok(output: Output) -> String {
     assert!(output.status.success(), "{}", describe(&output));
@@ -35,6 +29,8 @@ fn after_the_install_step_rolekeeper_runs_by_name_and_the_aws_cli_uses_an_import
     bin("rolekeeper-desktop");
     let name = format!("t{}-inst", std::process::id());
     let secret = format!("instSecret{}K7MDENGbPxRfiCYEXAMPLEKEY", std::process::id());
+    // The import's source and the session token it serves, gone even when the test fails.
+    let _forget = ForgetKeychainEntries(vec![format!("source:{name}"), format!("token:{name}")]);
     let home = AwsHome::new(
         &format!("[profile {name}]\nregion = us-east-1\n"),
         &format!("[{name}]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {secret}\n"),
@@ -102,7 +98,4 @@ fn after_the_install_step_rolekeeper_runs_by_name_and_the_aws_cli_uses_an_import
         "a session token from the keychain source, not the long-term keys: {document}"
     );
     assert_ne!(served, KEY_ID);
-
-    secret_tool_clear(&format!("source:{name}"));
-    secret_tool_clear(&format!("token:{name}"));
 }
