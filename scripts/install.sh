@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# install.sh -- puts RoleKeeper on PATH: copies `rolekeeper` and `rolekeeper-desktop` from a build
+# install.sh -- puts RoleKeeper on PATH: copies `rolekeeper`, `rolekeeper-desktop` (the tray) and
+# `rolekeeper-window` (its windows, started by the tray) from a build
 # directory into ~/.local/bin (ROLEKEEPER_INSTALL_DIR to change it), so `rolekeeper` runs by name
 # in any shell, and the `credential_process = rolekeeper ...` lines RoleKeeper writes work in the
 # AWS CLI and every SDK. Says so when that directory is not on PATH yet.
@@ -17,7 +18,7 @@ say() { printf 'install: %s\n' "$*" >&2; }
 FROM=${1:-$CARGO_TARGET_DIR/release}
 INSTALL_DIR=${ROLEKEEPER_INSTALL_DIR:-$HOME/.local/bin}
 mkdir -p "$INSTALL_DIR"
-for program in rolekeeper rolekeeper-desktop; do
+for program in rolekeeper rolekeeper-desktop rolekeeper-window; do
   if [ ! -x "$FROM/$program" ]; then
     say "$FROM/$program is missing: build it first (scripts/run.sh does)"
     exit 1
@@ -26,7 +27,7 @@ for program in rolekeeper rolekeeper-desktop; do
   install -m 0755 "$FROM/$program" "$INSTALL_DIR/.$program.new"
   mv -f "$INSTALL_DIR/.$program.new" "$INSTALL_DIR/$program"
 done
-say "installed rolekeeper and rolekeeper-desktop in $INSTALL_DIR"
+say "installed rolekeeper, rolekeeper-desktop and rolekeeper-window in $INSTALL_DIR"
 case ":$PATH:" in
   *":$INSTALL_DIR:"*) ;;
   *) say "$INSTALL_DIR is not on PATH yet: add it (e.g. echo 'export PATH=\"$INSTALL_DIR:\$PATH\"' >> ~/.profile), then log in again; until then the AWS tools cannot run RoleKeeper's credential_process lines" ;;

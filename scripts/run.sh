@@ -3,8 +3,8 @@
 #
 #   1. the Debian packages for building and running      (scripts/install-deps.sh run)
 #   2. the UI: npm ci + npm run build in ui/ (writes ui/dist, which the desktop binary embeds)
-#   3. cargo build --release -p rolekeeper-desktop -p rolekeeper
-#   3b. installs both into ~/.local/bin (scripts/install.sh; ROLEKEEPER_INSTALL_DIR to change it), so `rolekeeper`
+#   3. cargo build --release -p rolekeeper-desktop -p rolekeeper-window -p rolekeeper
+#   3b. installs all three into ~/.local/bin (scripts/install.sh; ROLEKEEPER_INSTALL_DIR to change it), so `rolekeeper`
 #       and the `credential_process = rolekeeper ...` lines RoleKeeper writes work from any
 #       shell and any AWS tool; says so when that directory is not on PATH yet
 #   4. with a display (DISPLAY or WAYLAND_DISPLAY set): exec the tray app, rolekeeper-desktop;
@@ -30,8 +30,8 @@ if [ -f "$ROOT/ui/package.json" ]; then
   say "building the UI (ui/)"
   ui_build >&2
 fi
-say "building rolekeeper and rolekeeper-desktop (release; the first build takes a few minutes)"
-cargo build --release -p rolekeeper-desktop -p rolekeeper
+say "building rolekeeper, rolekeeper-desktop and rolekeeper-window (release; the first build takes a few minutes)"
+cargo build --release -p rolekeeper-desktop -p rolekeeper-window -p rolekeeper
 
 "$ROOT/scripts/install.sh" "$CARGO_TARGET_DIR/release"
 BIN=${ROLEKEEPER_INSTALL_DIR:-$HOME/.local/bin}

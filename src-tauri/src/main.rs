@@ -1,24 +1,12 @@
-//! `rolekeeper-desktop`: the RoleKeeper tray app. Everything here is glue; the engine lives in
-//! `rolekeeper-core`. Start at [`app::run`].
+//! `rolekeeper-window`: RoleKeeper's windows (the manager, the MFA dialog, the sign-in dialog) in
+//! a process of their own, the only one that links a web view. The tray (`rolekeeper-desktop`)
+//! starts it when a window is wanted; every command a page runs is forwarded to the tray over its
+//! socket, and the process exits with its last window. Start at [`app::run`].
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod about;
-mod actions;
 mod app;
-mod commands;
-mod console;
-mod desktop;
-mod error;
-mod first_run;
-mod ipc;
-mod keys;
-mod manager;
-mod notify;
-mod sso;
-mod tray;
-mod tray_groups;
-mod tray_host;
+mod bridge;
 mod windows;
 
 use std::process::ExitCode;
@@ -27,7 +15,7 @@ fn main() -> ExitCode {
     match app::run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("rolekeeper-desktop: {e:#}");
+            eprintln!("rolekeeper-window: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rolekeeper_tests::desktop::{
-    click_in, descendant_named, eventually, menu_of, require_desktop_session,
+    click_in, eventually, menu_of, require_desktop_session, DesktopApp,
 };
 use rolekeeper_tests::proxy::StsProxy;
 use rolekeeper_tests::{bin, botocore_view, describe, moto_iam, require_env, AwsHome, ChildGuard};
@@ -48,9 +48,40 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// tauri-driver on a free port; it starts the app (through WebKitWebDriver) with `home`'s
-/// environment and `vars` when a WebDriver session begins.
-fn start_tauri_driver(home: &AwsHome, vars: &[(&str, &str)]) -> (ChildGuard, u16) {
+/// The tray app and tauri-driver beside it: the tray (`rolekeeper-desktop`, started here with
+/// `home`'s environment and `vars`) runs the engine and the tray icon; tauri-driver starts the
+/// window process (`rolekeeper-window`) when a WebDriver session begins, and that process
+/// connects to the tray, which shows its windows there. Dropped: both stop.
+struct Driven {
+    tray: DesktopApp,
+    _driver: ChildGuard,
+}
+
+impl Driven {
+    /// The tray app's pid.
+    fn id(&self) -> u32 {
+        self.tray.pid()
+    }
+}
+
+/// The tray app, once its menu is up (so it listens on its socket), and tauri-driver on a free
+/// port.
+fn start_tauri_driver(home: &AwsHome, vars: &[(&str, &str)]) -> (Driven, u16) {
+    let mut tray = DesktopApp::start_with(home, vars);
+    tray.wait_for_menu("the tray menu", |menu| !menu.is_empty());
+    let (driver, port) = start_driver_only(home, vars);
+    (
+        Driven {
+            tray,
+            _driver: driver,
+        },
+        port,
+    )
+}
+
+/// tauri-driver on a free port; it starts the window process (through WebKitWebDriver) with
+/// `home`'s environment and `vars` when a WebDriver session begins.
+fn start_driver_only(home: &AwsHome, vars: &[(&str, &str)]) -> (ChildGuard, u16) {
     let port = free_port();
     let mut driver_cmd = home.command("tauri-driver");
     driver_cmd
@@ -78,20 +109,16 @@ fn start_tauri_driver(home: &AwsHome, vars: &[(&str, &str)]) -> (ChildGuard, u16
     (driver, port)
 }
 
-/// The WebDriver session is ready only once the app has a web view: open a window the way a
-/// person does, clicking the tray item `label` once the app below tauri-driver offers it
-/// enabled. Joins to whether it was clicked.
-fn click_when_offered(driver_pid: u32, label: &'static str) -> JoinHandle<bool> {
+/// The WebDriver session is ready only once the window process has a web view: open a window
+/// the way a person does, clicking the tray item `label` of the tray app `tray_pid` once it is
+/// offered enabled. Joins to whether it was clicked.
+fn click_when_offered(tray_pid: u32, label: &'static str) -> JoinHandle<bool> {
     std::thread::spawn(move || {
-        let mut app_pid = None;
         let found = eventually(Duration::from_secs(60), || {
-            app_pid = descendant_named(driver_pid, "rolekeeper-desktop");
-            app_pid.is_some_and(|pid| {
-                menu_of(pid).is_some_and(|m| m.iter().any(|i| i.label == label && i.enabled))
-            })
+            menu_of(tray_pid).is_some_and(|m| m.iter().any(|i| i.label == label && i.enabled))
         });
-        if let (true, Some(pid)) = (found, app_pid) {
-            click_in(pid, label);
+        if found {
+            click_in(tray_pid, label);
         }
         found
     })
@@ -114,7 +141,7 @@ fn run_client(script: &str, port: u16, args: &[&std::ffi::OsStr]) -> Output {
                 .join(script),
         )
         .arg(format!("http://127.0.0.1:{port}"))
-        .arg(bin("rolekeeper-desktop"))
+        .arg(bin("rolekeeper-window"))
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("run {script}: {e}"))
@@ -520,11 +547,19 @@ fn with_no_tray_host_the_window_opens_by_itself_and_says_why() {
     require_desktop_session();
     let home = AwsHome::new(REFUSED_CONFIG, "");
     let bus = rolekeeper_tests::desktop::BareBus::start(&home);
+    // No tray runs: the window process WebDriver starts starts the tray (as `rolekeeper-window`
+    // run by hand would), which finds no tray host and opens its manager window there.
     let (driver, port) =
-        start_tauri_driver(&home, &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())]);
+        start_driver_only(&home, &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())]);
     let shots = shots_dir();
     let run = run_client("webdriver_tray_notice.py", port, &[shots.as_os_str()]);
+    let tray =
+        rolekeeper_tests::desktop::process_named_with_home("rolekeeper-desktop", home.home());
+    if let Some(pid) = tray {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
     assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    assert!(tray.is_some(), "the window process started no tray app");
     drop(driver);
     let result: Value = serde_json::from_slice(&run.stdout).expect("JSON");
     assert_eq!(result["title"], "RoleKeeper");
@@ -640,7 +675,7 @@ fn the_window_follows_a_tray_action_within_a_second() {
             eventually(Duration::from_secs(90), || marker_seen.exists()),
             "the window never showed the session off"
         );
-        let app = descendant_named(driver_pid, "rolekeeper-desktop").expect("the app");
+        let app = driver_pid;
         click_in(app, &label);
         #[allow(clippy::disallowed_methods)] // compared with the client's wall clock
         std::time::SystemTime::now()
@@ -1020,13 +1055,13 @@ aws_secret_access_key = firstRunTestSecret000000000000000000000
     }
 }
 
-/// Whether the app tauri-driver started still runs (its window closed by a key, the app stays
-/// in the tray); then it is stopped, as the next test's app would only hand over to it.
-fn stop_app_below(driver: &ChildGuard) -> bool {
-    let Some(pid) = rolekeeper_tests::desktop::descendant_named(driver.id(), "rolekeeper-desktop")
-    else {
+/// Whether the tray app still runs (its window closed by a key, the app stays in the tray); then
+/// it is stopped, as the next test's app would only hand over to it.
+fn stop_app_below(driver: &Driven) -> bool {
+    let pid = driver.id();
+    if !Path::new(&format!("/proc/{pid}")).exists() {
         return false;
-    };
+    }
     let _ = Command::new("kill").arg(pid.to_string()).status();
     let gone = eventually(Duration::from_secs(10), || {
         !Path::new(&format!("/proc/{pid}")).exists()
@@ -1053,7 +1088,7 @@ fn keyboard_in_manager(home: &AwsHome, mode: &str) -> (Value, bool) {
 /// Run `script` against the app below `driver` once the tray item `label` has opened its
 /// window; the script's JSON, and whether the app still ran after (then stopped).
 fn run_then_stop(
-    driver: ChildGuard,
+    driver: Driven,
     port: u16,
     label: &'static str,
     script: &str,

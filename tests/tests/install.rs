@@ -27,6 +27,7 @@ fn after_the_install_step_rolekeeper_runs_by_name_and_the_aws_cli_uses_an_import
     // Built before the tests; the step copies them.
     bin("rolekeeper");
     bin("rolekeeper-desktop");
+    bin("rolekeeper-window");
     let name = format!("t{}-inst", std::process::id());
     let secret = format!("instSecret{}K7MDENGbPxRfiCYEXAMPLEKEY", std::process::id());
     // The import's source and the session token it serves, gone even when the test fails.
@@ -52,7 +53,7 @@ fn after_the_install_step_rolekeeper_runs_by_name_and_the_aws_cli_uses_an_import
         said.contains(&format!("{} is not on PATH yet", local_bin.display())),
         "the step must say that ~/.local/bin is not on PATH: {said}"
     );
-    for program in ["rolekeeper", "rolekeeper-desktop"] {
+    for program in ["rolekeeper", "rolekeeper-desktop", "rolekeeper-window"] {
         assert!(local_bin.join(program).is_file(), "{program} not installed");
     }
 

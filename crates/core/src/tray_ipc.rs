@@ -10,6 +10,21 @@
 //! ```
 //!
 //! The code is the only secret that crosses, once, to the process that asked.
+//!
+//! The same socket carries the tray's windows. They run in a process of their own
+//! (`rolekeeper-window`, the only one that links a web view), started on demand and gone with its
+//! last window, so the always-running tray costs little. That process says [`WindowHello`]
+//! first and keeps the connection: it sends [`FromWindow`] lines (a page's command, a window
+//! opened or closed) and hears [`ToWindow`] lines (show or close a window, an event for a page, a
+//! command's answer, quit). A second `rolekeeper-desktop` says `{"op":"show","window":"main"}`
+//! and goes: the running tray opens its window.
+//!
+//! ```text
+//! -> {"version":1,"op":"window"}
+//! -> {"call":{"id":1,"window":"main","command":"list_sessions","args":{}}}
+//! <- {"reply":{"id":1,"ok":[...]}}
+//! <- {"show":{"window":"mfa"}}
+//! ```
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -51,6 +66,86 @@ pub struct Reply {
     pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// The first line of a connection that is not a code request: which kind it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowHello {
+    pub version: u32,
+    /// `window`: a window process that stays connected; `show`: open `window` and hang up.
+    pub op: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+}
+
+impl WindowHello {
+    /// A window process's greeting.
+    pub fn window_process() -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            op: OP_WINDOW.to_owned(),
+            window: None,
+        }
+    }
+
+    /// "Show `window`": what a second launch of the tray asks of the running one.
+    pub fn show(window: &str) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            op: OP_SHOW.to_owned(),
+            window: Some(window.to_owned()),
+        }
+    }
+}
+
+/// The `op` of a window process's connection.
+pub const OP_WINDOW: &str = "window";
+/// The `op` of a one-off "show this window".
+pub const OP_SHOW: &str = "show";
+
+/// What the tray tells a window process, one JSON line each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToWindow {
+    /// Show the window (creating it when it is not open).
+    Show { window: String },
+    /// Close the window if it is open.
+    Close { window: String },
+    /// Hand `payload` to the page of `window` as the event `event`.
+    Emit {
+        window: String,
+        event: String,
+        payload: serde_json::Value,
+    },
+    /// The answer to the call `id`: its value, or its `{code, message}` error.
+    Reply {
+        id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ok: Option<serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        err: Option<serde_json::Value>,
+    },
+    /// The tray quits: close every window and exit.
+    Quit,
+}
+
+/// What a window process tells the tray, one JSON line each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FromWindow {
+    /// A page ran `command` with `args` (the page's own JSON, keys in camelCase).
+    Call {
+        id: u64,
+        window: String,
+        command: String,
+        args: serde_json::Value,
+    },
+    /// The window is open in this process.
+    Opened { window: String },
+    /// The user asked to close the window (its close button): for the dialogs, a cancel.
+    CloseRequested { window: String },
+    /// The window is gone from this process.
+    Destroyed { window: String },
 }
 
 /// Asks the tray app's dialog, when a tray app is running; `None` (so the next source is tried)
@@ -122,6 +217,38 @@ mod tests {
             Some(PathBuf::from("/run/user/1000/rolekeeper/tray.sock"))
         );
         assert_eq!(socket_path(&MapEnv::default()), None);
+    }
+
+    #[test]
+    fn window_messages_are_one_json_object_each() {
+        let cases = [
+            (
+                ToWindow::Show {
+                    window: "main".into(),
+                },
+                r#"{"show":{"window":"main"}}"#,
+            ),
+            (ToWindow::Quit, r#""quit""#),
+            (
+                ToWindow::Reply {
+                    id: 7,
+                    ok: None,
+                    err: Some(serde_json::json!({"code": "Engine"})),
+                },
+                r#"{"reply":{"id":7,"err":{"code":"Engine"}}}"#,
+            ),
+        ];
+        for (message, wire) in cases {
+            assert_eq!(serde_json::to_string(&message).unwrap(), wire);
+            assert_eq!(serde_json::from_str::<ToWindow>(wire).unwrap(), message);
+        }
+        let call: FromWindow = serde_json::from_str(
+            r#"{"call":{"id":1,"window":"main","command":"list_sessions","args":{}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(call, FromWindow::Call { id: 1, .. }));
+        let hello = serde_json::to_string(&WindowHello::show("main")).unwrap();
+        assert_eq!(hello, r#"{"version":1,"op":"show","window":"main"}"#);
     }
 
     #[test]

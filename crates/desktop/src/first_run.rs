@@ -5,7 +5,6 @@
 
 use rolekeeper_core::first_run::{ensure_config_file, open_in_editor, EXAMPLE_PROFILE};
 use serde::Serialize;
-use tauri::State;
 
 use crate::desktop::Desktop;
 use crate::error::IpcResult;
@@ -18,8 +17,7 @@ pub struct FirstRunGuide {
     example: &'static str,
 }
 
-#[tauri::command]
-pub fn first_run_guide(desktop: State<'_, Desktop>) -> FirstRunGuide {
+pub fn first_run_guide(desktop: &Desktop) -> FirstRunGuide {
     FirstRunGuide {
         config_path: desktop.engine.locations().config.display().to_string(),
         example: EXAMPLE_PROFILE,
@@ -33,8 +31,7 @@ pub struct OpenedConfig {
     created: bool,
 }
 
-#[tauri::command]
-pub fn open_config_file(desktop: State<'_, Desktop>) -> IpcResult<OpenedConfig> {
+pub fn open_config_file(desktop: &Desktop) -> IpcResult<OpenedConfig> {
     let path = desktop.engine.locations().config;
     let created = ensure_config_file(&path)?;
     if created {

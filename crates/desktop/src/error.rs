@@ -245,7 +245,7 @@ mod tests {
             r#"{"code":"NoRequest","message":"nothing waits"}"#
         );
         // The page lists the codes it may receive: the same ones, and no other.
-        let page = include_str!("../../ui/src/ipc.ts");
+        let page = include_str!("../../../ui/src/ipc.ts");
         let start = page
             .find("IPC_CODES = [")
             .expect("IPC_CODES in ui/src/ipc.ts");

@@ -11,12 +11,11 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use crate::shell::Shell;
 use rolekeeper_core::engine::{SignInOutcome, SsoSessionView};
 use rolekeeper_core::sso::{Flow, SignIn, SignInUi, Step, SIGN_IN_TIMEOUT};
 use rolekeeper_core::Event;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager, State};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::app::{EngineNotice, ENGINE_EVENT};
 use crate::desktop::Desktop;
@@ -143,7 +142,7 @@ impl SsoDesk {
 
 /// Shows the sign-in's steps in the dialog window; called from the sign-in's task.
 struct DialogUi {
-    app: AppHandle,
+    app: Shell,
 }
 
 impl SignInUi for DialogUi {
@@ -183,7 +182,7 @@ impl SignInUi for DialogUi {
             device_code = prompt.user_code.is_some(),
             "SSO sign-in: dialog"
         );
-        self.app.state::<Desktop>().sso.set_prompt(Some(prompt));
+        self.app.desktop().sso.set_prompt(Some(prompt));
         // An open dialog shows the new prompt (another sign-in's, or the next step).
         let _ = self.app.emit_to(
             windows::SSO,
@@ -195,8 +194,8 @@ impl SignInUi for DialogUi {
 }
 
 /// Close the dialog if it shows `session`'s prompt.
-fn close_dialog(app: &AppHandle, session: &str) {
-    if app.state::<Desktop>().sso.clear_prompt_of(session) {
+fn close_dialog(app: &Shell, session: &str) {
+    if app.desktop().sso.clear_prompt_of(session) {
         windows::close(app, windows::SSO);
     }
 }
@@ -214,12 +213,11 @@ pub struct SsoRow {
 }
 
 /// Every sign-in the files name and how each stands.
-#[tauri::command]
-pub async fn sso_sessions(app: AppHandle) -> IpcResult<Vec<SsoRow>> {
-    let engine = std::sync::Arc::clone(&app.state::<Desktop>().engine);
+pub async fn sso_sessions(app: Shell) -> IpcResult<Vec<SsoRow>> {
+    let engine = std::sync::Arc::clone(&app.desktop().engine);
     let snapshot = engine.snapshot();
     let views = engine.sso_views(&snapshot).await?;
-    let desktop = app.state::<Desktop>();
+    let desktop = app.desktop();
     let standing = desktop.sso.standing();
     Ok(views
         .into_iter()
@@ -239,8 +237,7 @@ pub async fn sso_sessions(app: AppHandle) -> IpcResult<Vec<SsoRow>> {
 
 /// Start signing in to `session` (in the browser, or with a device code); returns once started.
 /// The tab hears of the end through the engine event.
-#[tauri::command]
-pub fn sso_sign_in(app: AppHandle, session: String, device_code: bool) -> IpcResult<()> {
+pub fn sso_sign_in(app: Shell, session: String, device_code: bool) -> IpcResult<()> {
     let flow = if device_code {
         Flow::DeviceCode
     } else {
@@ -250,8 +247,8 @@ pub fn sso_sign_in(app: AppHandle, session: String, device_code: bool) -> IpcRes
 }
 
 /// Start a sign-in on its own task (the tray, the notifications and the tab all come here).
-pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
-    let desktop = app.state::<Desktop>();
+pub fn start_sign_in(app: &Shell, name: &str, flow: Flow) -> IpcResult<()> {
+    let desktop = app.desktop();
     let engine = std::sync::Arc::clone(&desktop.engine);
     let snapshot = engine.snapshot();
     let session = engine.sso_session(&snapshot, name)?;
@@ -273,7 +270,7 @@ pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     desktop.sso.set_failed(&label, None);
     let ui = DialogUi { app: app.clone() };
-    let sign_in = tauri::async_runtime::spawn(async move {
+    let sign_in = tokio::spawn(async move {
         let sign_in = SignIn {
             flow,
             open_browser: true,
@@ -282,15 +279,15 @@ pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
         };
         engine.sso_login(&snapshot, &session, &sign_in, true).await
     });
-    running.insert(label.clone(), (number, sign_in.inner().abort_handle()));
+    running.insert(label.clone(), (number, sign_in.abort_handle()));
     drop(running);
     tracing::info!(session = %label, ?flow, "SSO sign-in started");
     notify_window(app, "sso_signing_in", &label);
 
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         let ended = sign_in.await;
-        let desktop = app.state::<Desktop>();
+        let desktop = app.desktop();
         if !desktop.sso.finished(&label, number) {
             // Replaced by a newer sign-in, which has the dialog and tells the rest.
             return;
@@ -325,7 +322,7 @@ pub fn start_sign_in(app: &AppHandle, name: &str, flow: Flow) -> IpcResult<()> {
 }
 
 /// Tell the manager window that `session`'s sign-in changed here (it re-lists).
-fn notify_window(app: &AppHandle, kind: &'static str, session: &str) {
+fn notify_window(app: &Shell, kind: &'static str, session: &str) {
     let _ = app.emit_to(
         windows::MAIN,
         ENGINE_EVENT,
@@ -334,15 +331,14 @@ fn notify_window(app: &AppHandle, kind: &'static str, session: &str) {
 }
 
 /// Sign out of `session`; whether there was a sign-in.
-#[tauri::command]
-pub async fn sso_sign_out(app: AppHandle, session: String) -> IpcResult<bool> {
-    let engine = std::sync::Arc::clone(&app.state::<Desktop>().engine);
+pub async fn sso_sign_out(app: Shell, session: String) -> IpcResult<bool> {
+    let engine = std::sync::Arc::clone(&app.desktop().engine);
     let snapshot = engine.snapshot();
     let session = engine.sso_session(&snapshot, &session)?;
     let had = engine.sso_logout(&snapshot, &session).await?;
     let label = session.label();
     tracing::info!(session = %label, had, "signed out of SSO");
-    let desktop = app.state::<Desktop>();
+    let desktop = app.desktop();
     desktop.sso.set_failed(label, None);
     desktop.sso_changed();
     notify_window(&app, "sso_signed_out", label);
@@ -350,15 +346,13 @@ pub async fn sso_sign_out(app: AppHandle, session: String) -> IpcResult<bool> {
 }
 
 /// What the sign-in dialog shows, if a sign-in waits for it.
-#[tauri::command]
-pub fn sso_prompt(desktop: State<'_, Desktop>) -> Option<Prompt> {
+pub fn sso_prompt(desktop: &Desktop) -> Option<Prompt> {
     desktop.sso.prompt.lock().ok().and_then(|p| p.clone())
 }
 
 /// Put the dialog's user code on the clipboard (from Rust: the page needs no clipboard access).
-#[tauri::command]
-pub fn sso_copy_code(app: AppHandle) -> IpcResult<()> {
-    let code = sso_prompt(app.state::<Desktop>())
+pub fn sso_copy_code(app: Shell) -> IpcResult<()> {
+    let code = sso_prompt(app.desktop())
         .and_then(|p| p.user_code)
         .ok_or_else(|| IpcError::new(IpcCode::NoRequest, "No sign-in waits for a code."))?;
     app.clipboard().write_text(code).map_err(|e| {
@@ -370,11 +364,10 @@ pub fn sso_copy_code(app: AppHandle) -> IpcResult<()> {
 }
 
 /// Open the dialog's page in the browser.
-#[tauri::command]
-pub fn sso_open_page(app: AppHandle) -> IpcResult<()> {
-    let prompt = sso_prompt(app.state::<Desktop>())
+pub fn sso_open_page(app: Shell) -> IpcResult<()> {
+    let prompt = sso_prompt(app.desktop())
         .ok_or_else(|| IpcError::new(IpcCode::NoRequest, "No sign-in waits for you."))?;
-    let engine = std::sync::Arc::clone(&app.state::<Desktop>().engine);
+    let engine = std::sync::Arc::clone(&app.desktop().engine);
     if rolekeeper_core::sso::login::open_browser(engine.env(), &prompt.open_url) {
         Ok(())
     } else {
@@ -386,16 +379,15 @@ pub fn sso_open_page(app: AppHandle) -> IpcResult<()> {
 }
 
 /// Stop the sign-in the dialog shows and close the dialog.
-#[tauri::command]
-pub fn sso_cancel(app: AppHandle) {
+pub fn sso_cancel(app: Shell) {
     cancel_shown(&app);
     windows::close(&app, windows::SSO);
 }
 
 /// Stop the sign-in the dialog shows (its Cancel, or the user closed the window).
-pub fn cancel_shown(app: &AppHandle) {
-    let desktop = app.state::<Desktop>();
-    let prompt = sso_prompt(app.state::<Desktop>());
+pub fn cancel_shown(app: &Shell) {
+    let desktop = app.desktop();
+    let prompt = sso_prompt(app.desktop());
     if let Some(prompt) = prompt {
         let abort = desktop
             .sso

@@ -4,19 +4,17 @@
 //! IAM user's keys from the engine; the login URL goes from Rust to the browser and never
 //! reaches the web view.
 
+use crate::shell::Shell;
 use rolekeeper_core::console::{ConsoleKind, ConsoleRequest};
 use rolekeeper_core::NoMfaPrompt;
-use tauri::{AppHandle, Manager};
 
-use crate::desktop::Desktop;
 use crate::error::IpcResult;
 
 /// Open the console home of `name`'s region; what the user should know comes back in words
 /// (an IAM user's console session has no MFA context).
-#[tauri::command]
-pub async fn open_console(app: AppHandle, name: String) -> IpcResult<Vec<String>> {
+pub async fn open_console(app: Shell, name: String) -> IpcResult<Vec<String>> {
     let (engine, client) = {
-        let desktop = app.state::<Desktop>();
+        let desktop = app.desktop();
         (desktop.engine.clone(), desktop.client.clone())
     };
     let snapshot = engine.snapshot();

@@ -5,13 +5,10 @@ use std::collections::BTreeMap;
 
 use rolekeeper_core::sso::Flow;
 use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionState, SessionView};
-use tauri::image::Image;
-use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::tray::{MouseButton, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager, Wry};
+use tokio::sync::watch;
 
 use crate::actions::TrayAction;
-use crate::desktop::Desktop;
+use crate::shell::Shell;
 use crate::sso::Standing;
 use crate::tray_groups::{self, ProfileGroup};
 use crate::windows;
@@ -73,10 +70,10 @@ impl TrayState {
 
     fn icon(self) -> &'static [u8] {
         match self {
-            TrayState::Idle => include_bytes!("../../icons/tray-idle.png"),
-            TrayState::Fresh => include_bytes!("../../icons/tray-fresh.png"),
-            TrayState::Attention => include_bytes!("../../icons/tray-attention.png"),
-            TrayState::Failing => include_bytes!("../../icons/tray-failing.png"),
+            TrayState::Idle => include_bytes!("../../../icons/tray-idle.png"),
+            TrayState::Fresh => include_bytes!("../../../icons/tray-fresh.png"),
+            TrayState::Attention => include_bytes!("../../../icons/tray-attention.png"),
+            TrayState::Failing => include_bytes!("../../../icons/tray-failing.png"),
         }
     }
 }
@@ -307,35 +304,99 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-/// Create the tray icon with a first menu (the engine's first event redraws it).
-pub fn create(app: &AppHandle) -> tauri::Result<()> {
+/// The registered tray icon: redraws go through here, in order, the latest winning.
+#[derive(Debug)]
+pub struct TrayIcon {
+    models: watch::Sender<Option<MenuModel>>,
+}
+
+/// What the StatusNotifierItem shows; ksni serves it over D-Bus and calls back on clicks.
+struct TrayItem {
+    app: Shell,
+    model: MenuModel,
+    icon: Vec<ksni::Icon>,
+}
+
+impl ksni::Tray for TrayItem {
+    fn id(&self) -> String {
+        TRAY_ID.to_owned()
+    }
+
+    fn title(&self) -> String {
+        TITLE.to_owned()
+    }
+
+    fn icon_pixmap(&self) -> Vec<ksni::Icon> {
+        self.icon.clone()
+    }
+
+    fn tool_tip(&self) -> ksni::ToolTip {
+        ksni::ToolTip {
+            title: TITLE.to_owned(),
+            description: self.model.summary.clone(),
+            icon_pixmap: self.icon.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// A left click that reaches the app (the host did not show the menu itself) opens the
+    /// manager window.
+    fn activate(&mut self, _x: i32, _y: i32) {
+        windows::show(&self.app, windows::MAIN);
+    }
+
+    fn menu(&self) -> Vec<ksni::MenuItem<Self>> {
+        build_menu(&self.model)
+    }
+
+    /// The watcher went away (the panel restarts): keep the item; ksni registers it again when
+    /// a watcher is back.
+    fn watcher_offline(&self, reason: ksni::OfflineReason) -> bool {
+        tracing::info!(
+            ?reason,
+            "the tray host went away; the icon comes back with it"
+        );
+        true
+    }
+}
+
+/// Register the tray icon with a first menu (the engine's first event redraws it). Fails when
+/// nothing on the session bus shows tray icons (no StatusNotifierWatcher).
+pub async fn create(app: &Shell) -> Result<(), ksni::Error> {
+    use ksni::TrayMethods;
     let model = current_model(app, None);
-    TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::from_bytes(model.state.icon())?)
-        .title(TITLE)
-        .tooltip(&model.summary)
-        .menu(&build_menu(app, &model)?)
-        .show_menu_on_left_click(true)
-        .on_menu_event(on_menu_event)
-        .on_tray_icon_event(|tray, event| {
-            // On Linux the menu is the host's right click (and its left click where the host
-            // shows the menu itself); a left click that reaches the app opens the window.
-            if let TrayIconEvent::Click {
-                button: MouseButton::Left,
-                ..
-            } = event
-            {
-                if cfg!(target_os = "linux") {
-                    windows::show(tray.app_handle(), windows::MAIN);
-                }
+    let item = TrayItem {
+        app: app.clone(),
+        icon: icon_of(model.state),
+        model,
+    };
+    let handle = item.spawn().await?;
+    let (models, mut latest) = watch::channel(None::<MenuModel>);
+    tokio::spawn(async move {
+        while latest.changed().await.is_ok() {
+            let Some(model) = latest.borrow_and_update().clone() else {
+                continue;
+            };
+            let redrawn = handle
+                .update(move |item| {
+                    if item.model.state != model.state || item.icon.is_empty() {
+                        item.icon = icon_of(model.state);
+                    }
+                    item.model = model;
+                })
+                .await;
+            if redrawn.is_none() {
+                tracing::warn!("the tray icon's service stopped");
+                break;
             }
-        })
-        .build(app)?;
+        }
+    });
+    app.set_tray(TrayIcon { models });
     Ok(())
 }
 
 /// Redraw the tray after an action here (the engine's events redraw it too).
-pub fn update(app: &AppHandle, event: Option<&Event>) {
+pub fn update(app: &Shell, event: Option<&Event>) {
     let problem = match event {
         Some(Event::Problem { message }) => Some(message.as_str()),
         _ => None,
@@ -345,37 +406,18 @@ pub fn update(app: &AppHandle, event: Option<&Event>) {
 
 /// Redraw the tray, with the engine's last problem (a profile file it cannot read) if any.
 /// Returns whether a session is active (its countdown then moves in the menu).
-pub fn update_with_problem(app: &AppHandle, problem: Option<&str>) -> bool {
+pub fn update_with_problem(app: &Shell, problem: Option<&str>) -> bool {
     let model = current_model(app, problem);
     let active = model.sessions.iter().any(|row| row.active);
-    let Some(tray) = app.tray_by_id(TRAY_ID) else {
-        return active;
-    };
-    let started = desktop_now(app);
-    let result = build_menu(app, &model).and_then(|menu| {
-        tray.set_menu(Some(menu))?;
-        tray.set_icon(Some(Image::from_bytes(model.state.icon())?))?;
-        tray.set_tooltip(Some(&model.summary))
-    });
-    if let Err(e) = result {
-        tracing::warn!("cannot update the tray: {e}");
+    if let Some(tray) = app.tray() {
+        tracing::debug!(profiles = model.profile_count(), "tray redrawn");
+        tray.models.send_replace(Some(model));
     }
-    let took = desktop_now(app).duration_since(started).unwrap_or_default();
-    tracing::debug!(
-        profiles = model.profile_count(),
-        ms = took.as_secs_f64() * 1000.0,
-        "tray redrawn"
-    );
     active
 }
 
-/// The engine's clock (the one clock the app reads), to time a redraw.
-fn desktop_now(app: &AppHandle) -> std::time::SystemTime {
-    app.state::<Desktop>().engine.clock().now()
-}
-
-fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
-    let desktop = app.state::<Desktop>();
+fn current_model(app: &Shell, problem: Option<&str>) -> MenuModel {
+    let desktop = app.desktop();
     // Drawn from what the engine's loop last saw and did (one redraw per burst of events), with
     // no file read: the loop publishes its overview once per look and once per batch.
     let overview = desktop.overview();
@@ -399,84 +441,122 @@ fn current_model(app: &AppHandle, problem: Option<&str>) -> MenuModel {
     model
 }
 
-fn item(app: &AppHandle, id: &str, text: &str, enabled: bool) -> tauri::Result<MenuItem<Wry>> {
-    MenuItem::with_id(app, id, text, enabled, None::<&str>)
+/// The state's icon as a StatusNotifierItem wants it: ARGB32 pixels in network byte order.
+fn icon_of(state: TrayState) -> Vec<ksni::Icon> {
+    match argb_of_png(state.icon()) {
+        Ok(icon) => vec![icon],
+        Err(e) => {
+            tracing::warn!("cannot draw the tray icon: {e}");
+            Vec::new()
+        }
+    }
 }
 
-fn session_menu(app: &AppHandle, row: &SessionRow) -> tauri::Result<Submenu<Wry>> {
-    let submenu = Submenu::new(app, &row.label, true)?;
-    for action in row.actions() {
-        let id = id::session(&row.name, action);
-        submenu.append(&item(app, &id, action.label(), true)?)?;
+fn argb_of_png(bytes: &[u8]) -> Result<ksni::Icon, png::DecodingError> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+    let mut reader = decoder.read_info()?;
+    let mut rgba = vec![0; reader.output_buffer_size().unwrap_or_default()];
+    let frame = reader.next_frame(&mut rgba)?;
+    rgba.truncate(frame.buffer_size());
+    // RGBA to ARGB: each pixel's alpha moves to the front.
+    for pixel in rgba.chunks_exact_mut(4) {
+        pixel.rotate_right(1);
     }
-    Ok(submenu)
+    Ok(ksni::Icon {
+        width: i32::try_from(frame.width).unwrap_or(0),
+        height: i32::try_from(frame.height).unwrap_or(0),
+        data: rgba,
+    })
+}
+
+/// dbusmenu reads `_` as a mnemonic marker: a profile named `dev_admin` is shown as written.
+fn label(text: &str) -> String {
+    text.replace('_', "__")
+}
+
+fn item(id: &str, text: &str, enabled: bool) -> ksni::MenuItem<TrayItem> {
+    let id = id.to_owned();
+    ksni::menu::StandardItem {
+        label: label(text),
+        enabled,
+        activate: Box::new(move |item: &mut TrayItem| on_menu_event(&item.app, &id)),
+        ..Default::default()
+    }
+    .into()
+}
+
+fn submenu(text: &str, items: Vec<ksni::MenuItem<TrayItem>>) -> ksni::MenuItem<TrayItem> {
+    ksni::menu::SubMenu {
+        label: label(text),
+        submenu: items,
+        ..Default::default()
+    }
+    .into()
+}
+
+fn session_menu(row: &SessionRow) -> ksni::MenuItem<TrayItem> {
+    let items = row
+        .actions()
+        .into_iter()
+        .map(|action| item(&id::session(&row.name, action), action.label(), true))
+        .collect();
+    submenu(&row.label, items)
 }
 
 /// "All profiles (300)": a submenu per group (or the profiles themselves when one group holds
 /// them all).
-fn all_profiles_menu(app: &AppHandle, model: &MenuModel) -> tauri::Result<Submenu<Wry>> {
-    let label = format!("All profiles ({})", model.profile_count());
-    let all = Submenu::new(app, &label, true)?;
-    match model.all.as_slice() {
-        [one] => {
-            for row in &one.rows {
-                all.append(&session_menu(app, row)?)?;
-            }
-        }
-        groups => {
-            for group in groups {
-                let submenu = Submenu::new(app, group.label(), true)?;
-                for row in &group.rows {
-                    submenu.append(&session_menu(app, row)?)?;
-                }
-                all.append(&submenu)?;
-            }
-        }
-    }
-    Ok(all)
+fn all_profiles_menu(model: &MenuModel) -> ksni::MenuItem<TrayItem> {
+    let text = format!("All profiles ({})", model.profile_count());
+    let items = match model.all.as_slice() {
+        [one] => one.rows.iter().map(session_menu).collect(),
+        groups => groups
+            .iter()
+            .map(|group| {
+                submenu(
+                    &group.label(),
+                    group.rows.iter().map(session_menu).collect(),
+                )
+            })
+            .collect(),
+    };
+    submenu(&text, items)
 }
 
-fn build_menu(app: &AppHandle, model: &MenuModel) -> tauri::Result<Menu<Wry>> {
-    let menu = Menu::new(app)?;
-    menu.append(&item(app, "headline", &model.headline, false)?)?;
-    for row in &model.sessions {
-        menu.append(&session_menu(app, row)?)?;
-    }
+fn build_menu(model: &MenuModel) -> Vec<ksni::MenuItem<TrayItem>> {
+    let mut menu = vec![item("headline", &model.headline, false)];
+    menu.extend(model.sessions.iter().map(session_menu));
     if !model.all.is_empty() {
-        menu.append(&all_profiles_menu(app, model)?)?;
+        menu.push(all_profiles_menu(model));
     }
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.push(ksni::MenuItem::Separator);
     for session in &model.sign_ins {
         let id = format!("{}{session}", id::SIGN_IN);
-        menu.append(&item(app, &id, &format!("Sign in to {session}…"), true)?)?;
+        menu.push(item(&id, &format!("Sign in to {session}…"), true));
     }
-    menu.append(&item(app, id::REFRESH_ALL, "Refresh all now", true)?)?;
-    menu.append(&item(
-        app,
-        id::ENTER_MFA,
-        "Enter MFA code…",
-        model.mfa_needed,
-    )?)?;
-    menu.append(&item(app, id::OPEN, "Open RoleKeeper…", true)?)?;
+    menu.push(item(id::REFRESH_ALL, "Refresh all now", true));
+    menu.push(item(id::ENTER_MFA, "Enter MFA code…", model.mfa_needed));
+    menu.push(item(id::OPEN, "Open RoleKeeper…", true));
     let pause = if model.paused { "Resume" } else { "Pause all" };
-    menu.append(&item(app, id::PAUSE, pause, true)?)?;
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&item(app, id::QUIT, "Quit", true)?)?;
-    Ok(menu)
+    menu.push(item(id::PAUSE, pause, true));
+    menu.push(ksni::MenuItem::Separator);
+    menu.push(item(id::QUIT, "Quit", true));
+    menu
 }
 
-fn on_menu_event(app: &AppHandle, event: MenuEvent) {
-    tracing::info!(item = event.id.as_ref(), "tray menu");
-    match event.id.as_ref() {
-        id::REFRESH_ALL => app.state::<Desktop>().refresh_all(),
+/// A click in the menu. Runs inside the tray's D-Bus service: anything slow goes to a task.
+fn on_menu_event(app: &Shell, id: &str) {
+    tracing::info!(item = id, "tray menu");
+    match id {
+        id::REFRESH_ALL => app.desktop().refresh_all(),
         id::ENTER_MFA => windows::show(app, windows::MFA),
         id::OPEN => windows::show(app, windows::MAIN),
         id::PAUSE => {
-            let desktop = app.state::<Desktop>();
+            let desktop = app.desktop();
             desktop.set_paused(!desktop.is_paused());
             update(app, None);
         }
-        id::QUIT => app.exit(0),
+        id::QUIT => app.exit(),
         other => {
             if let Some(session) = other.strip_prefix(id::SIGN_IN) {
                 sign_in(app, session);
@@ -489,10 +569,10 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
 
 /// "Sign in to corp…": in the browser, which opens by itself; a failure is told in a
 /// notification (a menu click has nobody else to tell).
-pub fn sign_in(app: &AppHandle, session: &str) {
+pub fn sign_in(app: &Shell, session: &str) {
     if let Err(e) = crate::sso::start_sign_in(app, session, Flow::Browser) {
         tracing::warn!(session, "{}", e.message());
-        app.state::<Desktop>().notifier.tell(
+        app.desktop().notifier.tell(
             format!("Could not sign in to {session}"),
             e.message().to_owned(),
         );

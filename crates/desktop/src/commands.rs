@@ -1,22 +1,21 @@
 //! The IPC commands the windows may call (each window's capability file lists its own). Plain
 //! functions over the engine; errors cross IPC as `{code, message}` and never carry a secret.
 
+use crate::shell::Shell;
 use rolekeeper_core::{
     apply_health, is_mfa_code, session_views, ActivateOptions, CredentialRequest, Secret,
     SessionView,
 };
 use serde::Serialize;
-use tauri::{AppHandle, Manager, State};
 
 use crate::desktop::Desktop;
 use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
 
 /// Every profile with its state; active sessions also with their MFA plan.
-#[tauri::command]
-pub async fn list_sessions(app: AppHandle) -> IpcResult<Vec<SessionView>> {
+pub async fn list_sessions(app: Shell) -> IpcResult<Vec<SessionView>> {
     let (engine, health) = {
-        let desktop = app.state::<Desktop>();
+        let desktop = app.desktop();
         (std::sync::Arc::clone(&desktop.engine), desktop.health())
     };
     // One snapshot: each file read once, however many sessions there are.
@@ -39,8 +38,7 @@ pub async fn list_sessions(app: AppHandle) -> IpcResult<Vec<SessionView>> {
     Ok(views)
 }
 
-#[tauri::command]
-pub fn refresh_all(desktop: State<'_, Desktop>) {
+pub fn refresh_all(desktop: &Desktop) {
     desktop.refresh_all();
 }
 
@@ -53,8 +51,7 @@ pub struct MfaRequest {
 }
 
 /// The session waiting for a code, if any, with the time its credentials have left.
-#[tauri::command]
-pub fn mfa_request(desktop: State<'_, Desktop>) -> Option<MfaRequest> {
+pub fn mfa_request(desktop: &Desktop) -> Option<MfaRequest> {
     let pending = desktop.pending_code()?;
     let seconds_left = desktop.engine.sessions().ok().and_then(|sessions| {
         sessions
@@ -72,8 +69,7 @@ pub fn mfa_request(desktop: State<'_, Desktop>) -> Option<MfaRequest> {
 
 /// Renew the waiting session with the code. Checked here, not in the page: the page only
 /// collects what was typed. A code STS rejects is reported in its words and not tried again.
-#[tauri::command]
-pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
+pub async fn submit_mfa_code(app: Shell, code: String) -> IpcResult<()> {
     let code = Secret::new(code);
     if !is_mfa_code(code.expose()) {
         return Err(IpcError::new(
@@ -82,14 +78,14 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         ));
     }
     // Another process asked for this code: it is that process's to use, not ours.
-    if let Some(external) = app.state::<Desktop>().take_external() {
+    if let Some(external) = app.desktop().take_external() {
         tracing::info!(profile = %external.profile, "code handed to the command that asked");
         external.answer(Some(code));
         close_soon(&app);
         return Ok(());
     }
     let (client, pending, wanted) = {
-        let desktop = app.state::<Desktop>();
+        let desktop = app.desktop();
         (
             desktop.client.clone(),
             desktop.pending_code(),
@@ -117,7 +113,7 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
         Ok(activation) => {
             tracing::info!(session = %activation.name, "renewed with a typed MFA code");
             crate::manager::tell_adoption(&app, &activation);
-            let desktop = app.state::<Desktop>();
+            let desktop = app.desktop();
             desktop.drop_wanted_code(&activation.name);
             crate::tray::update(&app, None);
             close_soon(&app);
@@ -137,17 +133,16 @@ pub async fn submit_mfa_code(app: AppHandle, code: String) -> IpcResult<()> {
 }
 
 /// Let the page say "Code accepted" before the dialog goes.
-fn close_soon(app: &AppHandle) {
+fn close_soon(app: &Shell) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
         windows::close(&app, windows::MFA);
     });
 }
 
-#[tauri::command]
-pub fn cancel_mfa(app: AppHandle) {
-    let desktop = app.state::<Desktop>();
+pub fn cancel_mfa(app: Shell) {
+    let desktop = app.desktop();
     if let Some(external) = desktop.take_external() {
         external.answer(None);
     } else {

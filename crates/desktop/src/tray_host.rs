@@ -4,11 +4,9 @@
 //! A panel that starts after the app (the app's autostart won the race at login) still gets the
 //! icon: the app waits for the bus's watcher to appear and creates it then.
 
-use std::sync::Mutex;
-
+use crate::shell::Shell;
 use rolekeeper_core::doctor::{tray_host, watcher_appears, TRAY_HOST_FIX};
 use serde::Serialize;
-use tauri::{AppHandle, Manager};
 
 use crate::{tray, windows};
 
@@ -19,63 +17,46 @@ pub struct TrayNotice {
     fix: String,
 }
 
-/// What the start-up look found; `None` while unknown or when the icon shows.
-#[derive(Debug, Default)]
-pub struct TrayHostState(Mutex<Option<TrayNotice>>);
-
 /// Ask the session bus once, off the start-up path; with no host, open the manager window.
-pub fn check_on_start(app: &AppHandle) {
-    app.manage(TrayHostState::default());
+pub fn check_on_start(app: &Shell) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         let host = tray_host().await;
         let Some(why) = host.missing() else {
             tracing::debug!(?host, "tray icon host");
             return;
         };
         tracing::warn!("{why}: opening the manager window instead; to fix: {TRAY_HOST_FIX}");
-        if let Ok(mut notice) = app.state::<TrayHostState>().0.lock() {
-            *notice = Some(TrayNotice {
-                why: why.to_owned(),
-                fix: TRAY_HOST_FIX.to_owned(),
-            });
-        }
+        app.set_tray_notice(Some(TrayNotice {
+            why: why.to_owned(),
+            fix: TRAY_HOST_FIX.to_owned(),
+        }));
         windows::show(&app, windows::MAIN);
     });
 }
 
 /// The notice the manager window shows at its top, if the tray icon shows nowhere.
-#[tauri::command]
-pub fn tray_notice(app: AppHandle) -> Option<TrayNotice> {
-    app.try_state::<TrayHostState>()
-        .and_then(|state| state.0.lock().ok().and_then(|n| n.clone()))
+pub fn tray_notice(app: &Shell) -> Option<TrayNotice> {
+    app.tray_notice()
 }
 
 /// The tray icon could not be created (no watcher on the bus yet): create it as soon as one
 /// appears, and drop the window's notice, which no longer holds. (Once created, the icon follows a
 /// watcher that restarts by itself.)
-pub fn create_when_watcher_appears(app: &AppHandle) {
+pub fn create_when_watcher_appears(app: &Shell) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         if let Err(e) = watcher_appears().await {
             tracing::warn!("cannot wait for a tray host to appear: {e}");
             return;
         }
-        let on_main = app.clone();
-        let created = app.run_on_main_thread(move || match tray::create(&on_main) {
+        match tray::create(&app).await {
             Ok(()) => {
                 tracing::info!("a StatusNotifierWatcher appeared: tray icon created");
-                if let Some(state) = on_main.try_state::<TrayHostState>() {
-                    if let Ok(mut notice) = state.0.lock() {
-                        *notice = None;
-                    }
-                }
-                tray::update(&on_main, None);
+                app.set_tray_notice(None);
+                tray::update(&app, None);
             }
             Err(e) => tracing::warn!("a StatusNotifierWatcher appeared, but no tray icon: {e}"),
-        });
-        if let Err(e) = created {
-            tracing::warn!("cannot create the tray icon: {e}");
         }
     });
 }

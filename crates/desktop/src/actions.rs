@@ -3,11 +3,9 @@
 //! Each runs off the menu thread; a failure is told in a notification (a menu click has nobody
 //! else to tell) and the tray is redrawn either way.
 
+use crate::shell::Shell;
 use rolekeeper_core::ExportFormat;
-use tauri::{AppHandle, Manager};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::desktop::Desktop;
 use crate::manager::ActionOutcome;
 use crate::{manager, tray};
 
@@ -71,9 +69,9 @@ impl TrayAction {
     }
 }
 
-pub fn run(app: &AppHandle, name: String, action: TrayAction) {
+pub fn run(app: &Shell, name: String, action: TrayAction) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         // A code needed on the way is asked for in the dialog, which opens by itself.
         let result = match action {
             TrayAction::Activate => {
@@ -95,7 +93,7 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
                 .map(|notes| {
                     // What the user should know (no MFA context) is said where they look.
                     for note in notes {
-                        app.state::<Desktop>()
+                        app.desktop()
                             .notifier
                             .tell(format!("AWS console for {name}"), note);
                     }
@@ -115,7 +113,7 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
             ),
             Err(message) => {
                 tracing::warn!(session = %name, action = word, "{message}");
-                app.state::<Desktop>()
+                app.desktop()
                     .notifier
                     .tell(format!("Could not {} {name}", action.verb()), message);
             }
@@ -126,10 +124,10 @@ pub fn run(app: &AppHandle, name: String, action: TrayAction) {
 
 /// The `export` lines of `name` on the clipboard, written from Rust: the secrets never pass
 /// through the web view.
-async fn copy_export_lines(app: &AppHandle, name: &str) -> Result<(), String> {
+async fn copy_export_lines(app: &Shell, name: &str) -> Result<(), String> {
     // The serving order (the credentials file while the session there is good, then what is
     // held or kept, then STS), through the engine's loop.
-    let client = app.state::<Desktop>().client.clone();
+    let client = app.desktop().client.clone();
     let credentials = client.serve(name).await.map_err(|e| e.to_string())?;
     app.clipboard()
         .write_text(credentials.render(ExportFormat::Env))

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::shell::Shell;
 use notify_rust::{Notification, NotificationHandle, NotificationResponse, Timeout, Urgency};
 use rolekeeper_core::Event;
-use tauri::{AppHandle, Manager};
 
 use crate::windows;
 
@@ -293,7 +293,7 @@ impl Notifier {
             .store(!enabled, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub fn on_event(&self, app: &AppHandle, event: &Event) {
+    pub fn on_event(&self, app: &Shell, event: &Event) {
         let decision = match self.policy.lock() {
             Ok(mut policy) => policy.decide(event),
             Err(_) => return,
@@ -309,14 +309,14 @@ impl Notifier {
             Decision::Show(notice) => {
                 let replaces = self.handle_of(&notice.session).map(|h| h.id());
                 let app = app.clone();
-                tauri::async_runtime::spawn(async move {
-                    let desktop = app.state::<crate::desktop::Desktop>();
+                tokio::spawn(async move {
+                    let desktop = app.desktop();
                     desktop.notifier.show(&app, notice, replaces).await;
                 });
             }
             Decision::Close { session } => {
                 if let Some(handle) = self.take_handle(&session) {
-                    tauri::async_runtime::spawn(async move { handle.close_async().await });
+                    tokio::spawn(async move { handle.close_async().await });
                 }
             }
         }
@@ -324,14 +324,14 @@ impl Notifier {
 
     /// A reminder decided outside the engine's events (a key's age, `keys.rs`): shown unless
     /// notifications are off, replacing an earlier one about the same thing.
-    pub fn remind(&self, app: &AppHandle, notice: Notice) {
+    pub fn remind(&self, app: &Shell, notice: Notice) {
         if self.muted.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
         let replaces = self.handle_of(&notice.session).map(|h| h.id());
         let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            let desktop = app.state::<crate::desktop::Desktop>();
+        tokio::spawn(async move {
+            let desktop = app.desktop();
             desktop.notifier.show(&app, notice, replaces).await;
         });
     }
@@ -341,7 +341,7 @@ impl Notifier {
         if self.muted.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
-        tauri::async_runtime::spawn(async move {
+        tokio::spawn(async move {
             let mut notification = Notification::new();
             notification
                 .appname("RoleKeeper")
@@ -375,7 +375,7 @@ impl Notifier {
         self.shown.lock().ok().and_then(|mut m| m.remove(session))
     }
 
-    async fn show(&self, app: &AppHandle, notice: Notice, replaces: Option<u32>) {
+    async fn show(&self, app: &Shell, notice: Notice, replaces: Option<u32>) {
         let mut notification = Notification::new();
         notification
             .appname("RoleKeeper")

@@ -1,6 +1,5 @@
 //! What every part of the shell shares: the engine and its running loop, the notifications,
-//! pause, and which session waits for an MFA code. Managed by Tauri (`app.rs`) and reached as
-//! `State<Desktop>` or `app.state::<Desktop>()`.
+//! pause, and which session waits for an MFA code. Reached as `app.desktop()` (`shell.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -184,10 +183,10 @@ impl Desktop {
     }
 
     /// Stop the engine loop (at most a few seconds); later calls do nothing.
-    pub fn stop_engine(&self) {
+    pub async fn stop_engine(&self) {
         let handle = self.handle.lock().ok().and_then(|mut h| h.take());
         if let Some(handle) = handle {
-            tauri::async_runtime::block_on(handle.stop());
+            handle.stop().await;
         }
     }
 }

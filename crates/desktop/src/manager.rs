@@ -5,20 +5,19 @@
 
 use std::sync::Arc;
 
+use crate::shell::Shell;
 use rolekeeper_core::doctor::{self, Check};
 use rolekeeper_core::{
     ActivateOptions, CredentialRequest, Delivery, Engine, ProfileKind, Secret, Settings, Source,
 };
 use serde::Serialize;
-use tauri::{AppHandle, Manager, State};
-use tauri_plugin_autostart::ManagerExt;
 
 use crate::desktop::{Desktop, WantedCode};
 use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::windows;
 
-fn engine(app: &AppHandle) -> Arc<Engine> {
-    Arc::clone(&app.state::<Desktop>().engine)
+fn engine(app: &Shell) -> Arc<Engine> {
+    Arc::clone(&app.desktop().engine)
 }
 
 /// How a session action ended: done, or waiting for the MFA code the dialog now asks for (the
@@ -35,7 +34,7 @@ pub enum ActionOutcome {
 /// An activation that adopted lines of `~/.aws/config` changed a file the user wrote: said in a
 /// notification (the tray's actions have no window) and returned for the window. `None` when
 /// nothing was adopted.
-pub fn tell_adoption(app: &AppHandle, activation: &rolekeeper_core::Activation) -> Option<String> {
+pub fn tell_adoption(app: &Shell, activation: &rolekeeper_core::Activation) -> Option<String> {
     let note = activation.adoption_note(
         &activation.name,
         &format!(
@@ -44,7 +43,7 @@ pub fn tell_adoption(app: &AppHandle, activation: &rolekeeper_core::Activation) 
         ),
     )?;
     tracing::info!(session = %activation.name, "{note}");
-    app.state::<Desktop>().notifier.tell(
+    app.desktop().notifier.tell(
         format!("RoleKeeper changed your AWS config for {}", activation.name),
         note.clone(),
     );
@@ -54,12 +53,12 @@ pub fn tell_adoption(app: &AppHandle, activation: &rolekeeper_core::Activation) 
 /// Activate (or renew) `name` with no one to ask mid-way; when a code is needed, the MFA dialog
 /// opens for it and the action completes with the code typed there.
 async fn activate_or_ask(
-    app: &AppHandle,
+    app: &Shell,
     name: &str,
     request: CredentialRequest,
     options: ActivateOptions,
 ) -> IpcResult<ActionOutcome> {
-    let client = app.state::<Desktop>().client.clone();
+    let client = app.desktop().client.clone();
     let activated = client.activate(name, request.clone(), None, options).await;
     match activated {
         Ok(activation) => Ok(match tell_adoption(app, &activation) {
@@ -68,7 +67,7 @@ async fn activate_or_ask(
         }),
         Err(rolekeeper_core::Error::MfaCodeUnavailable { serial, .. }) => {
             tracing::info!(session = %name, "a code is needed: asking in the dialog");
-            app.state::<Desktop>().want_code(WantedCode {
+            app.desktop().want_code(WantedCode {
                 session: name.to_owned(),
                 serial,
                 request,
@@ -85,9 +84,8 @@ async fn activate_or_ask(
 /// Activate `name` (renewing it if active). `delivery` (`file` or `process`) and
 /// `duration_seconds` change the session's choices; absent, the earlier ones stay. A duration of
 /// 0 goes back to the profile's own `duration_seconds`.
-#[tauri::command]
 pub async fn activate_session(
-    app: AppHandle,
+    app: Shell,
     name: String,
     delivery: Option<String>,
     duration_seconds: Option<u64>,
@@ -112,8 +110,7 @@ pub async fn activate_session(
 }
 
 /// Renew one session now (a new session from STS, not the keychain's), keeping its choices.
-#[tauri::command]
-pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<ActionOutcome> {
+pub async fn refresh_session(app: Shell, name: String) -> IpcResult<ActionOutcome> {
     let request = CredentialRequest {
         renew: true,
         ..CredentialRequest::default()
@@ -121,12 +118,11 @@ pub async fn refresh_session(app: AppHandle, name: String) -> IpcResult<ActionOu
     activate_or_ask(&app, &name, request, ActivateOptions::default()).await
 }
 
-#[tauri::command]
-pub async fn deactivate_session(app: AppHandle, name: String) -> IpcResult<ActionOutcome> {
-    let client = app.state::<Desktop>().client.clone();
+pub async fn deactivate_session(app: Shell, name: String) -> IpcResult<ActionOutcome> {
+    let client = app.desktop().client.clone();
     client.deactivate(&name, false).await?;
     // A code asked for it is no longer wanted.
-    app.state::<Desktop>().drop_wanted_code(&name);
+    app.desktop().drop_wanted_code(&name);
     Ok(ActionOutcome::Done)
 }
 
@@ -140,8 +136,7 @@ pub struct SourceView {
     key: Option<crate::keys::KeyView>,
 }
 
-#[tauri::command]
-pub fn list_sources(desktop: State<'_, Desktop>) -> IpcResult<Vec<SourceView>> {
+pub fn list_sources(desktop: &Desktop) -> IpcResult<Vec<SourceView>> {
     let mut keys = crate::keys::key_views(&desktop.engine);
     Ok(desktop
         .engine
@@ -163,9 +158,8 @@ fn empty_to_none(value: Option<String>) -> Option<String> {
 
 /// Store long-term keys in the keychain. The secret arrives once and goes straight into a
 /// [`Secret`]; nothing about it is returned or logged.
-#[tauri::command]
 pub async fn add_source(
-    app: AppHandle,
+    app: Shell,
     name: String,
     access_key_id: String,
     secret_access_key: String,
@@ -193,8 +187,7 @@ pub async fn add_source(
     Ok(())
 }
 
-#[tauri::command]
-pub async fn remove_source(app: AppHandle, name: String) -> IpcResult<()> {
+pub async fn remove_source(app: Shell, name: String) -> IpcResult<()> {
     engine(&app)
         .sources()
         .remove(&name)
@@ -203,8 +196,7 @@ pub async fn remove_source(app: AppHandle, name: String) -> IpcResult<()> {
 }
 
 /// Profiles of the credentials file that hold plain long-term keys: what import can move.
-#[tauri::command]
-pub fn importable_profiles(desktop: State<'_, Desktop>) -> IpcResult<Vec<String>> {
+pub fn importable_profiles(desktop: &Desktop) -> IpcResult<Vec<String>> {
     Ok(desktop
         .engine
         .profiles()?
@@ -216,22 +208,16 @@ pub fn importable_profiles(desktop: State<'_, Desktop>) -> IpcResult<Vec<String>
 
 /// Move a plain-keys profile of the credentials file into the keychain (a backup first; only
 /// its key lines leave the file; the profile keeps working through `credential_process`).
-#[tauri::command]
-pub async fn import_source(
-    app: AppHandle,
-    profile: String,
-    as_name: Option<String>,
-) -> IpcResult<()> {
+pub async fn import_source(app: Shell, profile: String, as_name: Option<String>) -> IpcResult<()> {
     let as_name = empty_to_none(as_name);
     engine(&app)
         .import_source(&profile, as_name.as_deref())
         .await?;
-    app.state::<Desktop>().reload();
+    app.desktop().reload();
     Ok(())
 }
 
-#[tauri::command]
-pub fn get_settings(desktop: State<'_, Desktop>) -> IpcResult<Settings> {
+pub fn get_settings(desktop: &Desktop) -> IpcResult<Settings> {
     desktop
         .engine
         .settings()
@@ -239,26 +225,17 @@ pub fn get_settings(desktop: State<'_, Desktop>) -> IpcResult<Settings> {
 }
 
 /// Save the settings and apply them at once: the engine's policy, notifications, start at login.
-#[tauri::command]
-pub fn set_settings(app: AppHandle, settings: Settings) -> IpcResult<()> {
+pub fn set_settings(app: Shell, settings: Settings) -> IpcResult<()> {
     settings
         .validate()
         .map_err(|e| IpcError::new(IpcCode::InvalidInput, e.to_string()))?;
-    let desktop = app.state::<Desktop>();
+    let desktop = app.desktop();
     desktop
         .engine
         .save_settings(&settings)
         .map_err(|e| IpcError::new(IpcCode::Settings, e.to_string()))?;
     desktop.apply_settings(&settings);
-    let autostart = app.autolaunch();
-    let applied = if settings.start_at_login {
-        autostart.enable()
-    } else if autostart.is_enabled().unwrap_or(false) {
-        autostart.disable()
-    } else {
-        Ok(())
-    };
-    applied.map_err(|e| {
+    crate::autostart::set(desktop.engine.env(), settings.start_at_login).map_err(|e| {
         IpcError::new(
             IpcCode::Settings,
             format!("saved, but start at login could not be changed: {e}"),
@@ -275,8 +252,7 @@ pub struct Diagnostics {
     checks: Vec<Check>,
 }
 
-#[tauri::command]
-pub async fn diagnostics(app: AppHandle) -> Diagnostics {
+pub async fn diagnostics(app: Shell) -> Diagnostics {
     let engine = engine(&app);
     let locations = engine.locations();
     let mut checks = doctor::checks(&engine);

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use rolekeeper_core::Theme;
 use serde::Serialize;
-use tauri::State;
 
 use crate::desktop::Desktop;
 
@@ -23,7 +22,6 @@ pub struct About {
 }
 
 /// The About card's facts; nothing here is secret.
-#[tauri::command]
 pub fn about() -> About {
     let target = std::fs::read_link("/proc/self/fd/2").ok();
     let journal = target.is_some() && stderr_is_journal();
@@ -41,8 +39,7 @@ pub fn about() -> About {
 
 /// The theme the windows use (a page asks at start; the manager applies a change on save).
 /// Settings that cannot be read give the desktop's theme: a colour is no reason to fail.
-#[tauri::command]
-pub fn ui_theme(desktop: State<'_, Desktop>) -> Theme {
+pub fn ui_theme(desktop: &Desktop) -> Theme {
     desktop
         .engine
         .settings()

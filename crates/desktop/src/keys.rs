@@ -7,13 +7,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::shell::Shell;
 use rolekeeper_core::engine::RotateOptions;
 use rolekeeper_core::keys::{age_days, age_in_words, is_due, last_used_in_words, KeyRecord};
 use rolekeeper_core::{Engine, Error, NoMfaPrompt};
 use serde::Serialize;
-use tauri::{AppHandle, Manager};
 
-use crate::desktop::Desktop;
 use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::notify::Notice;
 
@@ -70,8 +69,8 @@ pub fn key_views(engine: &Engine) -> std::collections::BTreeMap<String, KeyView>
         .collect()
 }
 
-fn engine(app: &AppHandle) -> Arc<Engine> {
-    Arc::clone(&app.state::<Desktop>().engine)
+fn engine(app: &Shell) -> Arc<Engine> {
+    Arc::clone(&app.desktop().engine)
 }
 
 /// The error of an IAM call from the window: a source whose MFA session is not kept cannot be
@@ -92,8 +91,7 @@ fn ipc_error(name: &str, command: &str, e: Error) -> IpcError {
 
 /// Ask IAM about `name`'s key now. A source with an MFA device uses its MFA session if one is
 /// kept; nobody is asked for a code here (the error says how to get one).
-#[tauri::command]
-pub async fn check_source_key(app: AppHandle, name: String) -> IpcResult<()> {
+pub async fn check_source_key(app: Shell, name: String) -> IpcResult<()> {
     engine(&app)
         .check_key(&name, &NoMfaPrompt)
         .await
@@ -122,9 +120,8 @@ pub enum RotateView {
 
 /// Rotate `name`'s key (`rolekeeper source rotate`). `delete_other` is the masked id of the
 /// other key the page showed, when the user said to delete it.
-#[tauri::command]
 pub async fn rotate_source(
-    app: AppHandle,
+    app: Shell,
     name: String,
     keep_old: bool,
     delete_other: Option<String>,
@@ -191,8 +188,8 @@ pub fn due_notices(
 }
 
 /// Look at the kept key records now and remind of the keys past the age.
-pub fn remind(app: &AppHandle) {
-    let desktop = app.state::<Desktop>();
+pub fn remind(app: &Shell) {
+    let desktop = app.desktop();
     let engine = &desktop.engine;
     let Ok(records) = engine.key_records() else {
         return;
@@ -216,8 +213,8 @@ pub fn remind(app: &AppHandle) {
 /// At start, then once a day: a key's age moves on without any event. A source IAM was never
 /// asked about is asked once, at start, quietly (a source with an MFA device only if its MFA
 /// session is kept): its key's creation date does not change, so that one answer lasts.
-pub fn follow_key_ages(app: AppHandle) {
-    tauri::async_runtime::spawn(async move {
+pub fn follow_key_ages(app: Shell) {
+    tokio::spawn(async move {
         let engine = engine(&app);
         let known = engine.key_records().unwrap_or_default();
         for source in engine.sources().list().unwrap_or_default() {
