@@ -6,9 +6,11 @@
 #   scripts/bench.sh cli        hyperfine: credential-process and export of an active session
 #                               against the AWS CLI v2 and a boto3 script (benches/cli.sh)
 #   scripts/bench.sh desktop [benches/desktop.py options]
-#                               the release rolekeeper-desktop inside a private desktop session
+#                               the release rolekeeper-desktop (and rolekeeper-window, which it
+#                               starts for a window) inside a private desktop session
 #                               (scripts/with-desktop-session.sh): start-up to tray registered,
-#                               PSS idle / window open / window closed, idle CPU and wake-ups;
+#                               PSS idle / window open / window closed, opening the window, idle
+#                               CPU and wake-ups, GL/GTK/WebKit libraries mapped idle;
 #                               e.g. `scripts/bench.sh desktop --starts 10 --cycles 3 --json out.json`
 #   scripts/bench.sh refresh [none|session|both] [benches/refresh.py options]
 #                               `rolekeeper daemon` refreshing 500 sessions at once (or e.g.
@@ -47,7 +49,7 @@ case "$mode" in
     source "$ROOT/scripts/common.sh"
     ensure_cargo
     ui_build >&2                                  # ui/dist is embedded in the binary
-    (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper-desktop) >&2
+    (cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper-desktop -p rolekeeper-window) >&2
     "$ROOT/scripts/with-desktop-session.sh" /usr/bin/python3 "$ROOT/benches/desktop.py" \
       --bin "$CARGO_TARGET_DIR/release/rolekeeper-desktop" "$@"
     ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# package-deb.sh -- build the Debian package of RoleKeeper: the tray app (rolekeeper-desktop)
-# and the rolekeeper command in one .deb, with its desktop entry, icons, manual page and shell
+# package-deb.sh -- build the Debian package of RoleKeeper: the tray app (rolekeeper-desktop),
+# its windows (rolekeeper-window) and the rolekeeper command in one .deb, with its desktop entry, icons, manual page and shell
 # completions. Prints the path of the .deb on stdout (everything else goes to stderr).
 #
 #   scripts/package-deb.sh
@@ -10,14 +10,16 @@
 #   1. the Tauri bundler from npm (packaging/package.json: @tauri-apps/cli, whose native binary
 #      is the npm package @tauri-apps/cli-linux-x64-gnu), installed into packaging/node_modules
 #   2. the UI (ui/dist is embedded in the app binary)
-#   3. the release `rolekeeper` binary, its manual page and completions, and
+#   3. the release `rolekeeper` and `rolekeeper-desktop` binaries, the CLI's manual page and
+#      completions, and
 #      packaging/rolekeeper-desktop.1, staged in packaging/stage/ -- src-tauri/tauri.conf.json's
 #      bundle.linux.deb.files maps them and packaging/copyright into the package
 #      (/usr/bin/rolekeeper, /usr/share/man/man1/rolekeeper.1.gz, ...); the CLI is static
 #      (crates/cli/build.rs) and needs no library; built dynamic (no static glibc on the build
 #      machine), the libc6 and libgcc-s1 versions for Depends from dpkg-shlibdeps
-#   4. `tauri build --bundles deb` in src-tauri/: cargo build --release with the
-#      custom-protocol feature, then the .deb in $CARGO_TARGET_DIR/release/bundle/deb/
+#   4. `tauri build --bundles deb` in src-tauri/: cargo build --release of rolekeeper-window with
+#      the custom-protocol feature, then the .deb in $CARGO_TARGET_DIR/release/bundle/deb/ (its
+#      desktop entry runs rolekeeper-window, which opens the manager and starts the tray)
 #   5. checks the .deb: both programs, the desktop entry, the icons and the copyright file are
 #      in it; both binaries are stripped (the release profile's `strip = "symbols"` does it, for
 #      run.sh's builds too: nothing is stripped here); then lintian's view, when lintian is
@@ -59,13 +61,14 @@ say "building the UI"
 ui_build >&2
 
 # 3. the CLI and what goes with it
-say "building rolekeeper (release)"
-(cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper >&2)
+say "building rolekeeper and rolekeeper-desktop (release)"
+(cd "$ROOT" && nice -n 10 cargo build --release -p rolekeeper -p rolekeeper-desktop >&2)
 STAGE=$PKG/stage
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
 CLI=$CARGO_TARGET_DIR/release/rolekeeper
 install -m 0755 "$CLI" "$STAGE/rolekeeper"
+install -m 0755 "$CARGO_TARGET_DIR/release/rolekeeper-desktop" "$STAGE/rolekeeper-desktop"
 "$CLI" man | gzip -9n >"$STAGE/rolekeeper.1.gz"
 gzip -9nc "$PKG/rolekeeper-desktop.1" >"$STAGE/rolekeeper-desktop.1.gz"
 "$CLI" completions bash >"$STAGE/rolekeeper.bash"
@@ -91,7 +94,7 @@ else
 fi
 
 # 4. the app and the package
-say "tauri build --bundles deb (release build of rolekeeper-desktop with custom-protocol)"
+say "tauri build --bundles deb (release build of rolekeeper-window with custom-protocol)"
 rm -f "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb
 # The Tauri CLI rewrites src-tauri/Cargo.toml's tauri/tauri-build lines to the feature lists it
 # wants (it adds `features = []` to tauri-build); put any line it changed back afterwards, so a
@@ -120,10 +123,11 @@ DEB=$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb)
 
 # 5. what is in it
 CONTENTS=$(dpkg-deb -c "$DEB")
-for want in usr/bin/rolekeeper-desktop usr/bin/rolekeeper usr/share/applications/RoleKeeper.desktop \
-  usr/share/icons/hicolor/32x32/apps/rolekeeper-desktop.png \
-  usr/share/icons/hicolor/128x128/apps/rolekeeper-desktop.png \
-  usr/share/icons/hicolor/256x256/apps/rolekeeper-desktop.png \
+for want in usr/bin/rolekeeper-desktop usr/bin/rolekeeper-window usr/bin/rolekeeper \
+  usr/share/applications/RoleKeeper.desktop \
+  usr/share/icons/hicolor/32x32/apps/rolekeeper-window.png \
+  usr/share/icons/hicolor/128x128/apps/rolekeeper-window.png \
+  usr/share/icons/hicolor/256x256/apps/rolekeeper-window.png \
   usr/share/doc/role-keeper/copyright usr/share/man/man1/rolekeeper.1.gz \
   usr/share/man/man1/rolekeeper-desktop.1.gz; do
   grep -q " \.\?/\?$want\$" <<<"$CONTENTS" || { say "$DEB lacks $want"; exit 1; }
@@ -131,14 +135,14 @@ done
 UNPACKED=$(mktemp -d "${TMPDIR:-/tmp}/rk-deb.XXXXXX")
 trap 'rm -rf "$UNPACKED"' EXIT
 dpkg-deb -x "$DEB" "$UNPACKED"
-for bin in rolekeeper-desktop rolekeeper; do
+for bin in rolekeeper-desktop rolekeeper-window rolekeeper; do
   if readelf -SW "$UNPACKED/usr/bin/$bin" | grep -qE ' \.(symtab|debug_[a-z_]+) '; then
     say "usr/bin/$bin is not stripped: is [profile.release] strip = \"symbols\" still in Cargo.toml?"
     exit 1
   fi
 done
-grep -q '^Icon=rolekeeper-desktop$' "$UNPACKED/usr/share/applications/RoleKeeper.desktop" ||
-  { say "the desktop entry names no rolekeeper-desktop icon"; exit 1; }
+grep -q '^Icon=rolekeeper-window$' "$UNPACKED/usr/share/applications/RoleKeeper.desktop" ||
+  { say "the desktop entry names no rolekeeper-window icon"; exit 1; }
 rm -rf "$UNPACKED"
 trap - EXIT
 say "built $(du -h "$DEB" | cut -f1) ($(stat -c %s "$DEB") bytes) $(dpkg-deb -f "$DEB" Package Version Architecture | tr '\n' ' ')"

@@ -17,7 +17,13 @@ use crate::windows;
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
-    let first = first_window(std::env::args().skip(1))?;
+    // Run by hand (a desktop entry, a terminal) with no window named: the manager, as the tray's
+    // "Open RoleKeeper…" would. Under WebDriver: none, until the tray asks (a test clicks the
+    // tray's item as a person does).
+    let first = first_window(std::env::args().skip(1))?.or_else(|| {
+        let automated = std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true");
+        (!automated).then(|| windows::MAIN.to_owned())
+    });
     let bridge = Bridge::connect()?;
     let forward = bridge.clone();
     let events = bridge.clone();

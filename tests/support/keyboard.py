@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from selenium.common.exceptions import NoSuchWindowException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 
 FOCUSED_JS = """
@@ -44,14 +44,14 @@ def chord(driver, modifier, key):
 
 
 def closing_key(driver, *sequence):
-    """A key that closes the window: the window (and the session's web view) may be gone
-    before the driver answers."""
+    """A key that closes the window: the window, and with its last window the window process
+    (the session's browser), may be gone before the driver answers."""
     try:
         if len(sequence) == 2:
             chord(driver, *sequence)
         else:
             keys(driver, *sequence)
-    except NoSuchWindowException:
+    except WebDriverException:
         pass
 
 

@@ -110,12 +110,18 @@ fn start_driver_only(home: &AwsHome, vars: &[(&str, &str)]) -> (ChildGuard, u16)
 }
 
 /// The WebDriver session is ready only once the window process has a web view: open a window
-/// the way a person does, clicking the tray item `label` of the tray app `tray_pid` once it is
-/// offered enabled. Joins to whether it was clicked.
-fn click_when_offered(tray_pid: u32, label: &'static str) -> JoinHandle<bool> {
+/// the way a person does, clicking the tray item `label` once it is offered enabled and the
+/// window process WebDriver started has connected to the tray (the tray shows windows in the
+/// newest one). Joins to whether it was clicked.
+fn click_when_offered(driven: &Driven, label: &'static str) -> JoinHandle<bool> {
+    let tray_pid = driven.id();
+    let log = driven.tray.stderr_log.clone();
     std::thread::spawn(move || {
         let found = eventually(Duration::from_secs(60), || {
-            menu_of(tray_pid).is_some_and(|m| m.iter().any(|i| i.label == label && i.enabled))
+            std::fs::read_to_string(&log)
+                .is_ok_and(|log| log.contains("a window process connected"))
+                && menu_of(tray_pid)
+                    .is_some_and(|m| m.iter().any(|i| i.label == label && i.enabled))
         });
         if found {
             click_in(tray_pid, label);
@@ -175,7 +181,7 @@ fn a_wrong_code_is_refused_in_words_then_the_right_one_renews_the_session() {
         ],
     );
     // The dialog opens from the tray once the engine has found that a code is needed.
-    let opener = click_when_offered(driver.id(), "Enter MFA code…");
+    let opener = click_when_offered(&driver, "Enter MFA code…");
     let shots = shots_dir();
     let run = run_client(
         "webdriver_mfa.py",
@@ -250,7 +256,7 @@ fn in_manager_with(
     args: &[&std::ffi::OsStr],
 ) -> Value {
     let (driver, port) = start_tauri_driver(home, vars);
-    let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
+    let opener = click_when_offered(&driver, "Open RoleKeeper…");
     let shots = shots_dir();
     let mut all = vec![shots.as_os_str()];
     all.extend_from_slice(args);
@@ -666,7 +672,7 @@ fn the_window_follows_a_tray_action_within_a_second() {
     let marker = home.home().join("window-ready");
 
     let (driver, port) = start_tauri_driver(&home, &[]);
-    let opener = click_when_offered(driver.id(), "Open RoleKeeper…");
+    let opener = click_when_offered(&driver, "Open RoleKeeper…");
     let driver_pid = driver.id();
     let label = format!("{name} — off>Activate");
     let marker_seen = marker.clone();
@@ -1057,16 +1063,17 @@ aws_secret_access_key = firstRunTestSecret000000000000000000000
 
 /// Whether the tray app still runs (its window closed by a key, the app stays in the tray); then
 /// it is stopped, as the next test's app would only hand over to it.
-fn stop_app_below(driver: &Driven) -> bool {
+fn stop_app_below(driver: &mut Driven) -> bool {
     let pid = driver.id();
-    if !Path::new(&format!("/proc/{pid}")).exists() {
+    if driver.tray.child.try_wait().expect("wait").is_some() {
         return false;
     }
     let _ = Command::new("kill").arg(pid.to_string()).status();
-    let gone = eventually(Duration::from_secs(10), || {
-        !Path::new(&format!("/proc/{pid}")).exists()
-    });
-    assert!(gone, "the app (pid {pid}) did not stop on SIGTERM");
+    let status = driver.tray.wait_exit(Duration::from_secs(10));
+    assert!(
+        status.success(),
+        "the app (pid {pid}) stopped on SIGTERM with {status}"
+    );
     true
 }
 
@@ -1088,19 +1095,19 @@ fn keyboard_in_manager(home: &AwsHome, mode: &str) -> (Value, bool) {
 /// Run `script` against the app below `driver` once the tray item `label` has opened its
 /// window; the script's JSON, and whether the app still ran after (then stopped).
 fn run_then_stop(
-    driver: Driven,
+    mut driver: Driven,
     port: u16,
     label: &'static str,
     script: &str,
     args: &[&std::ffi::OsStr],
 ) -> (Value, bool) {
-    let opener = click_when_offered(driver.id(), label);
+    let opener = click_when_offered(&driver, label);
     let run = run_client(script, port, args);
     assert!(opener.join().unwrap(), "the tray never offered {label}");
     assert!(run.status.success(), "WebDriver: {}", describe(&run));
     let result =
         serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("JSON from {script}: {e}"));
-    let app_alive = stop_app_below(&driver);
+    let app_alive = stop_app_below(&mut driver);
     drop(driver);
     (result, app_alive)
 }

@@ -237,10 +237,19 @@ impl EngineHandle {
     }
 
     pub fn spawn_with_policy(engine: Arc<Engine>, policy: Policy) -> Self {
+        Self::spawn_subscribed(engine, policy).0
+    }
+
+    /// [`EngineHandle::spawn_with_policy`], with a receiver of every event from the first: one
+    /// subscribed after the spawn may miss what the loop says at once (a file it cannot read).
+    pub fn spawn_subscribed(
+        engine: Arc<Engine>,
+        policy: Policy,
+    ) -> (Self, broadcast::Receiver<Event>) {
         let (commands, rx) = mpsc::channel(16);
         // A batch emits two events a session at most, with no await between them: room for a
         // batch of 500 before a slow subscriber (the daemon's log) misses any (about 100 kB).
-        let (events, _) = broadcast::channel(1024);
+        let (events, first) = broadcast::channel(1024);
         let (health_tx, health) = watch::channel(HealthMap::new());
         let (overview_tx, overview) = watch::channel(Arc::new(Overview::default()));
         let state_dir = engine.state_store().dir().to_owned();
@@ -276,7 +285,7 @@ impl EngineHandle {
             commands.downgrade(),
             || Command::FilesChanged,
         ));
-        Self {
+        let handle = Self {
             commands,
             events,
             health,
@@ -286,7 +295,8 @@ impl EngineHandle {
             follows,
             files,
             sessions,
-        }
+        };
+        (handle, first)
     }
 
     /// Each session's health now (sessions not listed are fine).

@@ -61,8 +61,8 @@ async fn run_tray() -> anyhow::Result<ExitCode> {
         });
 
     let engine = Arc::new(Engine::system());
-    let handle = EngineHandle::spawn(Arc::clone(&engine));
-    let events = handle.subscribe();
+    let policy = engine.policy();
+    let (handle, events) = EngineHandle::spawn_subscribed(Arc::clone(&engine), policy);
     let settings = engine.settings().unwrap_or_else(|e| {
         tracing::warn!("{e}");
         Settings::default()

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use rolekeeper_core::sso::Flow;
 use rolekeeper_core::{apply_health, session_views, Event, ProfileKind, SessionState, SessionView};
+use std::time::SystemTime;
+
 use tokio::sync::watch;
 
 use crate::actions::TrayAction;
@@ -307,7 +309,8 @@ fn shorten(text: &str, max: usize) -> String {
 /// The registered tray icon: redraws go through here, in order, the latest winning.
 #[derive(Debug)]
 pub struct TrayIcon {
-    models: watch::Sender<Option<MenuModel>>,
+    /// The menu to show, with when its redraw began (to time it).
+    models: watch::Sender<Option<(MenuModel, SystemTime)>>,
 }
 
 /// What the StatusNotifierItem shows; ksni serves it over D-Bus and calls back on clicks.
@@ -371,12 +374,14 @@ pub async fn create(app: &Shell) -> Result<(), ksni::Error> {
         model,
     };
     let handle = item.spawn().await?;
-    let (models, mut latest) = watch::channel(None::<MenuModel>);
+    let (models, mut latest) = watch::channel(None::<(MenuModel, SystemTime)>);
+    let engine = std::sync::Arc::clone(&app.desktop().engine);
     tokio::spawn(async move {
         while latest.changed().await.is_ok() {
-            let Some(model) = latest.borrow_and_update().clone() else {
+            let Some((model, started)) = latest.borrow_and_update().clone() else {
                 continue;
             };
+            let profiles = model.profile_count();
             let redrawn = handle
                 .update(move |item| {
                     if item.model.state != model.state || item.icon.is_empty() {
@@ -389,6 +394,12 @@ pub async fn create(app: &Shell) -> Result<(), ksni::Error> {
                 tracing::warn!("the tray icon's service stopped");
                 break;
             }
+            let took = engine
+                .clock()
+                .now()
+                .duration_since(started)
+                .unwrap_or_default();
+            tracing::debug!(profiles, ms = took.as_secs_f64() * 1000.0, "tray redrawn");
         }
     });
     app.set_tray(TrayIcon { models });
@@ -407,11 +418,11 @@ pub fn update(app: &Shell, event: Option<&Event>) {
 /// Redraw the tray, with the engine's last problem (a profile file it cannot read) if any.
 /// Returns whether a session is active (its countdown then moves in the menu).
 pub fn update_with_problem(app: &Shell, problem: Option<&str>) -> bool {
+    let started = app.desktop().engine.clock().now();
     let model = current_model(app, problem);
     let active = model.sessions.iter().any(|row| row.active);
     if let Some(tray) = app.tray() {
-        tracing::debug!(profiles = model.profile_count(), "tray redrawn");
-        tray.models.send_replace(Some(model));
+        tray.models.send_replace(Some((model, started)));
     }
     active
 }
@@ -582,6 +593,59 @@ pub fn sign_in(app: &Shell, session: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_state_has_an_icon_in_argb() {
+        for state in [
+            TrayState::Idle,
+            TrayState::Fresh,
+            TrayState::Attention,
+            TrayState::Failing,
+        ] {
+            let icon = argb_of_png(state.icon()).unwrap();
+            assert_eq!((icon.width, icon.height), (64, 64), "{state:?}");
+            assert_eq!(icon.data.len(), 64 * 64 * 4, "{state:?}");
+            // ARGB: a pixel's first byte is its alpha; the icons have transparent corners.
+            assert_eq!(icon.data[0], 0, "{state:?}: the corner is transparent");
+            assert!(
+                icon.data.chunks_exact(4).any(|p| p[0] == 0xff),
+                "{state:?}: some pixel is opaque"
+            );
+        }
+    }
+
+    #[test]
+    fn a_profile_name_with_underscores_is_shown_as_written() {
+        assert_eq!(label("dev_admin — off"), "dev__admin — off");
+        assert_eq!(label("Quit"), "Quit");
+    }
+
+    #[test]
+    fn the_drawn_menu_has_every_item_of_the_model() {
+        let model = MenuModel::new(&[view("prod_x", fresh(47), true)], None, false);
+        let labels: Vec<String> = build_menu(&model)
+            .iter()
+            .filter_map(|item| match item {
+                ksni::MenuItem::Standard(i) => Some(i.label.clone()),
+                ksni::MenuItem::SubMenu(m) => Some(m.label.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(labels[0], model.headline);
+        assert!(labels[1].starts_with("prod__x — fresh"), "{labels:?}");
+        for item in [
+            "Refresh all now",
+            "Enter MFA code…",
+            "Open RoleKeeper…",
+            "Pause all",
+            "Quit",
+        ] {
+            assert!(
+                labels.iter().any(|l| l == item),
+                "{item} missing: {labels:?}"
+            );
+        }
+    }
 
     fn view(name: &str, state: SessionState, active: bool) -> SessionView {
         SessionView {

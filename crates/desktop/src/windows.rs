@@ -215,12 +215,8 @@ fn start_window_process(label: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Where `rolekeeper-window` is: `ROLEKEEPER_WINDOW_PROGRAM` if set, else beside this program,
-/// else on `PATH`.
+/// Where `rolekeeper-window` is: beside this program (as installed and built), else on `PATH`.
 fn window_program() -> PathBuf {
-    if let Some(path) = std::env::var_os("ROLEKEEPER_WINDOW_PROGRAM") {
-        return PathBuf::from(path);
-    }
     std::env::current_exe()
         .ok()
         .map(|exe| exe.with_file_name(WINDOW_PROGRAM))
