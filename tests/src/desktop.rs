@@ -149,6 +149,43 @@ impl DesktopApp {
         }
     }
 
+    /// The window processes (`rolekeeper-window`) among this app's descendants.
+    pub fn window_processes(&self) -> Vec<u32> {
+        descendants(self.pid())
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|comm| "rolekeeper-window".starts_with(comm.trim()))
+            })
+            .collect()
+    }
+
+    /// The libraries of a web view, its toolkit or GL that this process (the tray itself, not its
+    /// children) has mapped, by file name.
+    pub fn heavy_libraries(&self) -> Vec<String> {
+        const HEAVY: [&str; 7] = [
+            "libwebkit",
+            "libjavascriptcore",
+            "libgtk",
+            "libgdk-",
+            "libLLVM",
+            "libGL",
+            "libEGL",
+        ];
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", self.pid()))
+            .expect("read the tray's /proc/PID/maps");
+        let mut found: Vec<String> = maps
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(5))
+            .filter_map(|path| Path::new(path).file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .filter(|name| HEAVY.iter().any(|h| name.contains(h)))
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
     /// The WebKit processes among this app's descendants.
     pub fn webkit_processes(&self) -> Vec<String> {
         descendants(self.pid())
@@ -279,6 +316,22 @@ pub fn windows_titled(title: &str) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// Ask the X11 window `id` (from [`windows_titled`]) to close, as a window manager's close button
+/// does (WM_DELETE_WINDOW; `benches/x_close.py`, since Debian 12's xdotool has no `windowclose`).
+pub fn close_window(id: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/x_close.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(id)
+        .output()
+        .expect("run benches/x_close.py (needs libX11)");
+    assert!(
+        out.status.success(),
+        "x_close.py {id}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A screenshot of the whole display, kept under `out/screenshots/` in the repository for people

@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use rolekeeper_tests::desktop::{
-    closed_on_bus, eventually, notification_id, screenshot, windows_titled, DesktopApp, MenuItem,
+    close_window, closed_on_bus, eventually, notification_id, screenshot, windows_titled,
+    DesktopApp, MenuItem,
 };
 use rolekeeper_tests::AwsHome;
 
@@ -91,31 +92,63 @@ fn open_creates_the_manager_window_on_demand() {
     let mut app = DesktopApp::start(&home);
     app.wait_for_menu("the tray menu", engine_loaded);
     assert!(
-        app.webkit_processes().is_empty(),
+        app.webkit_processes().is_empty() && app.window_processes().is_empty(),
         "no web view before a window opens"
+    );
+    assert_eq!(
+        app.heavy_libraries(),
+        Vec::<String>::new(),
+        "the tray maps no web view, GTK or GL library"
     );
     assert!(
         windows_titled("RoleKeeper").is_empty(),
         "no window at start"
     );
 
-    app.click("Open RoleKeeper…");
-    assert!(
-        eventually(Duration::from_secs(30), || !windows_titled("RoleKeeper")
-            .is_empty()),
-        "the manager window did not appear\n{}",
-        app.log()
-    );
-    assert!(
-        eventually(Duration::from_secs(30), || !app
-            .webkit_processes()
-            .is_empty()),
-        "opening a window starts the web view\n{}",
-        app.log()
-    );
-    // Time for the page to load its data, then a picture for people to look at.
-    std::thread::sleep(Duration::from_secs(3));
-    screenshot("manager-window");
+    for round in ["first", "second"] {
+        app.click("Open RoleKeeper…");
+        assert!(
+            eventually(Duration::from_secs(30), || !windows_titled("RoleKeeper")
+                .is_empty()),
+            "the manager window did not appear ({round} time)\n{}",
+            app.log()
+        );
+        assert!(
+            eventually(Duration::from_secs(30), || !app
+                .webkit_processes()
+                .is_empty()),
+            "opening a window starts the web view, in a window process of the tray's\n{}",
+            app.log()
+        );
+        assert_eq!(app.window_processes().len(), 1, "one window process");
+        if round == "first" {
+            // Time for the page to load its data, then a picture for people to look at.
+            std::thread::sleep(Duration::from_secs(3));
+            screenshot("manager-window");
+        }
+
+        // Closed as a window manager's close button does: the window process and WebKit's
+        // processes go with it; the tray stays, and still maps no web view.
+        for window in windows_titled("RoleKeeper") {
+            close_window(&window);
+        }
+        assert!(
+            eventually(Duration::from_secs(15), || app
+                .webkit_processes()
+                .is_empty()
+                && app.window_processes().is_empty()
+                && windows_titled("RoleKeeper").is_empty()),
+            "after the last window closed, left: {:?} {:?}\n{}",
+            app.window_processes(),
+            app.webkit_processes(),
+            app.log()
+        );
+        assert!(
+            app.menu().is_some(),
+            "the tray runs on after the window closed"
+        );
+        assert_eq!(app.heavy_libraries(), Vec::<String>::new());
+    }
 
     app.click("Quit");
     let status = app.wait_exit(Duration::from_secs(15));
