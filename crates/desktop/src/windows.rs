@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -46,7 +46,7 @@ pub fn close(app: &Shell, label: &str) {
 /// The connected window processes, and the one being started.
 #[derive(Debug, Default)]
 pub struct Windows {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
 }
 
 #[derive(Debug, Default)]
@@ -140,10 +140,12 @@ impl Windows {
             }
         }
         match start_window_process(label) {
-            Ok(()) => {
+            Ok(child) => {
                 tracing::info!(window = label, "window process started");
                 // Its first window is on its command line; later asks wait for it to connect.
-                state.starting = Some((Instant::now(), Vec::new()));
+                let started = Instant::now();
+                state.starting = Some((started, Vec::new()));
+                reap(child, Arc::clone(&self.state), started);
             }
             Err(e) => tracing::error!("cannot open the {label} window: {e}"),
         }
@@ -193,16 +195,20 @@ impl Windows {
     }
 }
 
-/// `rolekeeper-window --show LABEL`, beside this program: its own process group's child of this
-/// one (reaped here), with this process's environment.
-fn start_window_process(label: &str) -> std::io::Result<()> {
+/// `rolekeeper-window --show LABEL`, beside this program: a child of this one, with this
+/// process's environment (its log goes where this one's goes).
+fn start_window_process(label: &str) -> std::io::Result<tokio::process::Child> {
     let program = window_program();
-    let mut child = tokio::process::Command::new(&program)
+    tokio::process::Command::new(&program)
         .args(["--show", label])
         .stdin(std::process::Stdio::null())
-        .kill_on_drop(false)
         .spawn()
-        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", program.display())))?;
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", program.display())))
+}
+
+/// Wait for the window process (no zombie is left); one that ends before it connected (no
+/// display, a crash) is no longer waited for, so the next "show" starts another at once.
+fn reap(mut child: tokio::process::Child, state: Arc<Mutex<State>>, started: Instant) {
     tokio::spawn(async move {
         match child.wait().await {
             Ok(status) if !status.success() => {
@@ -211,8 +217,16 @@ fn start_window_process(label: &str) -> std::io::Result<()> {
             Err(e) => tracing::warn!("cannot wait for the window process: {e}"),
             Ok(_) => {}
         }
+        if let Ok(mut state) = state.lock() {
+            if state
+                .starting
+                .as_ref()
+                .is_some_and(|(at, _)| *at == started)
+            {
+                state.starting = None;
+            }
+        }
     });
-    Ok(())
 }
 
 /// Where `rolekeeper-window` is: beside this program (as installed and built), else on `PATH`.
