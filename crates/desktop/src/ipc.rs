@@ -56,7 +56,7 @@ pub fn serve(app: &Shell, listener: UnixListener, path: std::path::PathBuf) {
             let turn = std::sync::Arc::clone(&turn);
             tokio::spawn(async move {
                 if let Err(e) = handle(&app, stream, owner, &turn).await {
-                    tracing::warn!("an MFA code request failed: {e}");
+                    tracing::warn!("a request on the tray's socket failed: {e}");
                 }
             });
         }
