@@ -30,6 +30,7 @@ fn main() {
         "sso_open_page",
         "sso_cancel",
         "tray_notice",
+        "copy_text",
         "first_run_guide",
         "open_config_file",
         "about",

@@ -1,7 +1,7 @@
 """Shape and activate a session in the manager window's Sessions tab of rolekeeper-desktop
 through tauri-driver (WebKitWebDriver), as a person would: pick the delivery and the session
 length in the session's row, click Activate, wait for the row to say it is fresh; then click
-Open console and wait for the status line to say the console opened. For
+Open console and wait for the status line to say the console opened; then Copy the role ARN. For
 tests/tests/desktop_webdriver.rs.
 
 Usage: webdriver_sessions.py DRIVER_URL APP SHOT_DIR NAME
@@ -70,9 +70,15 @@ def main():
             By.CSS_SELECTOR, f'button[aria-label="Open the AWS console as {name}"]').click())
         wait.until(lambda d: "the AWS console opened" in d.find_element(By.ID, "list-status").text
                    or not d.find_element(By.ID, "session-error").get_attribute("hidden"))
+        console_status = driver.find_element(By.ID, "list-status").text
+        console_error = driver.find_element(By.ID, "session-error").text
+        # The role ARN's Copy: the tray puts it on the clipboard (it stays after the window).
+        retry_stale(lambda: driver.find_element(
+            By.CSS_SELECTOR, f'button[aria-label="Copy the role ARN of {name}"]').click())
+        wait.until(lambda d: "Copied the role ARN" in d.find_element(By.ID, "list-status").text)
         return {"title": driver.title, "before": before, "after": after, "status": status,
-                "console_status": driver.find_element(By.ID, "list-status").text,
-                "console_error": driver.find_element(By.ID, "session-error").text}
+                "console_status": console_status, "console_error": console_error,
+                "copy_status": driver.find_element(By.ID, "list-status").text}
 
     return run(driver_url, app, body)
 

@@ -255,6 +255,18 @@ fn in_manager_with(
     script: &str,
     args: &[&std::ffi::OsStr],
 ) -> Value {
+    in_manager_then(home, vars, script, args, |_| {})
+}
+
+/// [`in_manager_with`], then `after` while the tray still runs (the WebDriver session, and with
+/// it the window process, has ended).
+fn in_manager_then(
+    home: &AwsHome,
+    vars: &[(&str, &str)],
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    after: impl FnOnce(&Driven),
+) -> Value {
     let (driver, port) = start_tauri_driver(home, vars);
     let opener = click_when_offered(&driver, "Open RoleKeeper…");
     let shots = shots_dir();
@@ -266,6 +278,7 @@ fn in_manager_with(
         "the tray never offered Open RoleKeeper…"
     );
     assert!(run.status.success(), "WebDriver: {}", describe(&run));
+    after(&driver);
     drop(driver);
     serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("JSON from {script}: {e}"))
 }
@@ -364,7 +377,42 @@ fn a_session_is_given_process_delivery_and_a_length_in_the_sessions_tab() {
     let browser_log = home.home().join("browser.log");
     let env = fake.client_env(&browser_log);
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let result = in_manager_with(&home, &vars, "webdriver_sessions.py", &[name.as_ref()]);
+    let mut clipboard = String::new();
+    let result = in_manager_then(
+        &home,
+        &vars,
+        "webdriver_sessions.py",
+        &[name.as_ref()],
+        |_| {
+            // The window's process is gone; what it copied is still there (the tray holds it).
+            assert!(
+                eventually(Duration::from_secs(15), || {
+                    rolekeeper_tests::desktop::process_named_with_home(
+                        "rolekeeper-window",
+                        home.home(),
+                    )
+                    .is_none()
+                }),
+                "the window process outlived the WebDriver session"
+            );
+            let out = Command::new("xclip")
+                .args(["-o", "-selection", "clipboard"])
+                .output()
+                .expect("xclip (apt: xclip)");
+            clipboard = String::from_utf8_lossy(&out.stdout).into_owned();
+        },
+    );
+    assert_eq!(
+        clipboard, "arn:aws:iam::123456789012:role/Deliver",
+        "the copied role ARN stays on the clipboard after the window: {result:#}"
+    );
+    assert!(
+        result["copy_status"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("Copied the role ARN of {name}")),
+        "{result:#}"
+    );
 
     assert_eq!(result["before"]["state"], "off", "{result:#}");
     assert_eq!(result["before"]["delivery"], "File");

@@ -1,5 +1,5 @@
 import { copyText, el, Listeners, setStatus } from "./dom";
-import { callWith, type InvokeFn } from "./ipc";
+import { callWith, copyKept, type InvokeFn } from "./ipc";
 
 /** What `first_run_guide` returns (src-tauri/src/first_run.rs). */
 export interface FirstRunGuide {
@@ -68,7 +68,7 @@ export function initFirstRun(doc: Document, invoke: InvokeFn, goToKeys: () => vo
   });
   listeners.on(copyBtn, "click", () => {
     const text = example.textContent ?? "";
-    void copyText(doc, text).then((ok) =>
+    void copyKept(invoke, text, (t) => copyText(doc, t)).then((ok) =>
       ok
         ? setStatus(status, "Copied the example: paste it into the config file and change the names.", "ok")
         : setStatus(status, "Could not reach the clipboard: select the example and copy it.", "error"),

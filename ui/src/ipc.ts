@@ -67,6 +67,18 @@ export async function callWith<T>(
   }
 }
 
+/** Put `text` (never a secret: an ARN, an example) on the clipboard through the tray app, which
+ * outlives this window: a copy the window makes itself goes with the window's process when no
+ * clipboard manager keeps it. The page's own copy (`copyText`) if the tray cannot. */
+export async function copyKept(
+  inv: InvokeFn,
+  text: string,
+  ownCopy: (text: string) => Promise<boolean>,
+): Promise<boolean> {
+  const res = await callWith<unknown>(inv, "copy_text", { text });
+  return res.ok ? true : ownCopy(text);
+}
+
 /** Call a Tauri command; never throws. */
 export function call<T>(cmd: string, args?: Record<string, unknown>): Promise<IpcResult<T>> {
   return callWith<T>(invoke as InvokeFn, cmd, args);

@@ -1,5 +1,5 @@
 import { button, cell, copyText, el, Listeners, setStatus } from "./dom";
-import { callWith, type IpcError, type InvokeFn } from "./ipc";
+import { callWith, copyKept, type IpcError, type InvokeFn } from "./ipc";
 import {
   choicesOf,
   consoleOpened,
@@ -321,7 +321,7 @@ export function initSessionsTab(doc: Document, invoke: InvokeFn, opts: SessionsT
     const b = (ev.target as HTMLElement | null)?.closest?.("button");
     if (b?.dataset.copy) {
       const [arn, of] = [b.dataset.copy, b.dataset.copyOf ?? ""];
-      void copyText(doc, arn).then((ok) =>
+      void copyKept(invoke, arn, (t) => copyText(doc, t)).then((ok) =>
         ok
           ? setStatus(listStatus, `Copied the role ARN of ${of}: ${arn}`, "ok")
           : setStatus(listStatus, `Could not reach the clipboard; the role ARN of ${of} is ${arn}`, "error"),

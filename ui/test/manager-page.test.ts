@@ -98,8 +98,13 @@ describe("manager page", () => {
 
   it("shows the first-run guide when there is no profile, and its buttons work", async () => {
     const guide = { config_path: "/home/a/.aws/config", example: "[profile prodaccess]\nrole_arn = x\n" };
-    const inv = vi.fn(async (cmd: string) =>
-      cmd === "list_sessions"
+    let trayClipboard = true;
+    const inv = vi.fn(async (cmd: string, _args?: Record<string, unknown>) =>
+      cmd === "copy_text"
+        ? trayClipboard
+          ? null
+          : Promise.reject({ code: "Engine", message: "the clipboard refused the text" })
+        : cmd === "list_sessions"
         ? []
         : cmd === "first_run_guide"
           ? guide
@@ -125,6 +130,13 @@ describe("manager page", () => {
     );
     const writeText = vi.fn(async () => undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    // Copied by the tray, so it stays on the clipboard after the window's process is gone.
+    $("first-run-copy").click();
+    await vi.waitFor(() => expect(inv).toHaveBeenCalledWith("copy_text", { text: guide.example }));
+    await vi.waitFor(() => expect($("first-run-status").textContent).toContain("Copied the example"));
+    expect(writeText).not.toHaveBeenCalled();
+    // A tray that cannot reach the clipboard: the page copies it itself.
+    trayClipboard = false;
     $("first-run-copy").click();
     await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith(guide.example));
     $("first-run-keys").click();

@@ -94,6 +94,11 @@ struct Session {
     session: String,
 }
 
+#[derive(Deserialize)]
+struct Text {
+    text: String,
+}
+
 /// The commands whose arguments hold a secret: a mistake in them is told without serde's
 /// words, which may quote a value.
 const SECRET_ARGS: [&str; 2] = ["add_source", "submit_mfa_code"];
@@ -224,6 +229,16 @@ async fn run(app: &Shell, command: &str, a: Value) -> IpcResult<Value> {
             Ok(Value::Null)
         }
         "tray_notice" => json(tray_host::tray_notice(&app)),
+        // Text the page shows (a role ARN, the example profile), copied here so that it stays on
+        // the clipboard after the window's process is gone. Secrets are never sent this way:
+        // Rust copies those from what it holds ("Copy export lines", the sign-in's code).
+        "copy_text" => {
+            let Text { text } = args(command, a)?;
+            app.clipboard().write_text(text).map_err(|e| {
+                IpcError::new(IpcCode::Engine, format!("the clipboard refused the text: {e}"))
+            })?;
+            Ok(Value::Null)
+        }
         "first_run_guide" => json(first_run::first_run_guide(desktop)),
         "open_config_file" => json(first_run::open_config_file(desktop)?),
         "about" => json(about::about()),
