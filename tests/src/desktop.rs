@@ -55,11 +55,16 @@ impl DesktopApp {
 
     /// [`DesktopApp::start`] with more environment variables.
     pub fn start_with(home: &AwsHome, vars: &[(&str, &str)]) -> Self {
+        Self::start_program(home, &bin("rolekeeper-desktop"), vars)
+    }
+
+    /// [`DesktopApp::start_with`], the tray app run from `program` (a copy somewhere else).
+    pub fn start_program(home: &AwsHome, program: &Path, vars: &[(&str, &str)]) -> Self {
         require_desktop_session();
         let stderr_log = home.home().join("desktop.log");
         let log = std::fs::File::create(&stderr_log).expect("create log");
         let child = home
-            .command(bin("rolekeeper-desktop"))
+            .command(program)
             .env("ROLEKEEPER_LOG", "info")
             .envs(vars.iter().copied())
             .stdin(Stdio::null())

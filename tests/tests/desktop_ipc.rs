@@ -277,3 +277,74 @@ fn quit_removes_the_sockets() {
         .collect();
     assert!(left.is_empty(), "left after Quit: {left:?}\n{}", app.log());
 }
+
+/// A tray whose window program is missing (`rolekeeper-desktop` copied on its own, no
+/// `rolekeeper-window` beside it or on `PATH`): a command that asks it for a code hears at once
+/// that the dialog cannot open, instead of waiting out the five-minute answer, and the user is
+/// told in a notification what to install.
+#[test]
+fn without_its_window_program_the_tray_says_so_at_once() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let proxy = StsProxy::start();
+    // A source and device of its own: an MFA session kept for another test's would be used.
+    let config = CONFIG
+        .replace("ipc-source", "nowin-source")
+        .replace("mfa/ipc", "mfa/nowin");
+    let credentials = CREDENTIALS
+        .replace("ipc-source", "nowin-source")
+        .replace("AKIAIPCTEST000000001", "AKIAIPCNOWINDOW00001");
+    let home = AwsHome::new(&config, &credentials);
+    let alone = home.home().join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    let program = alone.join("rolekeeper-desktop");
+    std::fs::copy(bin("rolekeeper-desktop"), &program).unwrap();
+    let runtime = home.home().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let runtime_dir = runtime.to_str().unwrap().to_owned();
+    let mut app = DesktopApp::start_program(
+        &home,
+        &program,
+        &[("XDG_RUNTIME_DIR", &runtime_dir), ("PATH", "/usr/bin:/bin")],
+    );
+    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
+    let socket = runtime.join("rolekeeper/tray.sock");
+    assert!(
+        eventually(Duration::from_secs(10), || socket.exists()),
+        "no socket at {socket:?}\n{}",
+        app.log()
+    );
+
+    let mut asking = credential_process(&home, &runtime, &proxy);
+    let answered = eventually(Duration::from_secs(60), || {
+        asking.try_wait().expect("wait").is_some()
+    });
+    assert!(
+        answered,
+        "credential-process still waits for a dialog that cannot open\n{}",
+        app.log()
+    );
+    let out = finish(asking);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let log = app.log();
+    assert!(
+        log.contains("cannot open the mfa window") && log.contains("rolekeeper-window"),
+        "{log}"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            rolekeeper_tests::desktop::notification_id("RoleKeeper cannot open its window")
+                .is_some()
+        }),
+        "no notification says what to install\n{log}"
+    );
+    assert_eq!(
+        proxy.calls()["token_codes"]
+            .as_object()
+            .map_or(0, |c| c.len()),
+        0,
+        "no code reached STS"
+    );
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}

@@ -224,7 +224,16 @@ async fn ask_user(app: &Shell, request: Request) -> Reply {
         serial: request.serial,
         reply,
     }));
-    windows::show(app, windows::MFA);
+    if !windows::show(app, windows::MFA) {
+        app.desktop().set_external(None);
+        return Reply {
+            error: Some(format!(
+                "the tray app cannot open its MFA dialog ({} is missing or cannot start; see its log)",
+                windows::WINDOW_PROGRAM
+            )),
+            ..Reply::default()
+        };
+    }
     let code = tokio::time::timeout(ANSWER_TIMEOUT, answer).await;
     // Whatever happened, this request is over.
     app.desktop().set_external(None);

@@ -560,8 +560,12 @@ fn on_menu_event(app: &Shell, id: &str) {
     tracing::info!(item = id, "tray menu");
     match id {
         id::REFRESH_ALL => app.desktop().refresh_all(),
-        id::ENTER_MFA => windows::show(app, windows::MFA),
-        id::OPEN => windows::show(app, windows::MAIN),
+        id::ENTER_MFA => {
+            windows::show(app, windows::MFA);
+        }
+        id::OPEN => {
+            windows::show(app, windows::MAIN);
+        }
         id::PAUSE => {
             let desktop = app.desktop();
             desktop.set_paused(!desktop.is_paused());

@@ -28,14 +28,27 @@ pub const MFA: &str = "mfa";
 pub const SSO: &str = "sso";
 
 /// The window process's program: installed beside this one.
-const WINDOW_PROGRAM: &str = "rolekeeper-window";
+pub const WINDOW_PROGRAM: &str = "rolekeeper-window";
 
 /// How long a started window process has to connect before another is started.
 const CONNECT_WITHIN: Duration = Duration::from_secs(20);
 
-/// Show the window `label` (creating it, and its process, if needed).
-pub fn show(app: &Shell, label: &str) {
-    app.windows().show(label);
+/// Show the window `label` (creating it, and its process, if needed); whether it is on its way.
+/// A window that cannot open is said in a notification: a menu click has nobody else to tell.
+pub fn show(app: &Shell, label: &str) -> bool {
+    match app.windows().show(label) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!("cannot open the {label} window: {e}");
+            app.desktop().notifier.tell(
+                "RoleKeeper cannot open its window".to_owned(),
+                format!(
+                    "{e}. Install {WINDOW_PROGRAM} beside rolekeeper-desktop (scripts/install.sh does)."
+                ),
+            );
+            false
+        }
+    }
 }
 
 /// Close the window `label` if it is open anywhere.
@@ -115,12 +128,13 @@ impl Windows {
     }
 
     /// Show `label`: in the process that has it open, else in the newest, else in a new one.
-    pub fn show(&self, label: &str) {
+    /// Fails only when a window process cannot be started.
+    pub fn show(&self, label: &str) -> std::io::Result<()> {
         let message = ToWindow::Show {
             window: label.to_owned(),
         };
         let Ok(mut state) = self.state.lock() else {
-            return;
+            return Err(std::io::Error::other("the windows' state is unusable"));
         };
         let target = state
             .processes
@@ -130,25 +144,22 @@ impl Windows {
         if let Some(process) = target {
             if process.to.send(message.clone()).is_ok() {
                 tracing::info!(window = label, process = process.id, "window shown");
-                return;
+                return Ok(());
             }
         }
         if let Some((since, queued)) = state.starting.as_mut() {
             if since.elapsed() < CONNECT_WITHIN {
                 queued.push(message);
-                return;
+                return Ok(());
             }
         }
-        match start_window_process(label) {
-            Ok(child) => {
-                tracing::info!(window = label, "window process started");
-                // Its first window is on its command line; later asks wait for it to connect.
-                let started = Instant::now();
-                state.starting = Some((started, Vec::new()));
-                reap(child, Arc::clone(&self.state), started);
-            }
-            Err(e) => tracing::error!("cannot open the {label} window: {e}"),
-        }
+        let child = start_window_process(label)?;
+        tracing::info!(window = label, "window process started");
+        // Its first window is on its command line; later asks wait for it to connect.
+        let started = Instant::now();
+        state.starting = Some((started, Vec::new()));
+        reap(child, Arc::clone(&self.state), started);
+        Ok(())
     }
 
     /// Close `label` wherever it is open (and forget a queued "show" of it).
@@ -265,8 +276,8 @@ mod tests {
         let first = windows.connected(old_tx);
         let _second = windows.connected(new_tx);
         windows.opened(first, MAIN, true);
-        windows.show(MAIN);
-        windows.show(MFA);
+        windows.show(MAIN).unwrap();
+        windows.show(MFA).unwrap();
         assert_eq!(drain(&mut old), [show(MAIN)]);
         assert_eq!(drain(&mut new), [show(MFA)]);
     }
@@ -294,8 +305,8 @@ mod tests {
         if let Ok(mut state) = windows.state.lock() {
             state.starting = Some((Instant::now(), Vec::new()));
         }
-        windows.show(MFA);
-        windows.show(SSO);
+        windows.show(MFA).unwrap();
+        windows.show(SSO).unwrap();
         windows.close(SSO);
         let (tx, mut rx) = unbounded_channel();
         windows.connected(tx);
