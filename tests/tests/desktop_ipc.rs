@@ -7,7 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -91,11 +91,18 @@ fn type_in_dialog(keys: &[&str]) {
 /// The tray app in `home` with a runtime dir of the test's own (so its socket is the one this
 /// tray listens on), once its socket is there; and that dir.
 fn tray_with_own_runtime(home: &AwsHome) -> (DesktopApp, PathBuf) {
+    tray_from(home, &bin("rolekeeper-desktop"), &[])
+}
+
+/// [`tray_with_own_runtime`], the tray run from `program` with `vars` too.
+fn tray_from(home: &AwsHome, program: &Path, vars: &[(&str, &str)]) -> (DesktopApp, PathBuf) {
     let runtime = home.home().join("run");
     std::fs::create_dir_all(&runtime).unwrap();
     std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
     let runtime_dir = runtime.to_str().unwrap().to_owned();
-    let mut app = DesktopApp::start_with(home, &[("XDG_RUNTIME_DIR", &runtime_dir)]);
+    let mut all = vec![("XDG_RUNTIME_DIR", runtime_dir.as_str())];
+    all.extend_from_slice(vars);
+    let mut app = DesktopApp::start_program(home, program, &all);
     app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
     let socket = runtime.join("rolekeeper/tray.sock");
     assert!(
@@ -298,22 +305,7 @@ fn without_its_window_program_the_tray_says_so_at_once() {
     std::fs::create_dir_all(&alone).unwrap();
     let program = alone.join("rolekeeper-desktop");
     std::fs::copy(bin("rolekeeper-desktop"), &program).unwrap();
-    let runtime = home.home().join("run");
-    std::fs::create_dir_all(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let runtime_dir = runtime.to_str().unwrap().to_owned();
-    let mut app = DesktopApp::start_program(
-        &home,
-        &program,
-        &[("XDG_RUNTIME_DIR", &runtime_dir), ("PATH", "/usr/bin:/bin")],
-    );
-    app.wait_for_menu("the tray", |m| m.iter().any(|i| i.label == "Quit"));
-    let socket = runtime.join("rolekeeper/tray.sock");
-    assert!(
-        eventually(Duration::from_secs(10), || socket.exists()),
-        "no socket at {socket:?}\n{}",
-        app.log()
-    );
+    let (mut app, runtime) = tray_from(&home, &program, &[("PATH", "/usr/bin:/bin")]);
 
     let mut asking = credential_process(&home, &runtime, &proxy);
     let answered = eventually(Duration::from_secs(60), || {
