@@ -235,7 +235,7 @@ fi
 T_NOT=$(now_ms)
 
 # ---------------------------------------------------------------- 4. tray host
-# libayatana-appindicator (Tauri's tray on Linux) exports its StatusNotifierItem only when
+# A StatusNotifierItem (the tray's, served by ksni) registers only when
 # org.kde.StatusNotifierWatcher is owned; this small watcher also pretends to be a host.
 export WDS_SNI_LOG=$WDS_DIR/sni.log
 : >"$WDS_SNI_LOG"

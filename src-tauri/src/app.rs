@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use rolekeeper_core::tray_ipc::{FromWindow, ToWindow};
+use rolekeeper_core::tray_ipc::{FromWindow, ToWindow, WINDOW_TOKEN_VARIABLE};
 use serde_json::Value;
 use tauri::ipc::{Invoke, InvokeBody};
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent, Wry};
@@ -17,24 +17,33 @@ use crate::windows;
 
 pub fn run() -> anyhow::Result<ExitCode> {
     init_logging();
-    // Run by hand (a desktop entry, a terminal) with no window named: the manager, as the tray's
-    // "Open RoleKeeper…" would. Under WebDriver: none, until the tray asks (a test clicks the
-    // tray's item as a person does).
-    let first = first_window(std::env::args().skip(1))?.or_else(|| {
-        let automated = std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true");
-        (!automated).then(|| windows::MAIN.to_owned())
-    });
-    let bridge = Bridge::connect()?;
+    let first = first_window(std::env::args().skip(1))?;
+    let automated = std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true");
+    if first.is_none() && !automated {
+        // Run by hand (the desktop entry, a terminal): the manager, wherever the tray shows it
+        // (an open manager is raised, not doubled), the tray started first if it is not running.
+        crate::bridge::ask_tray_to_show(windows::MAIN)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Started by the tray for `first` (with its token), or by a WebDriver session with no window
+    // until the tray asks (a test clicks the tray's item as a person does).
+    let token = std::env::var(WINDOW_TOKEN_VARIABLE)
+        .ok()
+        .and_then(|t| t.parse::<u64>().ok());
+    let bridge = Bridge::connect(token)?;
     let forward = bridge.clone();
     let events = bridge.clone();
-    let managed = bridge.clone();
     let app = tauri::Builder::default()
+        // Managed before anything can arrive from the tray (its reading thread starts below).
+        .manage(bridge.clone())
         .invoke_handler(move |invoke| forward_call(&forward, invoke))
         .setup(move |app| {
             if let Some(label) = first {
-                windows::show(app.handle(), &managed, &label);
+                let bridge = app.state::<Bridge>();
+                // The window it was started for cannot open: the process ends, and the tray,
+                // which sees it go without having shown it, says so.
+                windows::try_show(app.handle(), &bridge, &label)?;
             }
-            app.manage(managed);
             Ok(())
         })
         .on_window_event(move |window, event| {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use rolekeeper_core::tray_ipc::{socket_path, FromWindow, ToWindow, WindowHello};
+use rolekeeper_core::tray_ipc::{socket_path, FromWindow, Reply, ToWindow, WindowHello};
 use serde_json::Value;
 
 /// How a call ended: its value, or its `{code, message}` error.
@@ -42,16 +42,13 @@ const TRAY_START_WITHIN: Duration = Duration::from_secs(15);
 const RETRY_EVERY: Duration = Duration::from_millis(50);
 
 impl Bridge {
-    /// Connect to the running tray; with none running, start it and wait for it to listen.
-    pub fn connect() -> anyhow::Result<Self> {
-        let socket = socket_path(&rolekeeper_core::env::ProcessEnv).context(
-            "no XDG_RUNTIME_DIR: the windows reach the tray through a socket there; run RoleKeeper in a desktop session",
-        )?;
-        let stream = match UnixStream::connect(&socket) {
-            Ok(stream) => stream,
-            Err(_) => start_tray_and_connect(&socket)?,
-        };
-        let mut hello = serde_json::to_string(&WindowHello::window_process())?;
+    /// Connect to the running tray as a window process. `token`: the one the tray gave this
+    /// process when it started it; with none (run by hand, or by a WebDriver session) and no tray
+    /// running, the tray is started first. A process the tray started never starts one: its tray
+    /// is quitting.
+    pub fn connect(token: Option<u64>) -> anyhow::Result<Self> {
+        let stream = connect_to_tray(token.is_none())?;
+        let mut hello = serde_json::to_string(&WindowHello::window_process(token))?;
         hello.push('\n');
         (&stream).write_all(hello.as_bytes())?;
         Ok(Self {
@@ -149,6 +146,41 @@ impl Bridge {
             .lock()
             .map_err(|_| std::io::Error::other("the tray's connection is unusable"))?;
         stream.write_all(line.as_bytes())
+    }
+}
+
+/// Ask the tray (started first if none runs) to show `window` wherever it shows its windows, as
+/// a second launch of the tray does; then this process has nothing more to do.
+pub fn ask_tray_to_show(window: &str) -> anyhow::Result<()> {
+    let stream = connect_to_tray(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut line = serde_json::to_string(&WindowHello::show(window))?;
+    line.push('\n');
+    (&stream).write_all(line.as_bytes())?;
+    let mut reply = String::new();
+    BufReader::new(&stream).read_line(&mut reply)?;
+    let reply: Reply = serde_json::from_str(&reply)
+        .with_context(|| format!("the tray did not answer as expected: {reply:?}"))?;
+    match reply.error {
+        Some(error) => anyhow::bail!("the tray could not show the {window} window: {error}"),
+        None => Ok(()),
+    }
+}
+
+/// The tray's socket, connected; with no tray running, one is started when `may_start`.
+fn connect_to_tray(may_start: bool) -> anyhow::Result<UnixStream> {
+    let socket = socket_path(&rolekeeper_core::env::ProcessEnv).context(
+        "no XDG_RUNTIME_DIR: the windows reach the tray through a socket there; run RoleKeeper in a desktop session",
+    )?;
+    match UnixStream::connect(&socket) {
+        Ok(stream) => Ok(stream),
+        Err(_) if may_start => start_tray_and_connect(&socket),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "the tray app that started this window is gone ({} does not answer)",
+                socket.display()
+            )
+        }),
     }
 }
 

@@ -24,7 +24,7 @@ pub fn show(app: &AppHandle, bridge: &Bridge, label: &str) {
     }
 }
 
-fn try_show(app: &AppHandle, bridge: &Bridge, label: &str) -> tauri::Result<()> {
+pub fn try_show(app: &AppHandle, bridge: &Bridge, label: &str) -> tauri::Result<()> {
     let window = match app.get_webview_window(label) {
         Some(window) => window,
         None => {

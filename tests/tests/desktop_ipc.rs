@@ -293,31 +293,14 @@ fn quit_removes_the_sockets() {
 fn without_its_window_program_the_tray_says_so_at_once() {
     let _keyring = rolekeeper_tests::keyring_use(false);
     let proxy = StsProxy::start();
-    // A source and device of its own: an MFA session kept for another test's would be used.
-    let config = CONFIG
-        .replace("ipc-source", "nowin-source")
-        .replace("mfa/ipc", "mfa/nowin");
-    let credentials = CREDENTIALS
-        .replace("ipc-source", "nowin-source")
-        .replace("AKIAIPCTEST000000001", "AKIAIPCNOWINDOW00001");
-    let home = AwsHome::new(&config, &credentials);
+    let home = home_of_its_own("nowin", "AKIAIPCNOWINDOW00001");
     let alone = home.home().join("alone");
     std::fs::create_dir_all(&alone).unwrap();
     let program = alone.join("rolekeeper-desktop");
     std::fs::copy(bin("rolekeeper-desktop"), &program).unwrap();
     let (mut app, runtime) = tray_from(&home, &program, &[("PATH", "/usr/bin:/bin")]);
 
-    let mut asking = credential_process(&home, &runtime, &proxy);
-    let answered = eventually(Duration::from_secs(60), || {
-        asking.try_wait().expect("wait").is_some()
-    });
-    assert!(
-        answered,
-        "credential-process still waits for a dialog that cannot open\n{}",
-        app.log()
-    );
-    let out = finish(asking);
-    assert!(!out.status.success(), "{}", describe(&out));
+    fails_without_waiting(&home, &runtime, &proxy, &app);
     let log = app.log();
     assert!(
         log.contains("cannot open the mfa window") && log.contains("rolekeeper-window"),
@@ -339,4 +322,57 @@ fn without_its_window_program_the_tray_says_so_at_once() {
     );
     app.click("Quit");
     assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
+/// A window process that cannot show its window (here: no display to open) ends at once; the
+/// tray sees it go without having shown the dialog, cancels the request at once (a command
+/// waiting for a code hears it now) and says in a notification that the window did not open.
+#[test]
+fn a_dialog_that_cannot_open_cancels_the_request_at_once() {
+    let _keyring = rolekeeper_tests::keyring_use(false);
+    let proxy = StsProxy::start();
+    let home = home_of_its_own("nodisp", "AKIAIPCNODISPLAY0001");
+    // The tray itself needs no display (D-Bus only); the window process it starts inherits none.
+    let (mut app, runtime) = tray_from(&home, &bin("rolekeeper-desktop"), &[("DISPLAY", "")]);
+
+    fails_without_waiting(&home, &runtime, &proxy, &app);
+    let log = app.log();
+    assert!(log.contains("the window did not open"), "{log}");
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            rolekeeper_tests::desktop::notification_id("RoleKeeper's MFA code dialog did not open")
+                .is_some()
+        }),
+        "no notification says the dialog did not open\n{log}"
+    );
+    app.click("Quit");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)).code(), Some(0));
+}
+
+/// `CONFIG` and `CREDENTIALS` with a source and MFA device named for `tag`: an MFA session kept
+/// in the shared keyring for another test's would be used instead of asking.
+fn home_of_its_own(tag: &str, key_id: &str) -> AwsHome {
+    let config = CONFIG
+        .replace("ipc-source", &format!("{tag}-source"))
+        .replace("mfa/ipc", &format!("mfa/{tag}"));
+    let credentials = CREDENTIALS
+        .replace("ipc-source", &format!("{tag}-source"))
+        .replace("AKIAIPCTEST000000001", key_id);
+    AwsHome::new(&config, &credentials)
+}
+
+/// `credential-process` asks the tray for a code and fails well before the five-minute answer
+/// timeout (the dialog cannot open).
+fn fails_without_waiting(home: &AwsHome, runtime: &Path, proxy: &StsProxy, app: &DesktopApp) {
+    let mut asking = credential_process(home, runtime, proxy);
+    assert!(
+        eventually(Duration::from_secs(60), || asking
+            .try_wait()
+            .expect("wait")
+            .is_some()),
+        "credential-process still waits for a dialog that cannot open\n{}",
+        app.log()
+    );
+    let out = finish(asking);
+    assert!(!out.status.success(), "{}", describe(&out));
 }

@@ -122,6 +122,21 @@ fn open_creates_the_manager_window_on_demand() {
         );
         assert_eq!(app.window_processes().len(), 1, "one window process");
         if round == "first" {
+            // The desktop entry (`rolekeeper-window` run by hand) raises the manager that is
+            // open instead of opening a second one.
+            let launched = home
+                .command(rolekeeper_tests::bin("rolekeeper-window"))
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run rolekeeper-window");
+            assert!(
+                launched.status.success(),
+                "{}",
+                rolekeeper_tests::describe(&launched)
+            );
+            std::thread::sleep(Duration::from_secs(1));
+            assert_eq!(windows_titled("RoleKeeper").len(), 1, "one manager window");
+            assert_eq!(app.window_processes().len(), 1, "still one window process");
             // Time for the page to load its data, then a picture for people to look at.
             std::thread::sleep(Duration::from_secs(3));
             screenshot("manager-window");

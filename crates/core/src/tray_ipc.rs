@@ -76,15 +76,20 @@ pub struct WindowHello {
     pub op: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
+    /// A window process the tray started says the token it was given, so what was asked while
+    /// it started goes to it (and not to another window process that connects first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<u64>,
 }
 
 impl WindowHello {
-    /// A window process's greeting.
-    pub fn window_process() -> Self {
+    /// A window process's greeting (`token`: the one the tray gave it, if the tray started it).
+    pub fn window_process(token: Option<u64>) -> Self {
         Self {
             version: PROTOCOL_VERSION,
             op: OP_WINDOW.to_owned(),
             window: None,
+            token,
         }
     }
 
@@ -94,9 +99,14 @@ impl WindowHello {
             version: PROTOCOL_VERSION,
             op: OP_SHOW.to_owned(),
             window: Some(window.to_owned()),
+            token: None,
         }
     }
 }
+
+/// The environment variable by which the tray gives a window process it starts its token (said
+/// back in [`WindowHello::token`]).
+pub const WINDOW_TOKEN_VARIABLE: &str = "ROLEKEEPER_WINDOW_TOKEN";
 
 /// The `op` of a window process's connection.
 pub const OP_WINDOW: &str = "window";
@@ -129,8 +139,9 @@ pub enum ToWindow {
     Quit,
 }
 
-/// What a window process tells the tray, one JSON line each.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a window process tells the tray, one JSON line each. (Its `Debug` leaves out a call's
+/// arguments: they may hold a typed MFA code or a secret access key.)
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FromWindow {
     /// A page ran `command` with `args` (the page's own JSON, keys in camelCase).
@@ -146,6 +157,34 @@ pub enum FromWindow {
     CloseRequested { window: String },
     /// The window is gone from this process.
     Destroyed { window: String },
+}
+
+impl std::fmt::Debug for FromWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FromWindow::Call {
+                id,
+                window,
+                command,
+                ..
+            } => f
+                .debug_struct("Call")
+                .field("id", id)
+                .field("window", window)
+                .field("command", command)
+                .finish_non_exhaustive(),
+            FromWindow::Opened { window } => {
+                f.debug_struct("Opened").field("window", window).finish()
+            }
+            FromWindow::CloseRequested { window } => f
+                .debug_struct("CloseRequested")
+                .field("window", window)
+                .finish(),
+            FromWindow::Destroyed { window } => {
+                f.debug_struct("Destroyed").field("window", window).finish()
+            }
+        }
+    }
 }
 
 /// Asks the tray app's dialog, when a tray app is running; `None` (so the next source is tried)
@@ -247,6 +286,13 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(call, FromWindow::Call { id: 1, .. }));
+        let secret = FromWindow::Call {
+            id: 2,
+            window: "mfa".into(),
+            command: "submit_mfa_code".into(),
+            args: serde_json::json!({"code": "864209"}),
+        };
+        assert!(!format!("{secret:?}").contains("864209"), "{secret:?}");
         let hello = serde_json::to_string(&WindowHello::show("main")).unwrap();
         assert_eq!(hello, r#"{"version":1,"op":"show","window":"main"}"#);
     }

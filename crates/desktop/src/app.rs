@@ -69,7 +69,8 @@ async fn run_tray() -> anyhow::Result<ExitCode> {
     });
     let notifier = Notifier::default();
     notifier.set_enabled(settings.notifications);
-    let app = Shell::new(Desktop::new(engine, handle, notifier), Windows::default());
+    let (windows, failed_windows) = Windows::new();
+    let app = Shell::new(Desktop::new(engine, handle, notifier), windows);
     // With nothing on the session bus to show tray icons (stock GNOME without the AppIndicator
     // extension) the tray cannot register: the app runs on without it, and `tray_host` opens the
     // window and says why.
@@ -82,6 +83,7 @@ async fn run_tray() -> anyhow::Result<ExitCode> {
         crate::ipc::serve(&app, listener, path);
     }
     follow_engine(app.clone(), events);
+    tell_failed_windows(app.clone(), failed_windows);
     crate::keys::follow_key_ages(app.clone());
     tracing::info!(pid = std::process::id(), "tray app ready");
 
@@ -96,6 +98,16 @@ async fn run_tray() -> anyhow::Result<ExitCode> {
     crate::ipc::remove_socket();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Windows that did not open (their process ended before showing them): said, and a dialog's
+/// request cancelled (`windows::failed`).
+fn tell_failed_windows(app: Shell, mut failed: tokio::sync::mpsc::UnboundedReceiver<String>) {
+    tokio::spawn(async move {
+        while let Some(label) = failed.recv().await {
+            windows::failed(&app, &label);
+        }
+    });
 }
 
 /// SIGTERM (a session ending, `kill`) or SIGINT (Ctrl+C in a terminal): stop as Quit does.

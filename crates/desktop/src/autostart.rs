@@ -34,10 +34,11 @@ pub fn entry_text(program: &Path) -> String {
 /// The program as an `Exec` key's first word: quoted when it holds a space or a reserved
 /// character (the Desktop Entry specification's rules).
 fn exec_quoted(program: &Path) -> String {
-    let text = program.to_string_lossy();
+    // A literal `%` would be read as a field code (`%f`, `%u`).
+    let text = program.to_string_lossy().replace('%', "%%");
     let reserved = |c: char| " \t\n\"'\\><~|&;$*?#()`".contains(c);
     if !text.chars().any(reserved) {
-        return text.into_owned();
+        return text;
     }
     let mut quoted = String::from("\"");
     for c in text.chars() {
@@ -62,10 +63,16 @@ pub fn set(env: &dyn Env, on: bool) -> std::io::Result<()> {
     let program = std::env::current_exe()?;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile_in(dir)?;
-    file.1.write_all(entry_text(&program).as_bytes())?;
-    file.1.sync_all()?;
-    std::fs::rename(&file.0, &path)
+    let (temp, mut file) = tempfile_in(dir)?;
+    let written = file
+        .write_all(entry_text(&program).as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temp, &path));
+    if written.is_err() {
+        // Nothing half-written is left beside the entry.
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 fn remove(path: &Path) -> std::io::Result<()> {
@@ -109,6 +116,11 @@ mod tests {
         let plain = entry_text(Path::new("/usr/bin/rolekeeper-desktop"));
         assert!(plain.starts_with("[Desktop Entry]\nType=Application\n"));
         assert!(plain.contains("\nExec=/usr/bin/rolekeeper-desktop\n"));
+        let percent = entry_text(Path::new("/opt/100%/rolekeeper-desktop"));
+        assert!(
+            percent.contains("\nExec=/opt/100%%/rolekeeper-desktop\n"),
+            "{percent}"
+        );
         let spaced = entry_text(Path::new("/opt/Role Keeper/rolekeeper-desktop"));
         assert!(
             spaced.contains("\nExec=\"/opt/Role Keeper/rolekeeper-desktop\"\n"),

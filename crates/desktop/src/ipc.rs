@@ -119,15 +119,24 @@ async fn handle(
     read.read_line(&mut line).await?;
     let reply = match serde_json::from_str::<serde_json::Value>(&line) {
         Ok(first) if first["version"] == PROTOCOL_VERSION && first["op"] == OP_WINDOW => {
-            return window_process(app, read, write).await;
+            let hello: WindowHello =
+                serde_json::from_value(first).map_err(std::io::Error::other)?;
+            return window_process(app, read, write, hello.token).await;
         }
         Ok(first) if first["version"] == PROTOCOL_VERSION && first["op"] == OP_SHOW => {
             let hello: WindowHello =
                 serde_json::from_value(first).map_err(std::io::Error::other)?;
             let window = hello.window.unwrap_or_else(|| windows::MAIN.to_owned());
-            tracing::info!(window, "another launch: showing the window");
-            windows::show(app, &window);
-            Reply::default()
+            if windows::ALL.contains(&window.as_str()) {
+                tracing::info!(window, "another launch: showing the window");
+                windows::show(app, &window);
+                Reply::default()
+            } else {
+                Reply {
+                    error: Some(format!("{window}: no such window (main, mfa or sso)")),
+                    ..Reply::default()
+                }
+            }
         }
         Ok(first) => match serde_json::from_value::<Request>(first) {
             Ok(request) if request.version == PROTOCOL_VERSION && request.op == "mfa_code" => {
@@ -157,9 +166,10 @@ async fn window_process(
     app: &Shell,
     mut read: BufReader<tokio::net::unix::OwnedReadHalf>,
     mut write: tokio::net::unix::OwnedWriteHalf,
+    token: Option<u64>,
 ) -> std::io::Result<()> {
     let (to, mut outbox) = tokio::sync::mpsc::unbounded_channel::<ToWindow>();
-    let id = app.windows().connected(to.clone());
+    let id = app.windows().connected(to.clone(), token);
     let writer = tokio::spawn(async move {
         while let Some(message) = outbox.recv().await {
             let Ok(mut line) = serde_json::to_string(&message) else {
@@ -208,9 +218,20 @@ async fn window_process(
             FromWindow::CloseRequested { window } => crate::dispatch::close_requested(app, &window),
         }
     }
+    let gone = app.windows().gone(id);
     // A dialog that went with its process (it crashed, or was killed) cancels what it showed.
-    for window in app.windows().gone(id) {
-        crate::dispatch::close_requested(app, &window);
+    for window in &gone.open {
+        crate::dispatch::close_requested(app, window);
+    }
+    for window in &gone.pending {
+        if gone.had_window {
+            // Asked for while the process was closing its last window: shown elsewhere.
+            windows::show(app, window);
+        } else {
+            // It never showed a window: it cannot (no display, a crash); more tries would fail
+            // the same way.
+            windows::failed(app, window);
+        }
     }
     writer.abort();
     Ok(())

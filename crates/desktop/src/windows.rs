@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use rolekeeper_core::tray_ipc::ToWindow;
-use tokio::sync::mpsc::UnboundedSender;
+use rolekeeper_core::tray_ipc::{ToWindow, WINDOW_TOKEN_VARIABLE};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::shell::Shell;
 
@@ -26,6 +26,8 @@ pub const MAIN: &str = "main";
 pub const MFA: &str = "mfa";
 /// The IAM Identity Center sign-in dialog (a device code, or a page to open).
 pub const SSO: &str = "sso";
+/// Every window there is.
+pub const ALL: [&str; 3] = [MAIN, MFA, SSO];
 
 /// The window process's program: installed beside this one.
 pub const WINDOW_PROGRAM: &str = "rolekeeper-window";
@@ -56,18 +58,64 @@ pub fn close(app: &Shell, label: &str) {
     app.windows().close(label);
 }
 
+/// A window that did not open (its process could not start, or ended before showing it): said
+/// in a notification, and a dialog's request is cancelled at once (a command waiting for a code
+/// hears it now, not after five minutes).
+pub fn failed(app: &Shell, label: &str) {
+    tracing::error!(
+        window = label,
+        "the window did not open; see the window process's lines above"
+    );
+    app.desktop().notifier.tell(
+        format!("RoleKeeper's {} did not open", name_of(label)),
+        "Its process ended before showing it; the app's log says why (a display it cannot open, \
+         for one)."
+            .to_owned(),
+    );
+    crate::dispatch::close_requested(app, label);
+}
+
+/// A window as people call it.
+fn name_of(label: &str) -> &'static str {
+    match label {
+        MFA => "MFA code dialog",
+        SSO => "sign-in dialog",
+        _ => "manager window",
+    }
+}
+
 /// The connected window processes, and the one being started.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Windows {
     state: Arc<Mutex<State>>,
+    /// Windows that did not open, for the app to tell (`failed`).
+    failures: UnboundedSender<String>,
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Self::new().0
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     next: u64,
     processes: Vec<Process>,
-    /// A window process started and not yet connected: since when, and what it is to be told.
-    starting: Option<(Instant, Vec<ToWindow>)>,
+    starting: Option<Starting>,
+}
+
+/// A window process started and not yet connected.
+#[derive(Debug)]
+struct Starting {
+    /// Given to it in `ROLEKEEPER_WINDOW_TOKEN` and said back in its hello: what was asked
+    /// meanwhile goes to it, not to another process that connects first (a WebDriver session's).
+    token: u64,
+    since: Instant,
+    /// The window on its command line.
+    first: String,
+    /// What it is to be told once connected.
+    queued: Vec<ToWindow>,
 }
 
 #[derive(Debug)]
@@ -75,27 +123,68 @@ struct Process {
     id: u64,
     to: UnboundedSender<ToWindow>,
     open: BTreeSet<String>,
+    /// Shown here and not open yet: shown again elsewhere if this process goes first.
+    pending: BTreeSet<String>,
+    /// It has had a window: with none open now it is exiting, and gets nothing new.
+    had_window: bool,
+}
+
+impl Process {
+    fn exiting(&self) -> bool {
+        self.had_window && self.open.is_empty() && self.pending.is_empty()
+    }
+}
+
+/// What a window process left behind when it went.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Gone {
+    /// Windows it still had open (its dialogs' requests are cancelled).
+    pub open: BTreeSet<String>,
+    /// Windows it was asked to show and never opened.
+    pub pending: BTreeSet<String>,
+    /// Whether it had ever opened a window (if not, it could not: the pending ones failed).
+    pub had_window: bool,
 }
 
 impl Windows {
-    /// A window process connected: what it is to be told goes to `to`. Returns its number, for
-    /// [`Windows::opened`] and [`Windows::gone`].
-    pub fn connected(&self, to: UnboundedSender<ToWindow>) -> u64 {
+    /// The windows, and where the windows that did not open are told.
+    pub fn new() -> (Self, UnboundedReceiver<String>) {
+        let (failures, failed) = unbounded_channel();
+        let windows = Self {
+            state: Arc::default(),
+            failures,
+        };
+        (windows, failed)
+    }
+
+    /// A window process connected (`token`: the one this tray gave it, if it started it): what
+    /// it is to be told goes to `to`. Returns its number, for [`Windows::opened`] and
+    /// [`Windows::gone`].
+    pub fn connected(&self, to: UnboundedSender<ToWindow>, token: Option<u64>) -> u64 {
         let Ok(mut state) = self.state.lock() else {
             return 0;
         };
         state.next += 1;
         let id = state.next;
-        // What was asked while it started (a second "show", an event) is its first news.
-        if let Some((_, queued)) = state.starting.take() {
-            for message in queued {
-                let _ = to.send(message);
+        let mut pending = BTreeSet::new();
+        // The process started for these asks: they are its first news.
+        if token.is_some() && state.starting.as_ref().map(|s| s.token) == token {
+            if let Some(starting) = state.starting.take() {
+                pending.insert(starting.first);
+                for message in starting.queued {
+                    if let ToWindow::Show { window } = &message {
+                        pending.insert(window.clone());
+                    }
+                    let _ = to.send(message);
+                }
             }
         }
         state.processes.push(Process {
             id,
             to,
             open: BTreeSet::new(),
+            pending,
+            had_window: false,
         });
         tracing::info!(process = id, "a window process connected");
         id
@@ -105,8 +194,10 @@ impl Windows {
     pub fn opened(&self, id: u64, label: &str, open: bool) {
         if let Ok(mut state) = self.state.lock() {
             if let Some(process) = state.processes.iter_mut().find(|p| p.id == id) {
+                process.pending.remove(label);
                 if open {
                     process.open.insert(label.to_owned());
+                    process.had_window = true;
                 } else {
                     process.open.remove(label);
                 }
@@ -114,21 +205,25 @@ impl Windows {
         }
     }
 
-    /// The window process `id` hung up (it exited with its last window, or died): the windows
-    /// it still had open.
-    pub fn gone(&self, id: u64) -> BTreeSet<String> {
+    /// The window process `id` hung up (it exited with its last window, or died).
+    pub fn gone(&self, id: u64) -> Gone {
         tracing::info!(process = id, "a window process went away");
         let Ok(mut state) = self.state.lock() else {
-            return BTreeSet::new();
+            return Gone::default();
         };
         let Some(at) = state.processes.iter().position(|p| p.id == id) else {
-            return BTreeSet::new();
+            return Gone::default();
         };
-        state.processes.remove(at).open
+        let process = state.processes.remove(at);
+        Gone {
+            open: process.open,
+            pending: process.pending,
+            had_window: process.had_window,
+        }
     }
 
-    /// Show `label`: in the process that has it open, else in the newest, else in a new one.
-    /// Fails only when a window process cannot be started.
+    /// Show `label`: in the process that has it open, else in the newest that is not exiting,
+    /// else in a new one. Fails only when a window process cannot be started.
     pub fn show(&self, label: &str) -> std::io::Result<()> {
         let message = ToWindow::Show {
             window: label.to_owned(),
@@ -136,29 +231,37 @@ impl Windows {
         let Ok(mut state) = self.state.lock() else {
             return Err(std::io::Error::other("the windows' state is unusable"));
         };
-        let target = state
-            .processes
-            .iter()
-            .find(|p| p.open.contains(label))
-            .or_else(|| state.processes.last());
-        if let Some(process) = target {
+        let target = match state.processes.iter().position(|p| p.open.contains(label)) {
+            Some(at) => Some(at),
+            None => state.processes.iter().rposition(|p| !p.exiting()),
+        };
+        if let Some(process) = target.and_then(|at| state.processes.get_mut(at)) {
             if process.to.send(message.clone()).is_ok() {
+                if !process.open.contains(label) {
+                    process.pending.insert(label.to_owned());
+                }
                 tracing::info!(window = label, process = process.id, "window shown");
                 return Ok(());
             }
         }
-        if let Some((since, queued)) = state.starting.as_mut() {
-            if since.elapsed() < CONNECT_WITHIN {
-                queued.push(message);
+        if let Some(starting) = state.starting.as_mut() {
+            if starting.since.elapsed() < CONNECT_WITHIN {
+                starting.queued.push(message);
                 return Ok(());
             }
         }
-        let child = start_window_process(label)?;
+        state.next += 1;
+        let token = state.next;
+        let child = start_window_process(label, token)?;
         tracing::info!(window = label, "window process started");
         // Its first window is on its command line; later asks wait for it to connect.
-        let started = Instant::now();
-        state.starting = Some((started, Vec::new()));
-        reap(child, Arc::clone(&self.state), started);
+        state.starting = Some(Starting {
+            token,
+            since: Instant::now(),
+            first: label.to_owned(),
+            queued: Vec::new(),
+        });
+        reap(child, Arc::clone(&self.state), token, self.failures.clone());
         Ok(())
     }
 
@@ -167,13 +270,18 @@ impl Windows {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if let Some((_, queued)) = state.starting.as_mut() {
-            queued.retain(|m| !matches!(m, ToWindow::Show { window } if window == label));
+        if let Some(starting) = state.starting.as_mut() {
+            starting
+                .queued
+                .retain(|m| !matches!(m, ToWindow::Show { window } if window == label));
         }
-        for process in state.processes.iter().filter(|p| p.open.contains(label)) {
-            let _ = process.to.send(ToWindow::Close {
-                window: label.to_owned(),
-            });
+        for process in state.processes.iter_mut() {
+            process.pending.remove(label);
+            if process.open.contains(label) {
+                let _ = process.to.send(ToWindow::Close {
+                    window: label.to_owned(),
+                });
+            }
         }
     }
 
@@ -207,19 +315,25 @@ impl Windows {
 }
 
 /// `rolekeeper-window --show LABEL`, beside this program: a child of this one, with this
-/// process's environment (its log goes where this one's goes).
-fn start_window_process(label: &str) -> std::io::Result<tokio::process::Child> {
+/// process's environment (its log goes where this one's goes) and its token.
+fn start_window_process(label: &str, token: u64) -> std::io::Result<tokio::process::Child> {
     let program = window_program();
     tokio::process::Command::new(&program)
         .args(["--show", label])
+        .env(WINDOW_TOKEN_VARIABLE, token.to_string())
         .stdin(std::process::Stdio::null())
         .spawn()
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", program.display())))
 }
 
-/// Wait for the window process (no zombie is left); one that ends before it connected (no
-/// display, a crash) is no longer waited for, so the next "show" starts another at once.
-fn reap(mut child: tokio::process::Child, state: Arc<Mutex<State>>, started: Instant) {
+/// Wait for the window process (no zombie is left). One that ends before it connected (no
+/// display, a crash) showed nothing: its windows failed, and the next "show" starts another.
+fn reap(
+    mut child: tokio::process::Child,
+    state: Arc<Mutex<State>>,
+    token: u64,
+    failures: UnboundedSender<String>,
+) {
     tokio::spawn(async move {
         match child.wait().await {
             Ok(status) if !status.success() => {
@@ -228,13 +342,19 @@ fn reap(mut child: tokio::process::Child, state: Arc<Mutex<State>>, started: Ins
             Err(e) => tracing::warn!("cannot wait for the window process: {e}"),
             Ok(_) => {}
         }
-        if let Ok(mut state) = state.lock() {
-            if state
-                .starting
-                .as_ref()
-                .is_some_and(|(at, _)| *at == started)
-            {
-                state.starting = None;
+        let never_connected = state.lock().ok().and_then(|mut state| {
+            if state.starting.as_ref().is_some_and(|s| s.token == token) {
+                state.starting.take()
+            } else {
+                None
+            }
+        });
+        if let Some(starting) = never_connected {
+            let _ = failures.send(starting.first);
+            for message in starting.queued {
+                if let ToWindow::Show { window } = message {
+                    let _ = failures.send(window);
+                }
             }
         }
     });
@@ -268,13 +388,25 @@ mod tests {
         }
     }
 
+    /// As if `show` had started a process for `first` with `token`.
+    fn starting(windows: &Windows, token: u64, first: &str) {
+        if let Ok(mut state) = windows.state.lock() {
+            state.starting = Some(Starting {
+                token,
+                since: Instant::now(),
+                first: first.to_owned(),
+                queued: Vec::new(),
+            });
+        }
+    }
+
     #[test]
     fn show_goes_where_the_window_is_open_else_to_the_newest_process() {
         let windows = Windows::default();
         let (old_tx, mut old) = unbounded_channel();
         let (new_tx, mut new) = unbounded_channel();
-        let first = windows.connected(old_tx);
-        let _second = windows.connected(new_tx);
+        let first = windows.connected(old_tx, None);
+        let _second = windows.connected(new_tx, None);
         windows.opened(first, MAIN, true);
         windows.show(MAIN).unwrap();
         windows.show(MFA).unwrap();
@@ -283,10 +415,44 @@ mod tests {
     }
 
     #[test]
+    fn a_process_whose_last_window_closed_gets_nothing_new() {
+        let windows = Windows::default();
+        let (live_tx, mut live) = unbounded_channel();
+        let (exiting_tx, mut exiting) = unbounded_channel();
+        let live_id = windows.connected(live_tx, None);
+        let exiting_id = windows.connected(exiting_tx, None);
+        windows.opened(live_id, MAIN, true);
+        windows.opened(exiting_id, MFA, true);
+        windows.opened(exiting_id, MFA, false);
+        windows.show(MFA).unwrap();
+        assert_eq!(drain(&mut exiting), []);
+        assert_eq!(drain(&mut live), [show(MFA)]);
+    }
+
+    #[test]
+    fn a_process_that_goes_says_what_it_had_open_and_what_it_never_showed() {
+        let windows = Windows::default();
+        let (tx, _rx) = unbounded_channel();
+        let id = windows.connected(tx, None);
+        windows.show(MAIN).unwrap();
+        windows.opened(id, MAIN, true);
+        windows.show(MFA).unwrap();
+        assert_eq!(
+            windows.gone(id),
+            Gone {
+                open: BTreeSet::from([MAIN.to_owned()]),
+                pending: BTreeSet::from([MFA.to_owned()]),
+                had_window: true,
+            }
+        );
+        assert_eq!(windows.gone(id), Gone::default(), "gone once");
+    }
+
+    #[test]
     fn events_and_closes_reach_only_processes_with_the_window_open() {
         let windows = Windows::default();
         let (tx, mut rx) = unbounded_channel();
-        let id = windows.connected(tx);
+        let id = windows.connected(tx, None);
         assert!(!windows.emit(MAIN, "engine", serde_json::json!({})));
         windows.close(MAIN);
         assert_eq!(drain(&mut rx), []);
@@ -294,22 +460,27 @@ mod tests {
         assert!(windows.emit(MAIN, "engine", serde_json::json!({"kind": "x"})));
         windows.close(MAIN);
         assert_eq!(drain(&mut rx).len(), 2);
-        windows.opened(id, MFA, true);
-        windows.opened(id, MAIN, false);
-        assert_eq!(windows.gone(id), BTreeSet::from([MFA.to_owned()]));
     }
 
     #[test]
-    fn what_is_asked_while_a_process_starts_is_its_first_news() {
+    fn what_is_asked_while_a_process_starts_is_its_first_news_and_no_one_elses() {
         let windows = Windows::default();
-        if let Ok(mut state) = windows.state.lock() {
-            state.starting = Some((Instant::now(), Vec::new()));
-        }
+        starting(&windows, 7, MAIN);
         windows.show(MFA).unwrap();
         windows.show(SSO).unwrap();
         windows.close(SSO);
+        // Another process (a WebDriver session's) connects first: the queue is not its.
+        let (other_tx, mut other) = unbounded_channel();
+        windows.connected(other_tx, None);
+        assert_eq!(drain(&mut other), []);
         let (tx, mut rx) = unbounded_channel();
-        windows.connected(tx);
+        let id = windows.connected(tx, Some(7));
         assert_eq!(drain(&mut rx), [show(MFA)]);
+        let gone = windows.gone(id);
+        assert_eq!(
+            gone.pending,
+            BTreeSet::from([MAIN.to_owned(), MFA.to_owned()])
+        );
+        assert!(!gone.had_window);
     }
 }
