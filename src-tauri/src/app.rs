@@ -40,9 +40,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
         .setup(move |app| {
             if let Some(label) = first {
                 let bridge = app.state::<Bridge>();
-                // The window it was started for cannot open: the process ends, and the tray,
-                // which sees it go without having shown it, says so.
-                windows::try_show(app.handle(), &bridge, &label)?;
+                if let Err(e) = windows::try_show(app.handle(), &bridge, &label) {
+                    // The window it was started for cannot open: the process ends (an error
+                    // here would be Tauri's panic), and the tray, which sees it go without
+                    // having shown it, says so.
+                    tracing::error!("cannot open the {label} window: {e}");
+                    app.handle().exit(1);
+                }
             }
             Ok(())
         })

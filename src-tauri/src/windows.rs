@@ -24,6 +24,7 @@ pub fn show(app: &AppHandle, bridge: &Bridge, label: &str) {
     }
 }
 
+/// [`show`], saying whether the window could be shown.
 pub fn try_show(app: &AppHandle, bridge: &Bridge, label: &str) -> tauri::Result<()> {
     let window = match app.get_webview_window(label) {
         Some(window) => window,
