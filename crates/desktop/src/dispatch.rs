@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::error::{IpcCode, IpcError, IpcResult};
 use crate::shell::Shell;
-use crate::{about, commands, console, first_run, keys, manager, sso, tray_host, windows};
+use crate::{about, commands, console, first_run, keys, manager, sso, windows};
 
 /// Run `command` for a page of `window`; its answer, or its `{code, message}` error.
 pub async fn call(app: &Shell, window: &str, command: &str, args: Value) -> Result<Value, Value> {
@@ -124,7 +124,6 @@ fn json(value: impl Serialize) -> IpcResult<Value> {
 }
 
 async fn run(app: &Shell, command: &str, a: Value) -> IpcResult<Value> {
-    let app = app.clone();
     let desktop = app.desktop();
     match command {
         "list_sessions" => json(commands::list_sessions(app.clone()).await?),
@@ -228,7 +227,8 @@ async fn run(app: &Shell, command: &str, a: Value) -> IpcResult<Value> {
             sso::sso_cancel(app.clone());
             Ok(Value::Null)
         }
-        "tray_notice" => json(tray_host::tray_notice(&app)),
+        // The notice the manager shows at its top if the tray icon shows nowhere.
+        "tray_notice" => json(app.tray_notice()),
         // Text the page shows (a role ARN, the example profile), copied here so that it stays on
         // the clipboard after the window's process is gone. Secrets are never sent this way:
         // Rust copies those from what it holds ("Copy export lines", the sign-in's code).

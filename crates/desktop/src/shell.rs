@@ -68,6 +68,7 @@ impl Shell {
         let _ = self.0.tray.set(tray);
     }
 
+    /// Why the tray icon shows nowhere, for the manager window's top (`tray_host.rs` sets it).
     pub fn tray_notice(&self) -> Option<TrayNotice> {
         self.0.tray_notice.lock().ok().and_then(|n| n.clone())
     }

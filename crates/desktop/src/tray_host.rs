@@ -35,11 +35,6 @@ pub fn check_on_start(app: &Shell) {
     });
 }
 
-/// The notice the manager window shows at its top, if the tray icon shows nowhere.
-pub fn tray_notice(app: &Shell) -> Option<TrayNotice> {
-    app.tray_notice()
-}
-
 /// The tray icon could not be created (no watcher on the bus yet): create it as soon as one
 /// appears, and drop the window's notice, which no longer holds. (Once created, the icon follows a
 /// watcher that restarts by itself.)

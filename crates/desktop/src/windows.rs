@@ -92,6 +92,8 @@ pub struct Windows {
     failures: UnboundedSender<String>,
 }
 
+/// For tests: failures go nowhere (the app itself uses [`Windows::new`] and tells them).
+#[cfg(test)]
 impl Default for Windows {
     fn default() -> Self {
         Self::new().0
